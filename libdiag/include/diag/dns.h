@@ -1,0 +1,119 @@
+/*
+ * dns.h - DNS transport and names.
+ *
+ * Queries are built and parsed with ldns and sent with c-ares to one chosen
+ * server each (never the system's rotation), concurrently on the diag loop:
+ * UDP with EDNS, TCP when the reply is truncated, a per-query timeout and
+ * one retry.
+ */
+#ifndef DIAG_DNS_H
+#define DIAG_DNS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <ldns/ldns.h>
+
+#include "diag/loop.h"
+
+#define DIAG_DNS_PORT 53
+
+/* One server to ask: an address and a port, plus how the user wrote it. */
+struct diag_server {
+	struct sockaddr_storage addr;  /* AF_INET or AF_INET6, port set */
+	socklen_t addrlen;
+	int family;                    /* AF_INET or AF_INET6 */
+	char label[64];                /* "192.0.2.1", "[2001:db8::1]:5353" */
+	char ip[48];                   /* address only, no port */
+	uint16_t port;
+};
+
+/*
+ * Parse "IP", "IP:PORT", "[IPv6]", "[IPv6]:PORT", a bare IPv6 address, or a
+ * host name (optionally ":PORT", resolved with the system resolver; the
+ * first address is used). family 0 allows both, 4 or 6 restricts. On error
+ * returns -1 and writes a reason ("port out of range", ...) to err.
+ */
+int diag_server_parse(const char *s, int family, struct diag_server *out,
+                      char *err, size_t errlen);
+
+/* Fill a server from a numeric address; port 0 means 53. -1 if not an IP. */
+int diag_server_from_ip(const char *ip, uint16_t port, struct diag_server *out);
+
+/* The nameservers of /etc/resolv.conf (or path), at most max. */
+size_t diag_system_resolvers(const char *path, struct diag_server *out, size_t max);
+
+/*
+ * Check a domain name as a user typed it. Accepts an optional trailing dot
+ * and a leading "*." (wildcard_out set to 1). Writes the lowercased name
+ * without trailing dot to out. Returns -1 with a reason in err.
+ */
+int diag_domain_normalize(const char *in, char *out, size_t outlen,
+                          int *wildcard_out, char *err, size_t errlen);
+
+enum dns_status {
+	DNS_OK = 0,        /* a parsed reply is in pkt (any rcode) */
+	DNS_TIMEOUT,       /* no reply within the timeout */
+	DNS_REFUSED_CONN,  /* connection refused / unreachable */
+	DNS_BADREPLY,      /* a reply that does not parse as DNS */
+	DNS_ERROR,         /* anything else (out of memory, bad name) */
+};
+
+const char *dns_status_text(enum dns_status st);
+
+/* Query flags. */
+#define DNS_Q_RD     0x1  /* recursion desired */
+#define DNS_Q_TCP    0x2  /* TCP only */
+#define DNS_Q_NOEDNS 0x4  /* no OPT record */
+
+/* One query and, once done, its outcome. Owned by the caller. */
+struct dns_q {
+	const struct diag_server *server;
+	char *qname;          /* absolute form, with trailing dot */
+	ldns_rr_type qtype;
+	ldns_rr_class qclass;
+	unsigned flags;
+	/* outcome */
+	int done;
+	enum dns_status status;
+	const char *errtext;  /* static text for non-OK status */
+	ldns_pkt *pkt;        /* parsed reply when status == DNS_OK */
+	int64_t sent_ms, rtt_ms;
+	size_t wire_len;
+	void (*on_done)(struct dns_q *q);  /* optional */
+	void *arg;
+};
+
+struct dns_engine;
+
+/* timeout_ms is the whole budget of one query, retries included. */
+struct dns_engine *dns_engine_new(struct diag_loop *loop, int timeout_ms);
+void dns_engine_free(struct dns_engine *e);
+
+/* A new query (not sent). qname may lack the trailing dot. NULL on ENOMEM. */
+struct dns_q *dns_q_new(const struct diag_server *srv, const char *qname,
+                        ldns_rr_type type, ldns_rr_class cls, unsigned flags);
+void dns_q_free(struct dns_q *q);
+/* Drop a previous outcome so the query can be sent again. */
+void dns_q_reset(struct dns_q *q);
+
+/* Send; the outcome lands in q (and q->on_done runs) during diag_loop_run().
+ * Returns 0, or -1 (then q is done with DNS_ERROR). */
+int dns_q_send(struct dns_engine *e, struct dns_q *q);
+
+/* Reply accessors: rcode, or -1 when there is no parsed reply. */
+int dns_q_rcode(const struct dns_q *q);
+/* The RRs of type t in the answer section whose owner is name (any owner if
+ * name is NULL). New list (free with ldns_rr_list_deep_free) or NULL. */
+ldns_rr_list *dns_q_answer(const struct dns_q *q, ldns_rr_type t, const char *name);
+/* First SOA in the authority section, or NULL (borrowed). */
+const ldns_rr *dns_q_authority_soa(const struct dns_q *q);
+
+/* Strings of a TXT RR joined, as the CA compares them. malloc'd. */
+char *dns_txt_joined(const ldns_rr *rr);
+/* An owner or rdata name as text without the trailing dot ("." for the
+ * root). malloc'd. */
+char *dns_name_str(const ldns_rdf *rdf);
+
+#endif

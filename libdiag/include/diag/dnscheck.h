@@ -1,0 +1,45 @@
+/*
+ * dnscheck.h - the DNS side of DNS-01: zone detection, SOA-filtering
+ * resolvers, authoritative servers, _acme-challenge TXT at every server,
+ * CNAME delegation, negative caching, propagation wait, CAA; and, with no
+ * domain, an audit of the given resolvers.
+ */
+#ifndef DIAG_DNSCHECK_H
+#define DIAG_DNSCHECK_H
+
+#include <stddef.h>
+
+#include "diag/dns.h"
+#include "diag/finding.h"
+
+struct dnscheck_opts {
+	const char *domain;              /* NULL: audit the resolvers in ns */
+	int family;                      /* 0 both, 4 or 6: authoritative addresses used */
+	const struct diag_server *ns;    /* resolvers to use; nns 0: system resolvers */
+	size_t nns;
+	const char *resolv_conf;         /* NULL: /etc/resolv.conf */
+	int timeout_ms;                  /* per query, retries included; <= 0: 5000 */
+	const char *const *expect;       /* expected TXT values (all must be present) */
+	size_t nexpect;
+	int wait_s;                      /* 0: no waiting; else poll until agreement */
+	int interval_s;                  /* poll interval for wait_s; <= 0: 5 */
+	const char *ca_domain;           /* NULL: "letsencrypt.org" */
+	const char *account_uri;         /* NULL: unknown */
+	const char *method;              /* NULL: "dns-01" */
+};
+
+/* Limits on remote data. */
+#define DNSCHECK_MAX_CNAME 8        /* CNAME hops followed */
+#define DNSCHECK_MAX_DEPTH 8        /* delegations followed down */
+#define DNSCHECK_MAX_NS 16          /* NS names used per zone */
+#define DNSCHECK_MAX_ADDRS 32       /* authoritative addresses queried per zone */
+#define DNSCHECK_MAX_RESOLVERS 256  /* --ns servers */
+
+/*
+ * Run every applicable check and append findings to r. Returns 0; -1 only
+ * if the run could not start (out of memory, no event loop), after adding
+ * an error finding that says why.
+ */
+int diag_dnscheck_run(const struct dnscheck_opts *o, struct diag_report *r);
+
+#endif

@@ -1,0 +1,543 @@
+/* dns.c - queries to chosen servers: ldns builds and parses, c-ares sends. */
+#define _POSIX_C_SOURCE 200809L
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag/dns.h"
+#include "diag/finding.h"
+
+#define EDNS_BUFSIZE 1232  /* the DNS flag day 2020 value: no fragmentation */
+
+/* One c-ares channel per (server, transport): c-ares sends a query to the
+ * servers of its channel, and we want exactly one server per query. */
+struct chan {
+	struct sockaddr_storage addr;
+	int tcp;
+	ares_channel ch;
+};
+
+struct dns_engine {
+	struct diag_loop *loop;
+	int timeout_ms;
+	struct chan *chans;
+	size_t nchans, cap;
+};
+
+const char *dns_status_text(enum dns_status st)
+{
+	switch (st) {
+	case DNS_OK: return "reply";
+	case DNS_TIMEOUT: return "timed out";
+	case DNS_REFUSED_CONN: return "connection refused or unreachable";
+	case DNS_BADREPLY: return "malformed reply";
+	case DNS_ERROR: return "query failed";
+	}
+	return "query failed";
+}
+
+int diag_server_from_ip(const char *ip, uint16_t port, struct diag_server *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!port)
+		port = DIAG_DNS_PORT;
+	struct sockaddr_in *a4 = (struct sockaddr_in *)&out->addr;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&out->addr;
+	if (inet_pton(AF_INET, ip, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons(port);
+		out->addrlen = sizeof(*a4);
+		out->family = AF_INET;
+	} else if (inet_pton(AF_INET6, ip, &a6->sin6_addr) == 1) {
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons(port);
+		out->addrlen = sizeof(*a6);
+		out->family = AF_INET6;
+	} else {
+		return -1;
+	}
+	out->port = port;
+	inet_ntop(out->family, out->family == AF_INET ? (void *)&a4->sin_addr
+	                                                : (void *)&a6->sin6_addr,
+	          out->ip, sizeof(out->ip));
+	if (port == DIAG_DNS_PORT)
+		snprintf(out->label, sizeof(out->label), "%s", out->ip);
+	else if (out->family == AF_INET6)
+		snprintf(out->label, sizeof(out->label), "[%s]:%u", out->ip, port);
+	else
+		snprintf(out->label, sizeof(out->label), "%s:%u", out->ip, port);
+	return 0;
+}
+
+static int parse_port(const char *s, uint16_t *port, char *err, size_t errlen)
+{
+	char *end;
+	errno = 0;
+	if (!*s || !isdigit((unsigned char)*s)) {
+		snprintf(err, errlen, "port is not a number");
+		return -1;
+	}
+	unsigned long v = strtoul(s, &end, 10);
+	if (*end) {
+		snprintf(err, errlen, "port is not a number");
+		return -1;
+	}
+	if (errno || v == 0 || v > 65535) {
+		snprintf(err, errlen, "port out of range (1-65535)");
+		return -1;
+	}
+	*port = (uint16_t)v;
+	return 0;
+}
+
+int diag_server_parse(const char *s, int family, struct diag_server *out,
+                      char *err, size_t errlen)
+{
+	char host[256];
+	uint16_t port = DIAG_DNS_PORT;
+	const char *colon;
+	if (!s || !*s) {
+		snprintf(err, errlen, "empty server");
+		return -1;
+	}
+	if (strlen(s) >= sizeof(host)) {
+		snprintf(err, errlen, "server name too long");
+		return -1;
+	}
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+		if (!close) {
+			snprintf(err, errlen, "missing ']' after IPv6 address");
+			return -1;
+		}
+		size_t n = (size_t)(close - s - 1);
+		memcpy(host, s + 1, n);
+		host[n] = '\0';
+		if (close[1] == ':') {
+			if (parse_port(close + 2, &port, err, errlen))
+				return -1;
+		} else if (close[1]) {
+			snprintf(err, errlen, "unexpected text after ']'");
+			return -1;
+		}
+		if (diag_server_from_ip(host, port, out) || out->family != AF_INET6) {
+			snprintf(err, errlen, "not an IPv6 address inside [ ]");
+			return -1;
+		}
+	} else if ((colon = strchr(s, ':')) && strchr(colon + 1, ':')) {
+		/* two colons or more: a bare IPv6 address, no port */
+		if (diag_server_from_ip(s, port, out)) {
+			snprintf(err, errlen, "not an IPv6 address (write [IPv6]:PORT for a port)");
+			return -1;
+		}
+	} else {
+		size_t n = colon ? (size_t)(colon - s) : strlen(s);
+		memcpy(host, s, n);
+		host[n] = '\0';
+		if (colon && parse_port(colon + 1, &port, err, errlen))
+			return -1;
+		if (!*host) {
+			snprintf(err, errlen, "empty host");
+			return -1;
+		}
+		if (diag_server_from_ip(host, port, out)) {
+			struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *res = NULL;
+			hints.ai_family = family == 4 ? AF_INET : family == 6 ? AF_INET6 : AF_UNSPEC;
+			int rc = getaddrinfo(host, NULL, &hints, &res);
+			if (rc || !res) {
+				snprintf(err, errlen, "cannot resolve host name: %s", gai_strerror(rc));
+				return -1;
+			}
+			char ip[INET6_ADDRSTRLEN];
+			void *src = res->ai_family == AF_INET
+				? (void *)&((struct sockaddr_in *)res->ai_addr)->sin_addr
+				: (void *)&((struct sockaddr_in6 *)res->ai_addr)->sin6_addr;
+			inet_ntop(res->ai_family, src, ip, sizeof(ip));
+			freeaddrinfo(res);
+			diag_server_from_ip(ip, port, out);
+		}
+	}
+	if ((family == 4 && out->family != AF_INET) || (family == 6 && out->family != AF_INET6)) {
+		snprintf(err, errlen, "address family excluded by -%d", family);
+		return -1;
+	}
+	return 0;
+}
+
+size_t diag_system_resolvers(const char *path, struct diag_server *out, size_t max)
+{
+	FILE *f = fopen(path ? path : "/etc/resolv.conf", "r");
+	if (!f)
+		return 0;
+	char line[512];
+	size_t n = 0;
+	while (n < max && fgets(line, sizeof(line), f)) {
+		char word[32], addr[128];
+		if (sscanf(line, "%31s %127s", word, addr) != 2 || strcmp(word, "nameserver"))
+			continue;
+		char *pct = strchr(addr, '%');  /* link-local scope: not supported */
+		if (pct)
+			continue;
+		if (diag_server_from_ip(addr, 0, &out[n]) == 0)
+			n++;
+	}
+	fclose(f);
+	return n;
+}
+
+int diag_domain_normalize(const char *in, char *out, size_t outlen,
+                          int *wildcard_out, char *err, size_t errlen)
+{
+	int wildcard = 0;
+	if (!in || !*in) {
+		snprintf(err, errlen, "empty domain name");
+		return -1;
+	}
+	if (in[0] == '*') {
+		if (in[1] != '.') {
+			snprintf(err, errlen, "a wildcard must be written *.name");
+			return -1;
+		}
+		wildcard = 1;
+		in += 2;
+	}
+	size_t len = strlen(in);
+	if (len && in[len - 1] == '.')
+		len--;
+	if (len == 0) {
+		snprintf(err, errlen, "the root is not a domain to check");
+		return -1;
+	}
+	if (len > 253) {
+		snprintf(err, errlen, "name longer than 253 characters");
+		return -1;
+	}
+	if (len + 1 > outlen) {
+		snprintf(err, errlen, "name too long");
+		return -1;
+	}
+	size_t label = 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)in[i];
+		if (c == '.') {
+			if (label == 0) {
+				snprintf(err, errlen, "empty label");
+				return -1;
+			}
+			if (in[i - 1] == '-') {
+				snprintf(err, errlen, "label ends with '-'");
+				return -1;
+			}
+			label = 0;
+		} else if (isalnum(c) || c == '-' || c == '_') {
+			if (label == 0 && c == '-') {
+				snprintf(err, errlen, "label starts with '-'");
+				return -1;
+			}
+			if (++label > 63) {
+				snprintf(err, errlen, "label longer than 63 characters");
+				return -1;
+			}
+		} else if (c == '*') {
+			snprintf(err, errlen, "'*' is only allowed as the whole first label");
+			return -1;
+		} else {
+			snprintf(err, errlen, "invalid character '%s%c' (use the A-label "
+			         "(xn--) form of internationalised names)",
+			         c < 0x20 || c >= 0x7f ? "\\" : "", c < 0x20 || c >= 0x7f ? '?' : c);
+			return -1;
+		}
+		out[i] = (char)tolower(c);
+	}
+	if (in[len - 1] == '-') {
+		snprintf(err, errlen, "label ends with '-'");
+		return -1;
+	}
+	out[len] = '\0';
+	if (wildcard_out)
+		*wildcard_out = wildcard;
+	return 0;
+}
+
+struct dns_engine *dns_engine_new(struct diag_loop *loop, int timeout_ms)
+{
+	struct dns_engine *e = calloc(1, sizeof(*e));
+	if (!e)
+		return NULL;
+	e->loop = loop;
+	e->timeout_ms = timeout_ms > 0 ? timeout_ms : 5000;
+	return e;
+}
+
+void dns_engine_free(struct dns_engine *e)
+{
+	if (!e)
+		return;
+	/* channels belong to the loop */
+	free(e->chans);
+	free(e);
+}
+
+static int same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return 0;
+	if (a->ss_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+	}
+	const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+	return x->sin6_port == y->sin6_port &&
+	       !memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr));
+}
+
+static ares_channel engine_channel(struct dns_engine *e, const struct diag_server *s, int tcp)
+{
+	for (size_t i = 0; i < e->nchans; i++)
+		if (e->chans[i].tcp == tcp && same_addr(&e->chans[i].addr, &s->addr))
+			return e->chans[i].ch;
+	if (e->nchans == e->cap) {
+		size_t cap = e->cap ? e->cap * 2 : 16;
+		struct chan *c = realloc(e->chans, cap * sizeof(*c));
+		if (!c)
+			return NULL;
+		e->chans = c;
+		e->cap = cap;
+	}
+	struct ares_options o;
+	memset(&o, 0, sizeof(o));
+	/* c-ares doubles the timeout on the retry: t + 2t = the budget. */
+	o.timeout = e->timeout_ms / 3 > 0 ? e->timeout_ms / 3 : 1;
+	o.tries = 2;
+	o.flags = ARES_FLAG_NOCHECKRESP | ARES_FLAG_NOSEARCH | (tcp ? ARES_FLAG_USEVC : 0);
+	o.lookups = (char *)"b";
+	ares_channel ch;
+	int rc = diag_loop_ares_channel(e->loop, &ch, &o,
+	                                ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES |
+	                                ARES_OPT_FLAGS | ARES_OPT_LOOKUPS);
+	if (rc != ARES_SUCCESS)
+		return NULL;
+	struct ares_addr_port_node node;
+	memset(&node, 0, sizeof(node));
+	node.family = s->family;
+	if (s->family == AF_INET)
+		node.addr.addr4 = ((const struct sockaddr_in *)&s->addr)->sin_addr;
+	else
+		memcpy(&node.addr.addr6, &((const struct sockaddr_in6 *)&s->addr)->sin6_addr,
+		       sizeof(node.addr.addr6));
+	node.udp_port = node.tcp_port = s->port;
+	if (ares_set_servers_ports(ch, &node) != ARES_SUCCESS)
+		return NULL;
+	e->chans[e->nchans++] = (struct chan){ .addr = s->addr, .tcp = tcp, .ch = ch };
+	return ch;
+}
+
+struct dns_q *dns_q_new(const struct diag_server *srv, const char *qname,
+                        ldns_rr_type type, ldns_rr_class cls, unsigned flags)
+{
+	struct dns_q *q = calloc(1, sizeof(*q));
+	if (!q)
+		return NULL;
+	size_t n = strlen(qname);
+	q->qname = (n && qname[n - 1] == '.') ? diag_strdup(qname) : diag_asprintf("%s.", qname);
+	if (!q->qname) {
+		free(q);
+		return NULL;
+	}
+	q->server = srv;
+	q->qtype = type;
+	q->qclass = cls;
+	q->flags = flags;
+	return q;
+}
+
+void dns_q_reset(struct dns_q *q)
+{
+	ldns_pkt_free(q->pkt);
+	q->pkt = NULL;
+	q->done = 0;
+	q->status = DNS_OK;
+	q->errtext = NULL;
+	q->rtt_ms = 0;
+	q->wire_len = 0;
+}
+
+void dns_q_free(struct dns_q *q)
+{
+	if (!q)
+		return;
+	ldns_pkt_free(q->pkt);
+	free(q->qname);
+	free(q);
+}
+
+static void q_finish(struct dns_q *q, enum dns_status st, const char *why)
+{
+	q->done = 1;
+	q->status = st;
+	q->errtext = why;
+	q->rtt_ms = diag_now_ms() - q->sent_ms;
+	if (q->on_done)
+		q->on_done(q);
+}
+
+static void ares_done(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
+{
+	(void)timeouts;
+	struct dns_q *q = arg;
+	switch (status) {
+	case ARES_SUCCESS:
+		break;
+	case ARES_ETIMEOUT:
+		q_finish(q, DNS_TIMEOUT, "timed out");
+		return;
+	case ARES_ECONNREFUSED:
+		q_finish(q, DNS_REFUSED_CONN, "connection refused or unreachable");
+		return;
+	case ARES_EBADRESP:
+		q_finish(q, DNS_BADREPLY, "malformed reply");
+		return;
+	case ARES_EDESTRUCTION:
+	case ARES_ECANCELLED:
+		q_finish(q, DNS_ERROR, "query cancelled");
+		return;
+	default:
+		q_finish(q, DNS_ERROR, ares_strerror(status));
+		return;
+	}
+	if (!abuf || alen <= 0) {
+		q_finish(q, DNS_BADREPLY, "empty reply");
+		return;
+	}
+	ldns_pkt *pkt = NULL;
+	if (ldns_wire2pkt(&pkt, abuf, (size_t)alen) != LDNS_STATUS_OK || !pkt) {
+		q_finish(q, DNS_BADREPLY, "reply does not parse as DNS");
+		return;
+	}
+	q->pkt = pkt;
+	q->wire_len = (size_t)alen;
+	q_finish(q, DNS_OK, NULL);
+}
+
+int dns_q_send(struct dns_engine *e, struct dns_q *q)
+{
+	int ret = -1;
+	uint8_t *wire = NULL;
+	size_t len = 0;
+	ldns_pkt *pkt = NULL;
+	dns_q_reset(q);
+	q->sent_ms = diag_now_ms();
+
+	ldns_rdf *dn = ldns_dname_new_frm_str(q->qname);
+	if (!dn) {
+		q_finish(q, DNS_ERROR, "invalid query name");
+		return -1;
+	}
+	pkt = ldns_pkt_query_new(dn, q->qtype, q->qclass,
+	                         (q->flags & DNS_Q_RD) ? LDNS_RD : 0);
+	if (!pkt) {
+		ldns_rdf_deep_free(dn);
+		goto out;
+	}
+	if (!(q->flags & DNS_Q_NOEDNS))
+		ldns_pkt_set_edns_udp_size(pkt, EDNS_BUFSIZE);
+	if (ldns_pkt2wire(&wire, pkt, &len) != LDNS_STATUS_OK)
+		goto out;
+	ares_channel ch = engine_channel(e, q->server, (q->flags & DNS_Q_TCP) != 0);
+	if (!ch)
+		goto out;
+	ares_send(ch, wire, (int)len, ares_done, q);
+	ret = 0;
+out:
+	ldns_pkt_free(pkt);
+	free(wire);
+	if (ret && !q->done)
+		q_finish(q, DNS_ERROR, "could not build or send the query");
+	return ret;
+}
+
+int dns_q_rcode(const struct dns_q *q)
+{
+	if (!q->done || q->status != DNS_OK || !q->pkt)
+		return -1;
+	return (int)ldns_pkt_get_rcode(q->pkt);
+}
+
+ldns_rr_list *dns_q_answer(const struct dns_q *q, ldns_rr_type t, const char *name)
+{
+	if (dns_q_rcode(q) < 0)
+		return NULL;
+	ldns_rdf *owner = NULL;
+	if (name) {
+		char *abs = diag_asprintf("%s%s", name,
+		                          name[0] && name[strlen(name) - 1] == '.' ? "" : ".");
+		owner = abs ? ldns_dname_new_frm_str(abs) : NULL;
+		free(abs);
+		if (!owner)
+			return NULL;
+	}
+	ldns_rr_list *ans = ldns_pkt_answer(q->pkt);
+	ldns_rr_list *out = ldns_rr_list_new();
+	for (size_t i = 0; out && i < ldns_rr_list_rr_count(ans); i++) {
+		ldns_rr *rr = ldns_rr_list_rr(ans, i);
+		if (ldns_rr_get_type(rr) != t)
+			continue;
+		if (owner && ldns_dname_compare(ldns_rr_owner(rr), owner) != 0)
+			continue;
+		ldns_rr_list_push_rr(out, ldns_rr_clone(rr));
+	}
+	ldns_rdf_deep_free(owner);
+	return out;
+}
+
+const ldns_rr *dns_q_authority_soa(const struct dns_q *q)
+{
+	if (dns_q_rcode(q) < 0)
+		return NULL;
+	ldns_rr_list *auth = ldns_pkt_authority(q->pkt);
+	for (size_t i = 0; i < ldns_rr_list_rr_count(auth); i++)
+		if (ldns_rr_get_type(ldns_rr_list_rr(auth, i)) == LDNS_RR_TYPE_SOA)
+			return ldns_rr_list_rr(auth, i);
+	return NULL;
+}
+
+char *dns_txt_joined(const ldns_rr *rr)
+{
+	size_t cap = 1, len = 0;
+	for (size_t i = 0; i < ldns_rr_rd_count(rr); i++)
+		cap += ldns_rdf_size(ldns_rr_rdf(rr, i));
+	char *s = malloc(cap);
+	if (!s)
+		return NULL;
+	for (size_t i = 0; i < ldns_rr_rd_count(rr); i++) {
+		const ldns_rdf *rd = ldns_rr_rdf(rr, i);
+		const uint8_t *d = ldns_rdf_data(rd);
+		size_t sz = ldns_rdf_size(rd);
+		if (ldns_rdf_get_type(rd) != LDNS_RDF_TYPE_STR || sz == 0)
+			continue;
+		size_t n = d[0];  /* character-string: length byte, then bytes */
+		if (n > sz - 1)
+			n = sz - 1;
+		memcpy(s + len, d + 1, n);
+		len += n;
+	}
+	s[len] = '\0';
+	return s;
+}
+
+char *dns_name_str(const ldns_rdf *rdf)
+{
+	char *s = ldns_rdf2str(rdf);
+	if (!s)
+		return NULL;
+	size_t n = strlen(s);
+	if (n > 1 && s[n - 1] == '.')
+		s[n - 1] = '\0';
+	for (char *p = s; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return s;
+}

@@ -1,0 +1,1467 @@
+/*
+ * dnscheck.c - the DNS side of DNS-01, and resolver audits.
+ *
+ * The run is a short chain of phases, each a concurrent fan-out on the one
+ * loop: (1) every resolver gets SOA and NS for every label of the challenge
+ * name, TXT, and a CHAOS fingerprint, all at once; (2) delegation is
+ * followed down from the deepest zone any source names, asking the
+ * authoritative servers directly (RD=0); (3) CNAME targets repeat (2);
+ * (4) --wait polls the TXT queries; (5) CAA. A phase waits only for its own
+ * slowest query.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "diag/caa.h"
+#include "diag/dnscheck.h"
+
+#define NAMELEN 256
+
+struct qlist {
+	struct dns_q **v;
+	size_t n, cap;
+};
+
+struct resolver_qs {
+	struct dns_q **soa;  /* one per suffix of the challenge name */
+	struct dns_q **ns;   /* likewise */
+	struct dns_q *txt;   /* TXT _acme-challenge.<name>, RD=1 */
+	struct dns_q *ver;   /* CHAOS TXT version.bind */
+};
+
+struct authsrv {
+	struct diag_server srv;
+	char nsname[NAMELEN];
+	struct dns_q *soa;  /* SOA <zone>, RD=0 */
+	struct dns_q *txt;  /* TXT <name>, RD=0 */
+};
+
+struct zoneinfo {
+	char name[NAMELEN];   /* the name looked up (challenge name or CNAME target) */
+	char zone[NAMELEN];
+	char referred_by[NAMELEN]; /* parent that delegated, "" if none seen */
+	char nsnames[DNSCHECK_MAX_NS][NAMELEN];
+	size_t nns;
+	struct authsrv srv[DNSCHECK_MAX_ADDRS];
+	size_t nsrv;
+	char err[256];        /* why locating failed, "" on success */
+};
+
+struct ctx {
+	const struct dnscheck_opts *o;
+	struct diag_report *r;
+	struct diag_loop *loop;
+	struct dns_engine *eng;
+	struct diag_server res[DNSCHECK_MAX_RESOLVERS];
+	size_t nres;
+	int working;          /* index of a resolver that answered, -1 if none */
+	char base[NAMELEN];
+	int wildcard;
+	char chal[NAMELEN + 16];
+	char *suffix[130];
+	size_t nsuffix;
+	struct resolver_qs *rq;
+	struct qlist all;     /* every query, for freeing */
+	const char *ca_domain, *method;
+};
+
+/* ---- small helpers ---- */
+
+static int is_sub(const char *child, const char *parent)
+{
+	if (!strcmp(parent, "."))
+		return 1;
+	size_t c = strlen(child), p = strlen(parent);
+	if (c < p)
+		return 0;
+	if (strcasecmp(child + c - p, parent))
+		return 0;
+	return c == p || child[c - p - 1] == '.';
+}
+
+static size_t label_count(const char *name)
+{
+	if (!strcmp(name, "."))
+		return 0;
+	size_t n = 1;
+	for (const char *p = name; *p; p++)
+		n += *p == '.';
+	return n;
+}
+
+static struct dns_q *ask(struct ctx *c, const struct diag_server *srv, const char *name,
+                         ldns_rr_type type, ldns_rr_class cls, unsigned flags)
+{
+	if (c->all.n == c->all.cap) {
+		size_t cap = c->all.cap ? c->all.cap * 2 : 64;
+		struct dns_q **v = realloc(c->all.v, cap * sizeof(*v));
+		if (!v)
+			return NULL;
+		c->all.v = v;
+		c->all.cap = cap;
+	}
+	struct dns_q *q = dns_q_new(srv, name, type, cls, flags);
+	if (!q)
+		return NULL;
+	c->all.v[c->all.n++] = q;
+	dns_q_send(c->eng, q);
+	return q;
+}
+
+static void run(struct ctx *c)
+{
+	diag_loop_run(c->loop);
+}
+
+/* "NXDOMAIN", "timed out", ... for a query that did not give a usable answer. */
+static const char *q_outcome(const struct dns_q *q)
+{
+	if (!q)
+		return "not sent (out of memory)";
+	if (q->status != DNS_OK)
+		return q->errtext ? q->errtext : dns_status_text(q->status);
+	ldns_lookup_table *lt = ldns_lookup_by_id(ldns_rcodes, dns_q_rcode(q));
+	return lt ? lt->name : "unknown rcode";
+}
+
+static int q_ok(const struct dns_q *q)
+{
+	return q && q->status == DNS_OK && q->pkt;
+}
+
+static int q_rc(const struct dns_q *q, int rc)
+{
+	return q_ok(q) && dns_q_rcode(q) == rc;
+}
+
+static int has_rr(const struct dns_q *q, ldns_rr_type t, const char *owner)
+{
+	ldns_rr_list *l = dns_q_answer(q, t, owner);
+	int n = l ? (int)ldns_rr_list_rr_count(l) : 0;
+	ldns_rr_list_deep_free(l);
+	return n > 0;
+}
+
+static int64_t soa_negttl(const ldns_rr *soa)
+{
+	if (!soa || ldns_rr_rd_count(soa) < 7)
+		return -1;
+	int64_t min = ldns_rdf2native_int32(ldns_rr_rdf(soa, 6));
+	int64_t ttl = ldns_rr_ttl(soa);
+	return ttl < min ? ttl : min;
+}
+
+static json_t *json_rtt(const struct dns_q *q)
+{
+	return q ? json_integer(q->rtt_ms) : json_null();
+}
+
+/* A string list as a JSON array and as "a, b, c". */
+struct strv {
+	char **v;
+	size_t n;
+};
+
+static void strv_add(struct strv *s, const char *x)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (!strcmp(s->v[i], x))
+			return;
+	char **v = realloc(s->v, (s->n + 1) * sizeof(*v));
+	if (!v)
+		return;
+	s->v = v;
+	if ((s->v[s->n] = diag_strdup(x)))
+		s->n++;
+}
+
+static void strv_free(struct strv *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->v[i]);
+	free(s->v);
+	s->v = NULL;
+	s->n = 0;
+}
+
+static int strv_has(const struct strv *s, const char *x)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (!strcmp(s->v[i], x))
+			return 1;
+	return 0;
+}
+
+static json_t *strv_json(const struct strv *s)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < s->n; i++)
+		json_array_append_new(a, json_string(s->v[i]));
+	return a;
+}
+
+/* "a", "b" quoted and comma separated, truncated after max items. */
+static char *strv_text(const struct strv *s, size_t max)
+{
+	size_t len = 1;
+	for (size_t i = 0; i < s->n && i < max; i++)
+		len += strlen(s->v[i]) + 4;
+	len += 32;
+	char *out = malloc(len);
+	if (!out)
+		return NULL;
+	out[0] = '\0';
+	for (size_t i = 0; i < s->n && i < max; i++) {
+		strcat(out, i ? ", \"" : "\"");
+		strcat(out, s->v[i]);
+		strcat(out, "\"");
+	}
+	if (s->n > max)
+		snprintf(out + strlen(out), 32, " (and %zu more)", s->n - max);
+	return out;
+}
+
+/* TXT values in the answer; owner NULL takes every TXT (a resolver's answer
+ * holds the CNAME chain and the target's records). */
+static void txt_values(const struct dns_q *q, const char *owner, struct strv *out)
+{
+	ldns_rr_list *l = dns_q_answer(q, LDNS_RR_TYPE_TXT, owner);
+	for (size_t i = 0; l && i < ldns_rr_list_rr_count(l); i++) {
+		char *v = dns_txt_joined(ldns_rr_list_rr(l, i));
+		if (v)
+			strv_add(out, v);
+		free(v);
+	}
+	ldns_rr_list_deep_free(l);
+}
+
+/* ---- phase 1: resolvers ---- */
+
+static int resolver_answered(const struct ctx *c, size_t r)
+{
+	const struct resolver_qs *rq = &c->rq[r];
+	if (q_ok(rq->txt) || q_ok(rq->ver))
+		return 1;
+	for (size_t k = 0; k < c->nsuffix; k++)
+		if (q_ok(rq->soa[k]) || q_ok(rq->ns[k]))
+			return 1;
+	return 0;
+}
+
+enum walk_kind { WALK_FOUND, WALK_NOTFOUND, WALK_ERROR };
+
+struct walk {
+	enum walk_kind kind;
+	char zone[NAMELEN];
+	char why[300];
+	size_t empty_levels;  /* NOERROR, no answer and no authority */
+};
+
+/*
+ * The SOA walk as cert-manager and lego do it: from the challenge name up,
+ * NXDOMAIN, a CNAME or NODATA go up a label; an SOA in the answer is the
+ * zone; another rcode or a transport error stops the walk.
+ */
+static void walk_soa(const struct ctx *c, size_t r, struct walk *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->kind = WALK_NOTFOUND;
+	for (size_t k = 0; k < c->nsuffix; k++) {
+		const struct dns_q *q = c->rq[r].soa[k];
+		if (q_ok(q) && dns_q_rcode(q) == LDNS_RCODE_NOERROR &&
+		    ldns_pkt_ancount(q->pkt) == 0 && ldns_pkt_nscount(q->pkt) == 0)
+			w->empty_levels++;
+	}
+	for (size_t k = 0; k < c->nsuffix; k++) {
+		const struct dns_q *q = c->rq[r].soa[k];
+		if (!q_ok(q)) {
+			w->kind = WALK_ERROR;
+			snprintf(w->why, sizeof(w->why), "SOA query for %s.: %s", c->suffix[k], q_outcome(q));
+			return;
+		}
+		int rc = dns_q_rcode(q);
+		if (rc == LDNS_RCODE_NXDOMAIN)
+			continue;
+		if (rc != LDNS_RCODE_NOERROR) {
+			w->kind = WALK_ERROR;
+			snprintf(w->why, sizeof(w->why),
+			         "rcode was expected to be 'NOERROR' or 'NXDOMAIN', but got '%s' for %s.",
+			         q_outcome(q), c->suffix[k]);
+			return;
+		}
+		if (has_rr(q, LDNS_RR_TYPE_SOA, c->suffix[k])) {
+			w->kind = WALK_FOUND;
+			snprintf(w->zone, sizeof(w->zone), "%s", c->suffix[k]);
+			return;
+		}
+	}
+}
+
+/* The deepest name with an NS RRset in the answer at resolver r. */
+static const char *deepest_ns(const struct ctx *c, size_t r)
+{
+	for (size_t k = 0; k < c->nsuffix; k++)
+		if (has_rr(c->rq[r].ns[k], LDNS_RR_TYPE_NS, c->suffix[k]))
+			return c->suffix[k];
+	return NULL;
+}
+
+static void pick_deeper(char *best, const char *cand)
+{
+	if (cand && label_count(cand) > label_count(best) && strcmp(best, cand))
+		snprintf(best, NAMELEN, "%s", cand);
+}
+
+static char *fingerprint(const struct dns_q *q)
+{
+	struct strv v = {0};
+	txt_values(q, NULL, &v);
+	char *s = v.n ? diag_strdup(v.v[0]) : NULL;
+	strv_free(&v);
+	return s;
+}
+
+/* ---- phase 2: delegation and authoritative servers ---- */
+
+static void add_server(struct zoneinfo *zi, const char *nsname, const char *ip)
+{
+	struct diag_server s;
+	if (zi->nsrv >= DNSCHECK_MAX_ADDRS || diag_server_from_ip(ip, 0, &s))
+		return;
+	for (size_t i = 0; i < zi->nsrv; i++)
+		if (!strcmp(zi->srv[i].srv.ip, s.ip))
+			return;
+	struct authsrv *a = &zi->srv[zi->nsrv++];
+	memset(a, 0, sizeof(*a));
+	a->srv = s;
+	snprintf(a->nsname, sizeof(a->nsname), "%s", nsname);
+}
+
+static int family_ok(const struct ctx *c, ldns_rr_type t)
+{
+	if (c->o->family == 4)
+		return t == LDNS_RR_TYPE_A;
+	if (c->o->family == 6)
+		return t == LDNS_RR_TYPE_AAAA;
+	return 1;
+}
+
+/* Addresses from a list of A/AAAA RRs owned by nsname. */
+static void add_addrs(struct ctx *c, struct zoneinfo *zi, const char *nsname, ldns_rr_list *l)
+{
+	for (size_t i = 0; l && i < ldns_rr_list_rr_count(l); i++) {
+		ldns_rr *rr = ldns_rr_list_rr(l, i);
+		ldns_rr_type t = ldns_rr_get_type(rr);
+		if ((t != LDNS_RR_TYPE_A && t != LDNS_RR_TYPE_AAAA) || !family_ok(c, t))
+			continue;
+		char *owner = dns_name_str(ldns_rr_owner(rr));
+		char *ip = ldns_rr_rd_count(rr) ? ldns_rdf2str(ldns_rr_rdf(rr, 0)) : NULL;
+		if (owner && ip && !strcasecmp(owner, nsname))
+			add_server(zi, nsname, ip);
+		free(owner);
+		free(ip);
+	}
+}
+
+/* NS names of zone from the answers already seen, else by asking. */
+static void zone_nsnames(struct ctx *c, struct zoneinfo *zi)
+{
+	const struct dns_q *found = NULL;
+	for (size_t r = 0; r < c->nres && !found; r++)
+		for (size_t k = 0; k < c->nsuffix && !found; k++)
+			if (!strcasecmp(c->suffix[k], zi->zone) &&
+			    has_rr(c->rq[r].ns[k], LDNS_RR_TYPE_NS, zi->zone))
+				found = c->rq[r].ns[k];
+	if (!found) {
+		struct dns_q *qs[DNSCHECK_MAX_RESOLVERS] = {0};
+		size_t n = c->nres < 4 ? c->nres : 4;
+		for (size_t r = 0; r < n; r++)
+			qs[r] = ask(c, &c->res[r], zi->zone, LDNS_RR_TYPE_NS, LDNS_RR_CLASS_IN, DNS_Q_RD);
+		run(c);
+		for (size_t r = 0; r < n && !found; r++)
+			if (has_rr(qs[r], LDNS_RR_TYPE_NS, zi->zone))
+				found = qs[r];
+	}
+	if (!found)
+		return;
+	ldns_rr_list *l = dns_q_answer(found, LDNS_RR_TYPE_NS, zi->zone);
+	for (size_t i = 0; l && i < ldns_rr_list_rr_count(l) && zi->nns < DNSCHECK_MAX_NS; i++) {
+		char *ns = dns_name_str(ldns_rr_rdf(ldns_rr_list_rr(l, i), 0));
+		if (ns)
+			snprintf(zi->nsnames[zi->nns++], NAMELEN, "%s", ns);
+		free(ns);
+	}
+	ldns_rr_list_deep_free(l);
+}
+
+/* Resolve NS names that have no address yet, through a working resolver. */
+static void resolve_nsnames(struct ctx *c, struct zoneinfo *zi)
+{
+	if (c->working < 0)
+		return;
+	const struct diag_server *res = &c->res[c->working];
+	struct dns_q *qa[DNSCHECK_MAX_NS] = {0}, *q6[DNSCHECK_MAX_NS] = {0};
+	for (size_t i = 0; i < zi->nns; i++) {
+		int have = 0;
+		for (size_t k = 0; k < zi->nsrv; k++)
+			have |= !strcmp(zi->srv[k].nsname, zi->nsnames[i]);
+		if (have)
+			continue;
+		if (family_ok(c, LDNS_RR_TYPE_A))
+			qa[i] = ask(c, res, zi->nsnames[i], LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, DNS_Q_RD);
+		if (family_ok(c, LDNS_RR_TYPE_AAAA))
+			q6[i] = ask(c, res, zi->nsnames[i], LDNS_RR_TYPE_AAAA, LDNS_RR_CLASS_IN, DNS_Q_RD);
+	}
+	run(c);
+	for (size_t i = 0; i < zi->nns; i++) {
+		ldns_rr_list *l;
+		if (qa[i] && (l = dns_q_answer(qa[i], LDNS_RR_TYPE_A, zi->nsnames[i]))) {
+			add_addrs(c, zi, zi->nsnames[i], l);
+			ldns_rr_list_deep_free(l);
+		}
+		if (q6[i] && (l = dns_q_answer(q6[i], LDNS_RR_TYPE_AAAA, zi->nsnames[i]))) {
+			add_addrs(c, zi, zi->nsnames[i], l);
+			ldns_rr_list_deep_free(l);
+		}
+	}
+}
+
+/* A referral in q to a zone below zone and at or above name: returns it. */
+static int referral(const struct dns_q *q, const char *zone, const char *name,
+                    char out[NAMELEN])
+{
+	if (!q_rc(q, LDNS_RCODE_NOERROR) || ldns_pkt_aa(q->pkt) || ldns_pkt_ancount(q->pkt))
+		return 0;
+	ldns_rr_list *auth = ldns_pkt_authority(q->pkt);
+	for (size_t i = 0; i < ldns_rr_list_rr_count(auth); i++) {
+		ldns_rr *rr = ldns_rr_list_rr(auth, i);
+		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_NS)
+			continue;
+		char *owner = dns_name_str(ldns_rr_owner(rr));
+		int ok = owner && is_sub(owner, zone) && strcasecmp(owner, zone) && is_sub(name, owner);
+		if (ok)
+			snprintf(out, NAMELEN, "%s", owner);
+		free(owner);
+		if (ok)
+			return 1;
+	}
+	return 0;
+}
+
+static void take_referral(struct ctx *c, struct zoneinfo *zi, const struct dns_q *q,
+                          const char *child)
+{
+	snprintf(zi->referred_by, NAMELEN, "%s", zi->zone);
+	snprintf(zi->zone, NAMELEN, "%s", child);
+	zi->nns = 0;
+	zi->nsrv = 0;
+	ldns_rr_list *auth = ldns_pkt_authority(q->pkt);
+	for (size_t i = 0; i < ldns_rr_list_rr_count(auth) && zi->nns < DNSCHECK_MAX_NS; i++) {
+		ldns_rr *rr = ldns_rr_list_rr(auth, i);
+		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_NS)
+			continue;
+		char *ns = dns_name_str(ldns_rr_rdf(rr, 0));
+		if (ns)
+			snprintf(zi->nsnames[zi->nns++], NAMELEN, "%s", ns);
+		free(ns);
+	}
+	/* glue */
+	for (size_t i = 0; i < zi->nns; i++)
+		add_addrs(c, zi, zi->nsnames[i], ldns_pkt_additional(q->pkt));
+}
+
+/*
+ * Find the zone of name and its authoritative servers, starting at the
+ * deepest zone known (start) and following referrals down, asking every
+ * authoritative address directly with RD=0.
+ */
+static void locate(struct ctx *c, const char *name, const char *start, struct zoneinfo *zi)
+{
+	memset(zi, 0, sizeof(*zi));
+	snprintf(zi->name, NAMELEN, "%s", name);
+	snprintf(zi->zone, NAMELEN, "%s", start);
+	int have_ns = 0;
+	for (int depth = 0; depth < DNSCHECK_MAX_DEPTH; depth++) {
+		if (!have_ns)
+			zone_nsnames(c, zi);
+		if (zi->nns == 0) {
+			snprintf(zi->err, sizeof(zi->err), "no NS records found for %s", zi->zone);
+			return;
+		}
+		resolve_nsnames(c, zi);
+		if (zi->nsrv == 0) {
+			snprintf(zi->err, sizeof(zi->err),
+			         "no %saddress found for the nameservers of %s",
+			         c->o->family == 4 ? "IPv4 " : c->o->family == 6 ? "IPv6 " : "", zi->zone);
+			return;
+		}
+		for (size_t i = 0; i < zi->nsrv; i++) {
+			zi->srv[i].soa = ask(c, &zi->srv[i].srv, zi->zone, LDNS_RR_TYPE_SOA, LDNS_RR_CLASS_IN, 0);
+			zi->srv[i].txt = ask(c, &zi->srv[i].srv, name, LDNS_RR_TYPE_TXT, LDNS_RR_CLASS_IN, 0);
+		}
+		run(c);
+		char child[NAMELEN];
+		const struct dns_q *ref = NULL;
+		for (size_t i = 0; i < zi->nsrv && !ref; i++)
+			if (referral(zi->srv[i].txt, zi->zone, name, child))
+				ref = zi->srv[i].txt;
+		if (!ref)
+			return;
+		take_referral(c, zi, ref, child);
+		have_ns = 1;
+	}
+	snprintf(zi->err, sizeof(zi->err), "more than %d delegations below %s", DNSCHECK_MAX_DEPTH, start);
+}
+
+/* For a name with no phase-1 data (a CNAME target): the deepest zone the
+ * working resolver names, by SOA walk or NS, all labels at once. */
+static int candidate_zone(struct ctx *c, const char *name, char out[NAMELEN])
+{
+	snprintf(out, NAMELEN, ".");
+	if (c->working < 0)
+		return -1;
+	const struct diag_server *res = &c->res[c->working];
+	char *sfx[130];
+	struct dns_q *soa[130] = {0}, *ns[130] = {0};
+	size_t n = 0;
+	for (const char *p = name; p && *p && n < 130; n++) {
+		sfx[n] = (char *)p;
+		soa[n] = ask(c, res, p, LDNS_RR_TYPE_SOA, LDNS_RR_CLASS_IN, DNS_Q_RD);
+		ns[n] = ask(c, res, p, LDNS_RR_TYPE_NS, LDNS_RR_CLASS_IN, DNS_Q_RD);
+		p = strchr(p, '.');
+		if (p)
+			p++;
+	}
+	run(c);
+	for (size_t k = 0; k < n; k++) {
+		/* compare against the suffix as a string without what follows */
+		if (has_rr(soa[k], LDNS_RR_TYPE_SOA, sfx[k]) || has_rr(ns[k], LDNS_RR_TYPE_NS, sfx[k])) {
+			snprintf(out, NAMELEN, "%s", sfx[k]);
+			return 0;
+		}
+		const ldns_rr *a = dns_q_authority_soa(soa[k]);
+		if (a) {
+			char *owner = dns_name_str(ldns_rr_owner(a));
+			if (owner && is_sub(name, owner))
+				pick_deeper(out, owner);
+			free(owner);
+			if (strcmp(out, "."))
+				return 0;
+		}
+	}
+	return strcmp(out, ".") ? 0 : -1;
+}
+
+/* ---- findings ---- */
+
+static const char *HINT_FILTER =
+	"Turn the filter off (dnsmasq: drop --filterwin2k / --filter-rr=SOA; OpenWrt: "
+	"uci set dhcp.@dnsmasq[0].filterwin2k=0; LuCI: untick \"Filter useless\" / \"Filter "
+	"SRV/SOA service discovery\"), or give the ACME client a resolver that does not filter: "
+	"cert-manager --dns01-recursive-nameservers=1.1.1.1:53,8.8.8.8:53 (add "
+	"--dns01-recursive-nameservers-only if port 53 egress is blocked), lego --dns.resolvers 1.1.1.1:53.";
+
+static void report_resolvers(struct ctx *c, const struct zoneinfo *zi)
+{
+	for (size_t r = 0; r < c->nres; r++) {
+		const char *label = c->res[r].label;
+		if (!resolver_answered(c, r)) {
+			struct diag_finding *f = diag_add(c->r, DIAG_FAIL, "dns.resolver.reachable", label,
+			                                  "resolver did not answer: %s", q_outcome(c->rq[r].txt));
+			diag_set_hint(f, "Check the address and that UDP and TCP port %u are reachable from "
+			              "here; an ACME client using this resolver cannot check propagation.",
+			              c->res[r].port);
+			continue;
+		}
+		struct walk w;
+		walk_soa(c, r, &w);
+		char *fp = fingerprint(c->rq[r].ver);
+		int apex_hidden = 0;  /* the real zone's SOA query came back without SOA */
+		if (!zi->err[0]) {
+			for (size_t k = 0; k < c->nsuffix; k++)
+				if (!strcasecmp(c->suffix[k], zi->zone) &&
+				    q_rc(c->rq[r].soa[k], LDNS_RCODE_NOERROR) &&
+				    !has_rr(c->rq[r].soa[k], LDNS_RR_TYPE_SOA, zi->zone))
+					apex_hidden = 1;
+		}
+		int filtered = (w.empty_levels == c->nsuffix && c->nsuffix > 0) ||
+		               (w.kind == WALK_NOTFOUND && apex_hidden);
+		struct diag_finding *f;
+		if (filtered) {
+			f = diag_add(c->r, DIAG_FAIL, "dns.resolver.soa-filtered", label,
+			             "resolver answers every SOA query with an empty NOERROR%s%s%s",
+			             fp ? " (" : "", fp ? fp : "", fp ? ")" : "");
+			diag_set_detail(f, "This is the signature of dnsmasq --filterwin2k (OpenWrt "
+			                "filterwin2k, LuCI \"Filter useless\" / \"Filter SRV/SOA service "
+			                "discovery\") or --filter-rr=SOA: SOA queries are answered NODATA "
+			                "without being forwarded. SOA walkers then climb to the root and give "
+			                "up: cert-manager fails with \"Could not find the SOA record in the DNS "
+			                "tree for the domain '%s.' using nameservers [...]\" (\"Could not find "
+			                "the start of authority\" before v1.4), lego with \"could not find the "
+			                "start of authority for '%s.'\".", c->chal, c->chal);
+			diag_set_hint(f, "%s", HINT_FILTER);
+			diag_evidence(f, "empty_soa_levels", json_integer((json_int_t)w.empty_levels));
+			diag_evidence(f, "fingerprint", fp ? json_string(fp) : json_null());
+		}
+		/* The zone a cert-manager/lego walk would settle on at this resolver. */
+		if (w.kind == WALK_FOUND && !zi->err[0] && strcasecmp(w.zone, zi->zone) &&
+		    is_sub(zi->zone, w.zone)) {
+			f = diag_add(c->r, DIAG_FAIL, "dns.zone.split-horizon", label,
+			             "SOA walk stops at %s, above the real zone %s", w.zone, zi->zone);
+			diag_set_detail(f, "The resolver answers NODATA for SOA %s. (typically a local "
+			                "host record or override for the apex), so cert-manager and lego "
+			                "take %s as the zone and the DNS provider answers \"zone not found\" "
+			                "or creates the record in the wrong place.", zi->zone, w.zone);
+			diag_set_hint(f, "Remove the local override for %s on this resolver, or give the ACME "
+			              "client a public resolver (cert-manager --dns01-recursive-nameservers, "
+			              "lego --dns.resolvers); cert-manager v1.21+ also has "
+			              "waitInsteadOfSelfCheck for split-horizon set-ups.", zi->zone);
+			diag_evidence(f, "walk_zone", json_string(w.zone));
+			diag_evidence(f, "real_zone", json_string(zi->zone));
+			diag_evidence(f, "fingerprint", fp ? json_string(fp) : json_null());
+		} else if (w.kind == WALK_FOUND && !zi->err[0] && strcasecmp(w.zone, zi->zone)) {
+			f = diag_add(c->r, DIAG_FAIL, "dns.zone.soa", label,
+			             "SOA walk finds %s, but the authoritative zone is %s", w.zone, zi->zone);
+			diag_set_hint(f, "This resolver serves its own data for %s (a local zone or rewrite); "
+			              "give the ACME client a public resolver.", w.zone);
+		} else if (w.kind == WALK_FOUND) {
+			f = diag_add(c->r, DIAG_OK, "dns.zone.soa", label, "zone %s. (SOA answered by %s)",
+			             w.zone, label);
+		} else if (w.kind == WALK_ERROR) {
+			f = diag_add(c->r, DIAG_FAIL, "dns.zone.soa", label, "SOA walk stopped: %s", w.why);
+			diag_set_hint(f, "cert-manager aborts on this (\"When querying the SOA record for the "
+			              "domain ... rcode was expected to be 'NOERROR' or 'NXDOMAIN'\"); fix the "
+			              "resolver or use another with --dns01-recursive-nameservers.");
+		} else {
+			f = diag_add(c->r, DIAG_FAIL, "dns.zone.soa", label,
+			             "no SOA found from %s. up to the TLD: cert-manager reports \"Could not "
+			             "find the SOA record in the DNS tree\", lego \"could not find the start "
+			             "of authority\"", c->chal);
+			diag_set_hint(f, "%s", filtered ? HINT_FILTER
+			              : "Give the ACME client a resolver that answers SOA queries "
+			                "(cert-manager --dns01-recursive-nameservers, lego --dns.resolvers).");
+		}
+		if (f) {
+			diag_evidence(f, "walk", json_string(w.kind == WALK_FOUND ? "found"
+			                                     : w.kind == WALK_ERROR ? "error" : "not-found"));
+			if (w.kind == WALK_FOUND)
+				diag_evidence(f, "zone", json_string(w.zone));
+		}
+		free(fp);
+	}
+}
+
+static void report_zone(struct ctx *c, const struct zoneinfo *zi, const char *how)
+{
+	if (zi->err[0]) {
+		struct diag_finding *f = diag_add(c->r, DIAG_FAIL, "dns.zone", zi->name,
+		                                  "cannot find the zone of %s: %s", zi->name, zi->err);
+		diag_set_hint(f, "Check that the domain is registered and delegated (whois, the "
+		              "parent zone's NS records) and that the resolvers given answer.");
+		return;
+	}
+	struct diag_finding *f = diag_add(c->r, DIAG_OK, "dns.zone", zi->name, "zone of %s is %s.",
+	                                  zi->name, zi->zone);
+	diag_evidence(f, "zone", json_string(zi->zone));
+	diag_evidence(f, "found_by", json_string(how));
+	if (zi->referred_by[0])
+		diag_evidence(f, "delegated_from", json_string(zi->referred_by));
+}
+
+static void report_auth(struct ctx *c, const struct zoneinfo *zi)
+{
+	if (zi->err[0])
+		return;
+	struct strv ns = {0};
+	for (size_t i = 0; i < zi->nns; i++)
+		strv_add(&ns, zi->nsnames[i]);
+	char *nstext = strv_text(&ns, 16);
+	struct diag_finding *f = diag_add(c->r, DIAG_OK, "dns.auth.ns", zi->zone,
+	                                  "%zu nameservers: %s; %zu addresses queried",
+	                                  zi->nns, nstext ? nstext : "", zi->nsrv);
+	diag_evidence(f, "ns", strv_json(&ns));
+	free(nstext);
+	strv_free(&ns);
+
+	int64_t max_serial = -1;
+	size_t good = 0;
+	int64_t serial[DNSCHECK_MAX_ADDRS];
+	for (size_t i = 0; i < zi->nsrv; i++) {
+		const struct authsrv *a = &zi->srv[i];
+		serial[i] = -1;
+		char target[128];
+		snprintf(target, sizeof(target), "%s", a->srv.label);
+		ldns_rr_list *soa = dns_q_answer(a->soa, LDNS_RR_TYPE_SOA, zi->zone);
+		if (!q_ok(a->soa)) {
+			f = diag_add(c->r, DIAG_FAIL, "dns.auth.server", target,
+			             "%s (%s) did not answer: %s", a->nsname, a->srv.ip, q_outcome(a->soa));
+			diag_set_hint(f, "The CA and the ACME client's propagation check query every "
+			              "nameserver; fix or remove this server from the NS set of %s.", zi->zone);
+		} else if (dns_q_rcode(a->soa) != LDNS_RCODE_NOERROR) {
+			f = diag_add(c->r, DIAG_FAIL, "dns.auth.server", target,
+			             "%s answered %s for SOA %s.", a->nsname, q_outcome(a->soa), zi->zone);
+			diag_set_hint(f, "A server listed in the NS set must serve the zone; cert-manager "
+			              "treats REFUSED as a hard error (\"NS %s returned REFUSED\").", a->nsname);
+		} else if (!ldns_pkt_aa(a->soa->pkt) || !soa || ldns_rr_list_rr_count(soa) == 0) {
+			f = diag_add(c->r, DIAG_FAIL, "dns.auth.server", target,
+			             "%s is lame for %s.: no authoritative SOA in its answer", a->nsname, zi->zone);
+			diag_set_hint(f, "Load the zone on this server or remove it from the NS set (at the "
+			              "registrar or parent zone as well).");
+		} else {
+			ldns_rr *rr = ldns_rr_list_rr(soa, 0);
+			serial[i] = ldns_rr_rd_count(rr) >= 3 ? (int64_t)ldns_rdf2native_int32(ldns_rr_rdf(rr, 2)) : -1;
+			if (serial[i] > max_serial)
+				max_serial = serial[i];
+			good++;
+			f = diag_add(c->r, DIAG_OK, "dns.auth.server", target,
+			             "%s authoritative for %s., serial %lld, %lld ms", a->nsname, zi->zone,
+			             (long long)serial[i], (long long)a->soa->rtt_ms);
+		}
+		ldns_rr_list_deep_free(soa);
+		diag_evidence(f, "nameserver", json_string(a->nsname));
+		diag_evidence(f, "address", json_string(a->srv.ip));
+		diag_evidence(f, "rtt_ms", json_rtt(a->soa));
+		if (serial[i] >= 0)
+			diag_evidence(f, "serial", json_integer(serial[i]));
+	}
+	if (good > 1) {
+		struct strv lag = {0};
+		for (size_t i = 0; i < zi->nsrv; i++)
+			if (serial[i] >= 0 && serial[i] != max_serial) {
+				char buf[200];
+				snprintf(buf, sizeof(buf), "%s (%s) %lld", zi->srv[i].nsname, zi->srv[i].srv.ip,
+				         (long long)serial[i]);
+				strv_add(&lag, buf);
+			}
+		if (lag.n) {
+			char *t = strv_text(&lag, 8);
+			f = diag_add(c->r, DIAG_WARN, "dns.auth.serial", zi->zone,
+			             "serials differ: newest %lld, lagging %s", (long long)max_serial, t ? t : "");
+			diag_set_hint(f, "A secondary has not transferred the latest zone; check NOTIFY and "
+			              "zone transfers (AXFR/IXFR) from the primary. Records added recently "
+			              "may be missing there.");
+			free(t);
+		} else {
+			f = diag_add(c->r, DIAG_OK, "dns.auth.serial", zi->zone,
+			             "all %zu servers at serial %lld", good, (long long)max_serial);
+		}
+		diag_evidence(f, "newest", json_integer(max_serial));
+		diag_evidence(f, "lagging", strv_json(&lag));
+		strv_free(&lag);
+	}
+}
+
+/* ---- TXT at every server ---- */
+
+struct txtsrv {
+	const char *label;      /* server label */
+	const char *role;       /* "resolver" or "authoritative" */
+	const char *nsname;     /* for authoritative servers */
+	struct dns_q *q;
+	const char *owner;      /* owner to read (NULL for resolvers) */
+	int64_t first_seen_ms;  /* -1: never */
+	int satisfied;
+};
+
+static void txt_state(const struct txtsrv *t, struct strv *vals)
+{
+	txt_values(t->q, t->owner, vals);
+}
+
+static int expect_met(const struct ctx *c, const struct strv *vals)
+{
+	for (size_t i = 0; i < c->o->nexpect; i++)
+		if (!strv_has(vals, c->o->expect[i]))
+			return 0;
+	return 1;
+}
+
+static int same_set(const struct strv *a, const struct strv *b)
+{
+	if (a->n != b->n)
+		return 0;
+	for (size_t i = 0; i < a->n; i++)
+		if (!strv_has(b, a->v[i]))
+			return 0;
+	return 1;
+}
+
+/* Evaluate every server; returns 1 when all are satisfied. */
+static int txt_evaluate(struct ctx *c, struct txtsrv *t, size_t n, int64_t t0)
+{
+	int all = 1;
+	struct strv ref = {0};
+	int have_ref = 0, agree = 1;
+	for (size_t i = 0; i < n; i++) {
+		struct strv v = {0};
+		txt_state(&t[i], &v);
+		if (c->o->nexpect) {
+			t[i].satisfied = v.n > 0 && expect_met(c, &v);
+		} else {
+			if (!have_ref) {
+				ref = v;
+				v = (struct strv){0};
+				have_ref = 1;
+			} else if (!same_set(&ref, &v)) {
+				agree = 0;
+			}
+			t[i].satisfied = 1;
+		}
+		if (c->o->nexpect && t[i].satisfied && t[i].first_seen_ms < 0)
+			t[i].first_seen_ms = diag_now_ms() - t0;
+		strv_free(&v);
+		all &= t[i].satisfied;
+	}
+	if (!c->o->nexpect) {
+		all = agree && have_ref && ref.n > 0;
+		if (all)
+			for (size_t i = 0; i < n; i++)
+				if (t[i].first_seen_ms < 0)
+					t[i].first_seen_ms = diag_now_ms() - t0;
+	}
+	strv_free(&ref);
+	return all;
+}
+
+static void noop_timer(void *arg)
+{
+	(void)arg;
+}
+
+static void txt_wait(struct ctx *c, struct txtsrv *t, size_t n, int64_t t0)
+{
+	int64_t deadline = t0 + (int64_t)c->o->wait_s * 1000;
+	int64_t interval = (int64_t)(c->o->interval_s > 0 ? c->o->interval_s : 5) * 1000;
+	while (!txt_evaluate(c, t, n, t0)) {
+		int64_t now = diag_now_ms();
+		if (now >= deadline)
+			break;
+		int64_t d = interval < deadline - now ? interval : deadline - now;
+		diag_loop_timer(c->loop, d, noop_timer, NULL);
+		run(c);
+		for (size_t i = 0; i < n; i++)
+			if (!t[i].satisfied || !c->o->nexpect)
+				dns_q_send(c->eng, t[i].q);
+		run(c);
+	}
+}
+
+static void report_txt(struct ctx *c, struct txtsrv *t, size_t n, const char *final_name,
+                       const struct zoneinfo *final_zone, int64_t t0)
+{
+	int waited = c->o->wait_s > 0;
+	int all = waited ? (txt_wait(c, t, n, t0), txt_evaluate(c, t, n, t0))
+	                 : txt_evaluate(c, t, n, t0);
+	struct strv union_vals = {0};
+	for (size_t i = 0; i < n; i++) {
+		struct strv v = {0};
+		txt_state(&t[i], &v);
+		for (size_t k = 0; k < v.n; k++)
+			strv_add(&union_vals, v.v[k]);
+		char *vt = strv_text(&v, 4);
+		struct diag_finding *f;
+		const char *who = t[i].nsname ? t[i].nsname : t[i].role;
+		if (!q_ok(t[i].q) || (dns_q_rcode(t[i].q) != LDNS_RCODE_NOERROR &&
+		                      dns_q_rcode(t[i].q) != LDNS_RCODE_NXDOMAIN)) {
+			f = diag_add(c->r, c->o->nexpect ? DIAG_FAIL : DIAG_WARN, "dns01.txt", t[i].label,
+			             "%s: TXT %s.: %s", who, final_name, q_outcome(t[i].q));
+			diag_set_hint(f, "The CA's resolver must get an answer here; a server that times "
+			              "out or refuses makes validation fail intermittently.");
+		} else if (c->o->nexpect && !t[i].satisfied) {
+			const char *absent = dns_q_rcode(t[i].q) == LDNS_RCODE_NXDOMAIN ? "NXDOMAIN"
+			                                                                : "no TXT record";
+			f = diag_add(c->r, DIAG_FAIL, "dns01.txt", t[i].label,
+			             "%s: expected value missing at %s. (%s%s)", who, final_name,
+			             v.n ? "has " : absent, v.n ? vt : "");
+			diag_set_hint(f, "%s",
+			              !strcmp(t[i].role, "resolver")
+			              ? "The record has not reached this resolver (or it holds a cached "
+			                "negative answer); wait, or check with --wait."
+			              : "This authoritative server lacks the record: the CA may ask it. Check "
+			                "that the DNS provider published it on every server (zone transfer, "
+			                "serial).");
+		} else if (v.n) {
+			f = diag_add(c->r, DIAG_OK, "dns01.txt", t[i].label, "%s: %s. has %s%s", who,
+			             final_name, vt ? vt : "", c->o->nexpect ? " (expected value present)" : "");
+		} else {
+			f = diag_add(c->r, DIAG_OK, "dns01.txt", t[i].label, "%s: no TXT at %s. yet (%s)",
+			             who, final_name, dns_q_rcode(t[i].q) == LDNS_RCODE_NXDOMAIN
+			             ? "NXDOMAIN" : "NODATA");
+		}
+		if (f) {
+			diag_evidence(f, "role", json_string(t[i].role));
+			diag_evidence(f, "name", json_string(final_name));
+			diag_evidence(f, "values", strv_json(&v));
+			diag_evidence(f, "rcode", q_ok(t[i].q) ? json_string(q_outcome(t[i].q)) : json_null());
+			diag_evidence(f, "rtt_ms", json_rtt(t[i].q));
+			if (waited)
+				diag_evidence(f, "first_seen_ms", t[i].first_seen_ms >= 0
+				              ? json_integer(t[i].first_seen_ms) : json_null());
+		}
+		free(vt);
+		strv_free(&v);
+	}
+	(void)final_zone;
+	if (!c->o->nexpect && n > 1) {
+		struct strv first = {0};
+		txt_state(&t[0], &first);
+		int agree = 1;
+		for (size_t i = 1; i < n; i++) {
+			struct strv v = {0};
+			txt_state(&t[i], &v);
+			agree &= same_set(&first, &v);
+			strv_free(&v);
+		}
+		strv_free(&first);
+		struct diag_finding *f;
+		if (!agree) {
+			f = diag_add(c->r, DIAG_WARN, "dns01.agreement", final_name,
+			             "servers disagree about TXT %s.", final_name);
+			diag_set_hint(f, "Some servers have not caught up or still hold old values; the CA "
+			              "may ask any of them. Re-run with --expect VALUE to check the value "
+			              "your client set, or --wait to watch it propagate.");
+		} else {
+			f = diag_add(c->r, DIAG_OK, "dns01.agreement", final_name,
+			             "all %zu servers give the same answer", n);
+		}
+		diag_evidence(f, "values", strv_json(&union_vals));
+	}
+	if (!c->o->nexpect && union_vals.n > 2) {
+		struct diag_finding *f = diag_add(c->r, DIAG_WARN, "dns01.stale", final_name,
+		                                  "%zu different TXT values at %s.", union_vals.n, final_name);
+		diag_set_hint(f, "Clients normally remove their record after validation; values left "
+		              "from earlier attempts grow the answer (truncation, TCP) and confuse "
+		              "checks. Delete the stale ones.");
+		diag_evidence(f, "values", strv_json(&union_vals));
+	}
+	if (waited) {
+		struct diag_finding *f;
+		int64_t slowest = -1;
+		for (size_t i = 0; i < n; i++)
+			if (t[i].first_seen_ms > slowest)
+				slowest = t[i].first_seen_ms;
+		if (all)
+			f = diag_add(c->r, DIAG_OK, "dns01.propagation", final_name,
+			             "all %zu servers agree after %.1f s", n, (double)slowest / 1000.0);
+		else {
+			f = diag_add(c->r, DIAG_FAIL, "dns01.propagation", final_name,
+			             "not every server had the value after %d s", c->o->wait_s);
+			diag_set_hint(f, "Propagation is slower than your wait; if the authoritative servers "
+			              "lack it, check the DNS provider; if only resolvers lack it, negative "
+			              "caching is the likely cause (see dns.resolver.negcache).");
+		}
+		json_t *per = json_object();
+		for (size_t i = 0; i < n; i++)
+			json_object_set_new(per, t[i].label, t[i].first_seen_ms >= 0
+			                    ? json_integer(t[i].first_seen_ms) : json_null());
+		diag_evidence(f, "first_seen_ms", per);
+	}
+	strv_free(&union_vals);
+}
+
+static void report_negcache(struct ctx *c, const struct txtsrv *t, size_t n, size_t nres,
+                            int auth_has)
+{
+	for (size_t i = 0; i < nres && i < n; i++) {
+		const struct dns_q *q = t[i].q;
+		if (!q_ok(q))
+			continue;
+		int rc = dns_q_rcode(q);
+		struct strv v = {0};
+		txt_values(q, NULL, &v);
+		int negative = rc == LDNS_RCODE_NXDOMAIN || (rc == LDNS_RCODE_NOERROR && v.n == 0);
+		strv_free(&v);
+		if (!negative)
+			continue;
+		int64_t ttl = soa_negttl(dns_q_authority_soa(q));
+		struct diag_finding *f;
+		const char *kind = rc == LDNS_RCODE_NXDOMAIN ? "NXDOMAIN" : "NODATA";
+		if (auth_has && c->o->nexpect) {
+			f = diag_add(c->r, DIAG_WARN, "dns.resolver.negcache", t[i].label,
+			             "resolver answered %s while the authoritative servers have the record; "
+			             "it may cache that for %s%lld s", kind, ttl < 0 ? "an unknown time, not " : "",
+			             (long long)(ttl < 0 ? 0 : ttl));
+			diag_set_hint(f, "Negative caching: the resolver remembers the missing record for the "
+			              "SOA minimum/TTL. Wait that long, flush the resolver cache, or have the "
+			              "ACME client check the authoritative servers.");
+		} else {
+			f = diag_add(c->r, DIAG_OK, "dns.resolver.negcache", t[i].label,
+			             "%s cached for up to %s: a record added now may stay invisible here that long",
+			             kind, ttl < 0 ? "an unknown time" : "");
+			if (ttl >= 0) {
+				free(f->summary);
+				f->summary = diag_asprintf("%s may be cached for up to %lld s: a record added now "
+				                           "may stay invisible here that long", kind, (long long)ttl);
+			}
+		}
+		diag_evidence(f, "negative_ttl", ttl >= 0 ? json_integer(ttl) : json_null());
+		diag_evidence(f, "rcode", json_string(kind));
+	}
+}
+
+/* ---- CAA ---- */
+
+/* Read a CAA RR into rec; strings are malloc'd into tag/value. */
+static int caa_from_rr(const ldns_rr *rr, struct caa_record *rec, char **tag, char **value)
+{
+	/* Work on the wire form of the rdata: flags, tag length, tag, value. */
+	uint8_t buf[4096];
+	size_t len = 0;
+	for (size_t i = 0; i < ldns_rr_rd_count(rr); i++) {
+		const ldns_rdf *rd = ldns_rr_rdf(rr, i);
+		size_t sz = ldns_rdf_size(rd);
+		if (len + sz > sizeof(buf))
+			return -1;
+		memcpy(buf + len, ldns_rdf_data(rd), sz);
+		len += sz;
+	}
+	if (len < 2 || buf[1] == 0 || (size_t)buf[1] + 2 > len)
+		return -1;
+	rec->flags = buf[0];
+	*tag = malloc((size_t)buf[1] + 1);
+	*value = malloc(len - 2 - buf[1] + 1);
+	if (!*tag || !*value) {
+		free(*tag);
+		free(*value);
+		return -1;
+	}
+	memcpy(*tag, buf + 2, buf[1]);
+	(*tag)[buf[1]] = '\0';
+	memcpy(*value, buf + 2 + buf[1], len - 2 - buf[1]);
+	(*value)[len - 2 - buf[1]] = '\0';
+	rec->tag = *tag;
+	rec->value = *value;
+	return 0;
+}
+
+static void check_caa(struct ctx *c)
+{
+	if (c->working < 0)
+		return;
+	const struct diag_server *res = &c->res[c->working];
+	struct dns_q *q[130] = {0};
+	const char *names[130];
+	size_t n = 0;
+	for (const char *p = c->base; p && *p && n < 130; n++) {
+		names[n] = p;
+		q[n] = ask(c, res, p, LDNS_RR_TYPE_CAA, LDNS_RR_CLASS_IN, DNS_Q_RD);
+		p = strchr(p, '.');
+		if (p)
+			p++;
+	}
+	run(c);
+	for (size_t k = 0; k < n; k++) {
+		int rc = dns_q_rcode(q[k]);
+		int tld = k + 1 == n;
+		if (!q_ok(q[k]) || (rc != LDNS_RCODE_NOERROR && !(rc == LDNS_RCODE_NXDOMAIN && !tld))) {
+			if (rc == LDNS_RCODE_NXDOMAIN)
+				continue;
+			struct diag_finding *f = diag_add(c->r, DIAG_FAIL, "dns.caa", names[k],
+			                                  "CAA lookup for %s. failed: %s (the CA fails closed)",
+			                                  names[k], q_outcome(q[k]));
+			diag_set_hint(f, "Let's Encrypt refuses to issue when a CAA lookup errors (SERVFAIL, "
+			              "timeout); make the nameservers answer CAA queries (an empty answer is fine).");
+			return;
+		}
+		ldns_rr_list *l = dns_q_answer(q[k], LDNS_RR_TYPE_CAA, NULL);
+		size_t cnt = l ? ldns_rr_list_rr_count(l) : 0;
+		if (cnt == 0) {
+			ldns_rr_list_deep_free(l);
+			continue;
+		}
+		struct caa_record *recs = calloc(cnt, sizeof(*recs));
+		char **tags = calloc(cnt, sizeof(char *)), **vals = calloc(cnt, sizeof(char *));
+		size_t m = 0;
+		json_t *ev = json_array();
+		for (size_t i = 0; recs && tags && vals && i < cnt; i++)
+			if (caa_from_rr(ldns_rr_list_rr(l, i), &recs[m], &tags[m], &vals[m]) == 0) {
+				json_array_append_new(ev, json_pack("{s:i, s:s, s:s}", "flags", recs[m].flags,
+				                                    "tag", recs[m].tag, "value", recs[m].value));
+				m++;
+			}
+		struct caa_query cq = {
+			.ca_domain = c->ca_domain, .account_uri = c->o->account_uri,
+			.method = c->method, .wildcard = c->wildcard,
+		};
+		char why[300];
+		enum caa_result res_caa = diag_caa_evaluate(recs, m, &cq, why, sizeof(why));
+		struct diag_finding *f;
+		if (res_caa == CAA_ALLOWED)
+			f = diag_add(c->r, DIAG_OK, "dns.caa", names[k], "CAA at %s.: %s", names[k], why);
+		else if (res_caa == CAA_UNKNOWN_ACCOUNT) {
+			f = diag_add(c->r, DIAG_WARN, "dns.caa", names[k], "CAA at %s.: %s", names[k], why);
+			diag_set_hint(f, "Pass --account-uri with your ACME account URL to check it; issuance "
+			              "from any other account (staging included) is refused.");
+		} else {
+			f = diag_add(c->r, DIAG_FAIL, "dns.caa", names[k],
+			             "CAA record for %s prevents issuance by %s: %s", names[k], c->ca_domain, why);
+			diag_set_detail(f, "The CA reports: \"While processing CAA for %s%s: CAA record for %s "
+			                "prevents issuance\".", c->wildcard ? "*." : "", c->base, names[k]);
+			diag_set_hint(f, "Add a record such as %s. CAA 0 %s \"%s\" (with validationmethods or "
+			              "accounturi if you restrict them), or issue from a CA the record allows.",
+			              names[k], c->wildcard ? "issuewild" : "issue", c->ca_domain);
+		}
+		diag_evidence(f, "records", ev);
+		diag_evidence(f, "ca_domain", json_string(c->ca_domain));
+		diag_evidence(f, "method", json_string(c->method));
+		for (size_t i = 0; i < m; i++) {
+			free(tags[i]);
+			free(vals[i]);
+		}
+		free(tags);
+		free(vals);
+		free(recs);
+		ldns_rr_list_deep_free(l);
+		return;
+	}
+	diag_add(c->r, DIAG_OK, "dns.caa", c->base, "no CAA records from %s. to the TLD: any CA may issue",
+	         c->base);
+}
+
+/* ---- resolver audit ---- */
+
+static void audit_resolvers(struct ctx *c)
+{
+	struct aq { struct dns_q *soa, *ns, *tcp, *ver, *noedns; } *a = calloc(c->nres, sizeof(*a));
+	if (!a)
+		return;
+	for (size_t r = 0; r < c->nres; r++) {
+		const struct diag_server *s = &c->res[r];
+		a[r].soa = ask(c, s, ".", LDNS_RR_TYPE_SOA, LDNS_RR_CLASS_IN, DNS_Q_RD);
+		a[r].ns = ask(c, s, ".", LDNS_RR_TYPE_NS, LDNS_RR_CLASS_IN, DNS_Q_RD);
+		a[r].tcp = ask(c, s, ".", LDNS_RR_TYPE_SOA, LDNS_RR_CLASS_IN, DNS_Q_RD | DNS_Q_TCP);
+		a[r].ver = ask(c, s, "version.bind", LDNS_RR_TYPE_TXT, LDNS_RR_CLASS_CH, DNS_Q_RD);
+		a[r].noedns = ask(c, s, ".", LDNS_RR_TYPE_NS, LDNS_RR_CLASS_IN, DNS_Q_RD | DNS_Q_NOEDNS);
+	}
+	run(c);
+	for (size_t r = 0; r < c->nres; r++) {
+		const char *label = c->res[r].label;
+		struct aq *x = &a[r];
+		struct diag_finding *f;
+		if (!q_ok(x->soa) && !q_ok(x->ns) && !q_ok(x->noedns)) {
+			f = diag_add(c->r, DIAG_FAIL, "dns.resolver.reachable", label,
+			             "no answer over UDP: %s", q_outcome(x->soa));
+			diag_set_hint(f, "Check the address, that a DNS service runs there and that UDP/TCP "
+			              "port %u is open from here.", c->res[r].port);
+			const char *rest[] = {"dns.resolver.recursive", "dns.resolver.soa-filtered",
+			                      "dns.resolver.fingerprint", "dns.resolver.tcp", "dns.resolver.edns"};
+			for (size_t i = 0; i < sizeof(rest) / sizeof(rest[0]); i++)
+				diag_add(c->r, DIAG_SKIP, rest[i], label, "not checked: resolver unreachable");
+			continue;
+		}
+		const struct dns_q *any = q_ok(x->soa) ? x->soa : q_ok(x->ns) ? x->ns : x->noedns;
+		f = diag_add(c->r, DIAG_OK, "dns.resolver.reachable", label, "answers over UDP in %lld ms",
+		             (long long)any->rtt_ms);
+		diag_evidence(f, "rtt_ms", json_integer(any->rtt_ms));
+
+		int ra = ldns_pkt_ra(any->pkt);
+		int soa_ok = has_rr(x->soa, LDNS_RR_TYPE_SOA, ".");
+		int ns_ok = has_rr(x->ns, LDNS_RR_TYPE_NS, ".");
+		if (ra && (soa_ok || ns_ok))
+			f = diag_add(c->r, DIAG_OK, "dns.resolver.recursive", label, "recursion available (RA set)");
+		else {
+			f = diag_add(c->r, DIAG_FAIL, "dns.resolver.recursive", label,
+			             "does not resolve the root: RA=%d, %s", ra, q_outcome(x->ns));
+			diag_set_hint(f, "An ACME client needs a recursive resolver; this looks like an "
+			              "authoritative-only server or an ACL that refuses this client.");
+		}
+		diag_evidence(f, "ra", json_boolean(ra));
+
+		if (q_rc(x->soa, LDNS_RCODE_NOERROR) && !soa_ok && ldns_pkt_nscount(x->soa->pkt) == 0 &&
+		    ns_ok) {
+			char *fp = fingerprint(x->ver);
+			f = diag_add(c->r, DIAG_FAIL, "dns.resolver.soa-filtered", label,
+			             "SOA queries get an empty NOERROR while NS works: SOA is filtered%s%s%s",
+			             fp ? " (" : "", fp ? fp : "", fp ? ")" : "");
+			diag_set_detail(f, "dnsmasq --filterwin2k / --filter-rr=SOA signature. cert-manager "
+			                "(\"Could not find the SOA record in the DNS tree\") and lego (\"could not "
+			                "find the start of authority\") cannot find any zone through it.");
+			diag_set_hint(f, "%s", HINT_FILTER);
+			free(fp);
+		} else if (soa_ok) {
+			f = diag_add(c->r, DIAG_OK, "dns.resolver.soa-filtered", label, "SOA answers pass through");
+		} else {
+			f = diag_add(c->r, DIAG_SKIP, "dns.resolver.soa-filtered", label,
+			             "not determined: the root SOA query got %s", q_outcome(x->soa));
+		}
+
+		char *fp = fingerprint(x->ver);
+		if (fp)
+			f = diag_add(c->r, DIAG_OK, "dns.resolver.fingerprint", label, "version.bind: %s", fp);
+		else
+			f = diag_add(c->r, DIAG_SKIP, "dns.resolver.fingerprint", label,
+			             "no version.bind answer (%s)", q_outcome(x->ver));
+		diag_evidence(f, "version_bind", fp ? json_string(fp) : json_null());
+		free(fp);
+
+		if (q_ok(x->tcp))
+			f = diag_add(c->r, DIAG_OK, "dns.resolver.tcp", label, "answers over TCP in %lld ms",
+			             (long long)x->tcp->rtt_ms);
+		else {
+			f = diag_add(c->r, DIAG_WARN, "dns.resolver.tcp", label, "no answer over TCP: %s",
+			             q_outcome(x->tcp));
+			diag_set_hint(f, "Large answers (many TXT records, DNSSEC) need TCP; open TCP port %u.",
+			              c->res[r].port);
+		}
+
+		if (q_ok(x->soa) && ldns_pkt_edns(x->soa->pkt) && dns_q_rcode(x->soa) != LDNS_RCODE_FORMERR)
+			f = diag_add(c->r, DIAG_OK, "dns.resolver.edns", label, "EDNS supported (buffer %u)",
+			             (unsigned)ldns_pkt_edns_udp_size(x->soa->pkt));
+		else {
+			f = diag_add(c->r, DIAG_WARN, "dns.resolver.edns", label,
+			             "no EDNS in the reply (%s)", q_outcome(x->soa));
+			diag_set_hint(f, "Without EDNS answers over 512 bytes are truncated and need TCP.");
+		}
+	}
+	free(a);
+}
+
+/* ---- the run ---- */
+
+static void check_domain(struct ctx *c)
+{
+	int64_t t0 = diag_now_ms();
+	snprintf(c->chal, sizeof(c->chal), "_acme-challenge.%s", c->base);
+	for (char *p = c->chal; p && *p && c->nsuffix < 130;) {
+		c->suffix[c->nsuffix++] = p;
+		p = strchr(p, '.');
+		if (p)
+			p++;
+	}
+	/* suffix[k] points into chal and ends at its end: a valid name string */
+	c->rq = calloc(c->nres, sizeof(*c->rq));
+	if (!c->rq)
+		return;
+	for (size_t r = 0; r < c->nres; r++) {
+		struct resolver_qs *rq = &c->rq[r];
+		rq->soa = calloc(c->nsuffix, sizeof(*rq->soa));
+		rq->ns = calloc(c->nsuffix, sizeof(*rq->ns));
+		if (!rq->soa || !rq->ns)
+			return;
+		for (size_t k = 0; k < c->nsuffix; k++) {
+			rq->soa[k] = ask(c, &c->res[r], c->suffix[k], LDNS_RR_TYPE_SOA, LDNS_RR_CLASS_IN, DNS_Q_RD);
+			rq->ns[k] = ask(c, &c->res[r], c->suffix[k], LDNS_RR_TYPE_NS, LDNS_RR_CLASS_IN, DNS_Q_RD);
+		}
+		rq->txt = ask(c, &c->res[r], c->chal, LDNS_RR_TYPE_TXT, LDNS_RR_CLASS_IN, DNS_Q_RD);
+		rq->ver = ask(c, &c->res[r], "version.bind", LDNS_RR_TYPE_TXT, LDNS_RR_CLASS_CH, DNS_Q_RD);
+	}
+	run(c);
+
+	/* The deepest zone any source names: SOA walk, NS answers, the SOA in
+	 * the authority section of a negative TXT answer. */
+	char cand[NAMELEN] = ".";
+	const char *how = "soa-walk";
+	c->working = -1;
+	for (size_t r = 0; r < c->nres; r++) {
+		if (!resolver_answered(c, r))
+			continue;
+		if (c->working < 0)
+			c->working = (int)r;
+		struct walk w;
+		walk_soa(c, r, &w);
+		if (w.kind == WALK_FOUND)
+			pick_deeper(cand, w.zone);
+	}
+	char before[NAMELEN];
+	snprintf(before, sizeof(before), "%s", cand);
+	for (size_t r = 0; r < c->nres; r++) {
+		pick_deeper(cand, deepest_ns(c, r));
+		const ldns_rr *soa = dns_q_authority_soa(c->rq[r].txt);
+		if (soa) {
+			char *owner = dns_name_str(ldns_rr_owner(soa));
+			if (owner && is_sub(c->chal, owner))
+				pick_deeper(cand, owner);
+			free(owner);
+		}
+	}
+	if (strcmp(before, cand))
+		how = "ns-or-negative-answer";
+
+	struct zoneinfo *zi = calloc(1, sizeof(*zi));
+	if (!zi)
+		return;
+	if (c->working < 0) {
+		snprintf(zi->name, NAMELEN, "%s", c->chal);
+		snprintf(zi->err, sizeof(zi->err), "no resolver answered");
+	} else {
+		locate(c, c->chal, cand, zi);
+		if (zi->referred_by[0])
+			how = "delegation";
+	}
+	report_zone(c, zi, how);
+	report_resolvers(c, zi);
+	report_auth(c, zi);
+
+	/* CNAME chain from the challenge name, at the authoritative servers. */
+	struct zoneinfo *final = zi, *extra[DNSCHECK_MAX_CNAME] = {0};
+	size_t nextra = 0;
+	struct strv chain = {0};
+	strv_add(&chain, c->chal);
+	const char *cname_problem = NULL;
+	while (!final->err[0]) {
+		char target[NAMELEN] = "";
+		for (size_t i = 0; i < final->nsrv && !target[0]; i++) {
+			ldns_rr_list *l = dns_q_answer(final->srv[i].txt, LDNS_RR_TYPE_CNAME, final->name);
+			if (l && ldns_rr_list_rr_count(l)) {
+				char *t = dns_name_str(ldns_rr_rdf(ldns_rr_list_rr(l, 0), 0));
+				if (t)
+					snprintf(target, sizeof(target), "%s", t);
+				free(t);
+			}
+			ldns_rr_list_deep_free(l);
+		}
+		if (!target[0])
+			break;
+		if (strv_has(&chain, target)) {
+			strv_add(&chain, target);
+			cname_problem = "loop";
+			break;
+		}
+		strv_add(&chain, target);
+		if (nextra == DNSCHECK_MAX_CNAME) {
+			cname_problem = "depth";
+			break;
+		}
+		struct zoneinfo *next = calloc(1, sizeof(*next));
+		if (!next)
+			break;
+		extra[nextra++] = next;
+		char tz[NAMELEN];
+		if (candidate_zone(c, target, tz) != 0) {
+			snprintf(next->name, NAMELEN, "%s", target);
+			snprintf(next->err, sizeof(next->err), "no zone found for the CNAME target %s", target);
+		} else {
+			locate(c, target, tz, next);
+		}
+		report_zone(c, next, "cname-target");
+		report_auth(c, next);
+		final = next;
+	}
+	if (chain.n > 1) {
+		char *t = strv_text(&chain, DNSCHECK_MAX_CNAME + 2);
+		struct diag_finding *f;
+		if (cname_problem && !strcmp(cname_problem, "loop")) {
+			f = diag_add(c->r, DIAG_FAIL, "dns01.cname", c->chal, "CNAME loop: %s", t ? t : "");
+			diag_set_hint(f, "Point the CNAME chain at a name that holds the TXT record.");
+		} else if (cname_problem) {
+			f = diag_add(c->r, DIAG_FAIL, "dns01.cname", c->chal,
+			             "CNAME chain longer than %d hops: %s", DNSCHECK_MAX_CNAME, t ? t : "");
+			diag_set_hint(f, "Shorten the chain; resolvers give up on long chains.");
+		} else {
+			f = diag_add(c->r, DIAG_OK, "dns01.cname", c->chal,
+			             "delegated by CNAME: %s; the TXT record belongs in zone %s.",
+			             t ? t : "", final->err[0] ? "?" : final->zone);
+			diag_set_detail(f, "The CA follows the CNAME; the ACME client must write the TXT at "
+			                "the target (cert-manager cnameStrategy: Follow, acme.sh "
+			                "--challenge-alias, lego follows by default).");
+		}
+		diag_evidence(f, "chain", strv_json(&chain));
+		free(t);
+	}
+
+	/* TXT at every resolver and every authoritative address of the final name. */
+	const char *final_name = chain.v ? chain.v[chain.n - 1] : c->chal;
+	if (!cname_problem) {
+		size_t n = 0;
+		struct txtsrv *t = calloc(c->nres + DNSCHECK_MAX_ADDRS, sizeof(*t));
+		if (t) {
+			size_t nres = 0;
+			for (size_t r = 0; r < c->nres; r++) {
+				if (!resolver_answered(c, r))
+					continue;
+				t[n++] = (struct txtsrv){ .label = c->res[r].label, .role = "resolver",
+				                          .q = c->rq[r].txt, .first_seen_ms = -1 };
+				nres++;
+			}
+			for (size_t i = 0; !final->err[0] && i < final->nsrv; i++)
+				t[n++] = (struct txtsrv){ .label = final->srv[i].srv.label,
+				                          .role = "authoritative", .nsname = final->srv[i].nsname,
+				                          .q = final->srv[i].txt, .owner = final_name,
+				                          .first_seen_ms = -1 };
+			report_txt(c, t, n, final_name, final, t0);
+			int auth_has = 0;
+			for (size_t i = nres; i < n; i++)
+				auth_has |= t[i].satisfied;
+			report_negcache(c, t, n, nres, auth_has);
+			free(t);
+		}
+	}
+	strv_free(&chain);
+	for (size_t i = 0; i < nextra; i++)
+		free(extra[i]);
+	free(zi);
+
+	check_caa(c);
+}
+
+int diag_dnscheck_run(const struct dnscheck_opts *o, struct diag_report *r)
+{
+	int ret = -1;
+	struct ctx *c = calloc(1, sizeof(*c));
+	if (!c) {
+		diag_add(r, DIAG_ERROR, "dns.run", "", "out of memory");
+		return -1;
+	}
+	c->o = o;
+	c->r = r;
+	c->working = -1;
+	c->ca_domain = o->ca_domain ? o->ca_domain : "letsencrypt.org";
+	c->method = o->method ? o->method : "dns-01";
+	c->loop = diag_loop_new();
+	c->eng = c->loop ? dns_engine_new(c->loop, o->timeout_ms) : NULL;
+	if (!c->eng) {
+		diag_add(r, DIAG_ERROR, "dns.run", "", "cannot start the event loop");
+		goto out;
+	}
+	if (o->nns) {
+		c->nres = o->nns < DNSCHECK_MAX_RESOLVERS ? o->nns : DNSCHECK_MAX_RESOLVERS;
+		memcpy(c->res, o->ns, c->nres * sizeof(*c->res));
+	} else {
+		struct diag_server all[DNSCHECK_MAX_RESOLVERS];
+		size_t n = diag_system_resolvers(o->resolv_conf, all, DNSCHECK_MAX_RESOLVERS);
+		for (size_t i = 0; i < n; i++) {
+			if ((o->family == 4 && all[i].family != AF_INET) ||
+			    (o->family == 6 && all[i].family != AF_INET6))
+				continue;
+			c->res[c->nres++] = all[i];
+		}
+		if (!c->nres) {
+			struct diag_finding *f = diag_add(r, DIAG_ERROR, "dns.resolver.reachable",
+			                                  o->resolv_conf ? o->resolv_conf : "/etc/resolv.conf",
+			                                  "no usable nameserver in %s",
+			                                  o->resolv_conf ? o->resolv_conf : "/etc/resolv.conf");
+			diag_set_hint(f, "Name resolvers with --ns SERVER.");
+			goto out;
+		}
+	}
+	if (o->domain) {
+		char err[160];
+		if (diag_domain_normalize(o->domain, c->base, sizeof(c->base), &c->wildcard, err,
+		                          sizeof(err))) {
+			diag_add(r, DIAG_ERROR, "dns.input", o->domain, "invalid domain: %s", err);
+			goto out;
+		}
+		check_domain(c);
+	} else {
+		audit_resolvers(c);
+	}
+	ret = 0;
+out:
+	if (c->rq) {
+		for (size_t i = 0; i < c->nres; i++) {
+			free(c->rq[i].soa);
+			free(c->rq[i].ns);
+		}
+		free(c->rq);
+	}
+	for (size_t i = 0; i < c->all.n; i++)
+		dns_q_free(c->all.v[i]);
+	free(c->all.v);
+	dns_engine_free(c->eng);
+	diag_loop_free(c->loop);
+	free(c);
+	return ret;
+}

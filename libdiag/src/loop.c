@@ -1,0 +1,283 @@
+/* loop.c - one poll loop over c-ares sockets, curl transfers and timers. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "diag/finding.h"
+#include "diag/loop.h"
+
+struct watched_fd {
+	ares_socket_t fd;
+	ares_channel ch;
+	int readable, writable;
+};
+
+struct transfer {
+	CURL *easy;
+	diag_curl_done_cb done;
+	void *arg;
+};
+
+struct timer {
+	int64_t due;
+	diag_timer_cb cb;
+	void *arg;
+};
+
+/* Each channel's socket-state callback knows its loop and its channel. */
+struct chan_ctx {
+	struct diag_loop *loop;
+	ares_channel ch;
+};
+
+struct diag_loop {
+	CURLM *multi;
+	struct chan_ctx **chans;
+	size_t nchans, capchans;
+	struct watched_fd *fds;
+	size_t nfds, capfds;
+	struct timer *timers;
+	size_t ntimers, captimers;
+	int running;  /* curl transfers still running */
+};
+
+static int grow(void **v, size_t *cap, size_t need, size_t size)
+{
+	if (need <= *cap)
+		return 0;
+	size_t c = *cap ? *cap * 2 : 16;
+	while (c < need)
+		c *= 2;
+	void *n = realloc(*v, c * size);
+	if (!n)
+		return -1;
+	*v = n;
+	*cap = c;
+	return 0;
+}
+
+static int global_ready;
+
+struct diag_loop *diag_loop_new(void)
+{
+	if (!global_ready) {
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+			return NULL;
+		if (ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS)
+			return NULL;
+		global_ready = 1;
+	}
+	struct diag_loop *loop = calloc(1, sizeof(*loop));
+	if (!loop)
+		return NULL;
+	loop->multi = curl_multi_init();
+	if (!loop->multi) {
+		free(loop);
+		return NULL;
+	}
+	return loop;
+}
+
+void diag_loop_free(struct diag_loop *loop)
+{
+	if (!loop)
+		return;
+	for (size_t i = 0; i < loop->nchans; i++) {
+		ares_destroy(loop->chans[i]->ch);
+		free(loop->chans[i]);
+	}
+	free(loop->chans);
+	free(loop->fds);
+	free(loop->timers);
+	curl_multi_cleanup(loop->multi);
+	free(loop);
+}
+
+/* c-ares tells us which sockets to watch; keep a table of them. */
+static void sock_state_cb(void *data, ares_socket_t fd, int readable, int writable)
+{
+	struct chan_ctx *cc = data;
+	struct diag_loop *loop = cc->loop;
+	for (size_t i = 0; i < loop->nfds; i++) {
+		if (loop->fds[i].fd != fd)
+			continue;
+		if (!readable && !writable) {
+			loop->fds[i] = loop->fds[--loop->nfds];
+		} else {
+			loop->fds[i].readable = readable;
+			loop->fds[i].writable = writable;
+		}
+		return;
+	}
+	if (!readable && !writable)
+		return;
+	if (grow((void **)&loop->fds, &loop->capfds, loop->nfds + 1, sizeof(*loop->fds)))
+		return;
+	loop->fds[loop->nfds++] = (struct watched_fd){
+		.fd = fd, .ch = cc->ch, .readable = readable, .writable = writable,
+	};
+}
+
+int diag_loop_ares_channel(struct diag_loop *loop, ares_channel *out,
+                           struct ares_options *opts, int optmask)
+{
+	if (grow((void **)&loop->chans, &loop->capchans, loop->nchans + 1,
+	         sizeof(*loop->chans)))
+		return ARES_ENOMEM;
+	struct chan_ctx *cc = calloc(1, sizeof(*cc));
+	if (!cc)
+		return ARES_ENOMEM;
+	cc->loop = loop;
+	opts->sock_state_cb = sock_state_cb;
+	opts->sock_state_cb_data = cc;
+	int rc = ares_init_options(&cc->ch, opts, optmask | ARES_OPT_SOCK_STATE_CB);
+	if (rc != ARES_SUCCESS) {
+		free(cc);
+		return rc;
+	}
+	loop->chans[loop->nchans++] = cc;
+	*out = cc->ch;
+	return ARES_SUCCESS;
+}
+
+int diag_loop_add_curl(struct diag_loop *loop, CURL *easy,
+                       diag_curl_done_cb done, void *arg)
+{
+	struct transfer *t = malloc(sizeof(*t));
+	if (!t)
+		return -1;
+	*t = (struct transfer){ .easy = easy, .done = done, .arg = arg };
+	curl_easy_setopt(easy, CURLOPT_PRIVATE, t);
+	if (curl_multi_add_handle(loop->multi, easy) != CURLM_OK) {
+		free(t);
+		return -1;
+	}
+	loop->running++;
+	return 0;
+}
+
+int diag_loop_timer(struct diag_loop *loop, int64_t delay_ms,
+                    diag_timer_cb cb, void *arg)
+{
+	if (grow((void **)&loop->timers, &loop->captimers, loop->ntimers + 1,
+	         sizeof(*loop->timers)))
+		return -1;
+	loop->timers[loop->ntimers++] = (struct timer){
+		.due = diag_now_ms() + (delay_ms > 0 ? delay_ms : 0), .cb = cb, .arg = arg,
+	};
+	return 0;
+}
+
+static int ares_pending(struct diag_loop *loop, int64_t *wait_ms)
+{
+	int pending = 0;
+	for (size_t i = 0; i < loop->nchans; i++) {
+		struct timeval tv, *tvp = ares_timeout(loop->chans[i]->ch, NULL, &tv);
+		if (!tvp)
+			continue;
+		pending = 1;
+		int64_t ms = (int64_t)tvp->tv_sec * 1000 + (tvp->tv_usec + 999) / 1000;
+		if (ms < *wait_ms)
+			*wait_ms = ms;
+	}
+	return pending;
+}
+
+static void fire_timers(struct diag_loop *loop)
+{
+	int64_t now = diag_now_ms();
+	for (size_t i = 0; i < loop->ntimers;) {
+		if (loop->timers[i].due > now) {
+			i++;
+			continue;
+		}
+		struct timer t = loop->timers[i];
+		loop->timers[i] = loop->timers[--loop->ntimers];
+		t.cb(t.arg);  /* may add timers: the array may move */
+	}
+}
+
+static void finish_transfers(struct diag_loop *loop)
+{
+	int left;
+	CURLMsg *m;
+	while ((m = curl_multi_info_read(loop->multi, &left))) {
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		CURL *easy = m->easy_handle;
+		CURLcode res = m->data.result;
+		struct transfer *t = NULL;
+		curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&t);
+		curl_multi_remove_handle(loop->multi, easy);
+		loop->running--;
+		if (t) {
+			t->done(t->arg, easy, res);
+			free(t);
+		}
+	}
+}
+
+int diag_loop_run(struct diag_loop *loop)
+{
+	for (;;) {
+		int64_t wait_ms = 1000;
+		int dns = ares_pending(loop, &wait_ms);
+		int64_t now = diag_now_ms();
+		for (size_t i = 0; i < loop->ntimers; i++) {
+			int64_t d = loop->timers[i].due - now;
+			if (d < wait_ms)
+				wait_ms = d < 0 ? 0 : d;
+		}
+		if (!dns && !loop->ntimers && loop->running <= 0)
+			return 0;
+		long curl_ms = -1;
+		if (loop->running > 0 && curl_multi_timeout(loop->multi, &curl_ms) == CURLM_OK
+		    && curl_ms >= 0 && curl_ms < wait_ms)
+			wait_ms = curl_ms;
+
+		struct curl_waitfd *extra = NULL;
+		size_t nextra = loop->nfds;
+		if (nextra) {
+			extra = calloc(nextra, sizeof(*extra));
+			if (!extra)
+				return -1;
+			for (size_t i = 0; i < nextra; i++) {
+				extra[i].fd = loop->fds[i].fd;
+				extra[i].events = (short)((loop->fds[i].readable ? CURL_WAIT_POLLIN : 0) |
+				                          (loop->fds[i].writable ? CURL_WAIT_POLLOUT : 0));
+			}
+		}
+		int numfds = 0;
+		CURLMcode mc = curl_multi_poll(loop->multi, extra, (unsigned)nextra,
+		                               (int)wait_ms, &numfds);
+		if (mc != CURLM_OK) {
+			free(extra);
+			return -1;
+		}
+		for (size_t i = 0; i < nextra; i++) {
+			if (!extra[i].revents)
+				continue;
+			ares_socket_t fd = extra[i].fd;
+			ares_channel ch = NULL;
+			for (size_t k = 0; k < loop->nfds; k++)
+				if (loop->fds[k].fd == fd)
+					ch = loop->fds[k].ch;
+			if (!ch)
+				continue;
+			int r = extra[i].revents & (CURL_WAIT_POLLIN | CURL_WAIT_POLLPRI);
+			int w = extra[i].revents & CURL_WAIT_POLLOUT;
+			ares_process_fd(ch, r ? fd : ARES_SOCKET_BAD, w ? fd : ARES_SOCKET_BAD);
+		}
+		free(extra);
+		/* Let every channel handle its timeouts and retries. */
+		for (size_t i = 0; i < loop->nchans; i++)
+			ares_process_fd(loop->chans[i]->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+		if (loop->running > 0) {
+			int still = 0;
+			curl_multi_perform(loop->multi, &still);
+			finish_transfers(loop);
+		}
+		fire_timers(loop);
+	}
+}

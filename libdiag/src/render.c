@@ -1,0 +1,188 @@
+/* render.c - text and JSON renderings of a report. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "diag/render.h"
+
+void diag_rfc3339(int64_t wall_ms, char buf[32])
+{
+	time_t t = (time_t)(wall_ms / 1000);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	size_t n = strftime(buf, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, 32 - n, ".%03dZ", (int)(wall_ms % 1000));
+}
+
+static json_t *str_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+json_t *diag_report_json(const struct diag_report *r)
+{
+	char ts[32];
+	diag_rfc3339(r->started_ms, ts);
+	json_t *checks = json_array();
+	for (size_t i = 0; i < r->n; i++) {
+		const struct diag_finding *f = r->v[i];
+		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:O}",
+		                      "id", f->id, "target", f->target,
+		                      "status", diag_status_name(f->status),
+		                      "summary", f->summary,
+		                      "detail", str_or_null(f->detail),
+		                      "hint", str_or_null(f->hint),
+		                      "evidence", f->evidence);
+		if (!o)
+			continue;
+		json_object_set_new(o, "duration_ms",
+		                    f->duration_ms >= 0 ? json_integer(f->duration_ms)
+		                                        : json_null());
+		json_array_append_new(checks, o);
+	}
+	return json_pack("{s:s, s:s, s:s, s:o, s:s, s:I, s:s, s:o}",
+	                 "schema", DIAG_JSON_SCHEMA,
+	                 "tool", r->tool ? r->tool : "",
+	                 "version", r->version ? r->version : "",
+	                 "target", str_or_null(r->target),
+	                 "started_at", ts,
+	                 "duration_ms", (json_int_t)(r->duration_ms >= 0 ? r->duration_ms : 0),
+	                 "verdict", diag_status_name(diag_verdict(r)),
+	                 "checks", checks);
+}
+
+/* A growable string; on allocation failure it stays failed and yields NULL. */
+struct sbuf {
+	char *s;
+	size_t len, cap;
+	int failed;
+};
+
+static void sb_printf(struct sbuf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void sb_printf(struct sbuf *b, const char *fmt, ...)
+{
+	if (b->failed)
+		return;
+	for (;;) {
+		va_list ap;
+		va_start(ap, fmt);
+		int n = vsnprintf(b->s ? b->s + b->len : NULL,
+		                  b->s ? b->cap - b->len : 0, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			b->failed = 1;
+			return;
+		}
+		if (b->s && (size_t)n < b->cap - b->len) {
+			b->len += (size_t)n;
+			return;
+		}
+		size_t cap = (b->cap ? b->cap : 256);
+		while (cap - b->len <= (size_t)n)
+			cap *= 2;
+		char *s = realloc(b->s, cap);
+		if (!s) {
+			b->failed = 1;
+			return;
+		}
+		b->s = s;
+		b->cap = cap;
+	}
+}
+
+static const char *status_color(enum diag_status st)
+{
+	switch (st) {
+	case DIAG_OK: return "\033[32m";
+	case DIAG_WARN: return "\033[33m";
+	case DIAG_FAIL: return "\033[31;1m";
+	case DIAG_ERROR: return "\033[35;1m";
+	case DIAG_SKIP: return "\033[2m";
+	}
+	return "";
+}
+
+static int visible(const struct diag_finding *f, const struct diag_render_opts *o)
+{
+	if (o->quiet && (f->status == DIAG_OK || f->status == DIAG_SKIP))
+		return 0;
+	return 1;
+}
+
+/* Terminal control characters from the network never reach the screen. */
+static void sb_clean(struct sbuf *b, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c < 0x20 || c == 0x7f)
+			sb_printf(b, "\\x%02x", c);
+		else
+			sb_printf(b, "%c", c);
+	}
+}
+
+char *diag_render_text(const struct diag_report *r,
+                       const struct diag_render_opts *o)
+{
+	struct sbuf b = {0};
+	size_t idw = 0, tw = 0;
+	for (size_t i = 0; i < r->n; i++) {
+		if (!visible(r->v[i], o))
+			continue;
+		size_t a = strlen(r->v[i]->id), t = strlen(r->v[i]->target);
+		if (a > idw)
+			idw = a;
+		if (t > tw)
+			tw = t;
+	}
+	if (tw > 28)
+		tw = 28;
+	size_t counts[DIAG_ERROR + 1] = {0};
+	for (size_t i = 0; i < r->n; i++) {
+		const struct diag_finding *f = r->v[i];
+		counts[f->status]++;
+		if (!visible(f, o))
+			continue;
+		const char *on = o->color ? status_color(f->status) : "";
+		const char *off = o->color ? "\033[0m" : "";
+		sb_printf(&b, "%s%-5s%s %-*s %-*s ", on, diag_status_name(f->status),
+		          off, (int)idw, f->id, (int)tw, f->target);
+		sb_clean(&b, f->summary);
+		sb_printf(&b, "\n");
+		if (o->verbose && f->detail) {
+			sb_printf(&b, "      ");
+			sb_clean(&b, f->detail);
+			sb_printf(&b, "\n");
+		}
+		if (f->hint && f->status >= DIAG_WARN) {
+			sb_printf(&b, "      hint: ");
+			sb_clean(&b, f->hint);
+			sb_printf(&b, "\n");
+		}
+		if (o->verbose && json_object_size(f->evidence) > 0) {
+			char *ev = json_dumps(f->evidence, JSON_COMPACT | JSON_SORT_KEYS);
+			if (ev) {
+				sb_printf(&b, "      evidence: ");
+				sb_clean(&b, ev);
+				sb_printf(&b, "\n");
+				free(ev);
+			}
+		}
+	}
+	enum diag_status v = diag_verdict(r);
+	const char *on = o->color ? status_color(v) : "";
+	const char *off = o->color ? "\033[0m" : "";
+	sb_printf(&b, "verdict: %s%s%s (%zu fail, %zu warn, %zu ok, %zu error, %zu skip) in %lld ms\n",
+	          on, diag_status_name(v), off, counts[DIAG_FAIL], counts[DIAG_WARN],
+	          counts[DIAG_OK], counts[DIAG_ERROR], counts[DIAG_SKIP],
+	          (long long)(r->duration_ms >= 0 ? r->duration_ms : 0));
+	if (b.failed) {
+		free(b.s);
+		return NULL;
+	}
+	return b.s;
+}

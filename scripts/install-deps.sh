@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Install the Debian packages acme-diag needs to build and test, when missing.
+# Usage: scripts/install-deps.sh [build|test|all]   (default all)
+set -euo pipefail
+what=${1:-all}
+build_pkgs=(gcc make pkg-config libc-ares-dev libldns-dev libcurl4-openssl-dev libssl-dev
+            libjansson-dev libcmocka-dev libncurses-dev)
+test_pkgs=(nsd dnsmasq-base iproute2 bind9-dnsutils jq perl procps clang libclang-rt-14-dev)
+pkgs=()
+case "$what" in
+  build) pkgs=("${build_pkgs[@]}") ;;
+  test) pkgs=("${test_pkgs[@]}") ;;
+  all) pkgs=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
+  *) echo "install-deps.sh: unknown set '$what' (build, test or all)" >&2; exit 2 ;;
+esac
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps.sh: missing packages: ${missing[*]}; run as root or: sudo apt-get install ${missing[*]}" >&2
+  exit 1
+fi
+echo "install-deps.sh: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null || true
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,174 @@
+/* acme-dnscheck - the DNS side of DNS-01, or an audit of resolvers. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/cli.h"
+
+#define MAX_EXPECT 64
+
+enum {
+	K_EXPECT = 256, K_KEYAUTH, K_WAIT, K_INTERVAL, K_CA_DOMAIN, K_ACCOUNT_URI, K_METHOD,
+};
+
+static const struct cli_opt opts[] = {
+	{"expect", 0, "VALUE", "TXT value that must be present at every server, repeatable", K_EXPECT},
+	{"key-authorization", 0, "KA", "expect base64url(SHA-256(KA)), the value the CA checks; repeatable", K_KEYAUTH},
+	{"wait", 0, "SECONDS", "poll until every server agrees, at most this long (0-86400)", K_WAIT},
+	{"interval", 0, "SECONDS", "time between polls with --wait (1-3600, default 5)", K_INTERVAL},
+	{"ca-domain", 0, "DOMAIN", "CA issuer domain for CAA (default letsencrypt.org)", K_CA_DOMAIN},
+	{"account-uri", 0, "URI", "ACME account URL, checked against CAA accounturi", K_ACCOUNT_URI},
+	{"method", 0, "METHOD", "validation method for CAA validationmethods (default dns-01)", K_METHOD},
+	{0},
+};
+
+struct args {
+	const char *expect[MAX_EXPECT];
+	char digests[MAX_EXPECT][44];
+	size_t nexpect;
+	long wait, interval;
+	const char *ca_domain, *account_uri, *method;
+	int waited_set, interval_set;
+	const struct cli_tool *tool;
+};
+
+static int handle(void *ctx, int key, const char *arg)
+{
+	struct args *a = ctx;
+	const struct cli_tool *t = a->tool;
+	switch (key) {
+	case K_EXPECT:
+	case K_KEYAUTH:
+		if (a->nexpect == MAX_EXPECT) {
+			cli_error(t, "at most %d expected values", MAX_EXPECT);
+			return -1;
+		}
+		if (!*arg || strlen(arg) > 4096) {
+			cli_error(t, "--%s: value must be 1 to 4096 characters",
+			          key == K_EXPECT ? "expect" : "key-authorization");
+			return -1;
+		}
+		if (key == K_KEYAUTH) {
+			if (!strchr(arg, '.')) {
+				cli_error(t, "--key-authorization %s: expected TOKEN.THUMBPRINT", arg);
+				return -1;
+			}
+			if (diag_dns01_txt_value(arg, a->digests[a->nexpect])) {
+				cli_error(t, "--key-authorization: hashing failed");
+				return -1;
+			}
+			a->expect[a->nexpect] = a->digests[a->nexpect];
+		} else {
+			a->expect[a->nexpect] = arg;
+		}
+		a->nexpect++;
+		return 0;
+	case K_WAIT:
+		a->waited_set = 1;
+		return cli_long(t, "--wait", arg, 0, 86400, &a->wait);
+	case K_INTERVAL:
+		a->interval_set = 1;
+		return cli_long(t, "--interval", arg, 1, 3600, &a->interval);
+	case K_CA_DOMAIN: {
+		char norm[256], err[160];
+		if (diag_domain_normalize(arg, norm, sizeof(norm), NULL, err, sizeof(err)) ||
+		    strchr(arg, '*')) {
+			cli_error(t, "--ca-domain %s: %s", arg, strchr(arg, '*') ? "no wildcards" : err);
+			return -1;
+		}
+		a->ca_domain = arg;
+		return 0;
+	}
+	case K_ACCOUNT_URI:
+		if (strncmp(arg, "https://", 8) && strncmp(arg, "http://", 7)) {
+			cli_error(t, "--account-uri %s: expected an http(s) URL", arg);
+			return -1;
+		}
+		a->account_uri = arg;
+		return 0;
+	case K_METHOD:
+		for (const char *p = arg; *p; p++)
+			if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-')) {
+				cli_error(t, "--method %s: expected a name such as dns-01 or http-01", arg);
+				return -1;
+			}
+		if (!*arg) {
+			cli_error(t, "--method: empty");
+			return -1;
+		}
+		a->method = arg;
+		return 0;
+	}
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	static struct args a = { .interval = 5 };
+	const struct cli_tool tool = {
+		.name = "acme-dnscheck",
+		.synopsis = "[OPTIONS] [DOMAIN]",
+		.summary =
+			"Check the DNS side of ACME DNS-01 for DOMAIN: zone detection by SOA (and\n"
+			"resolvers that filter SOA), the authoritative servers, _acme-challenge TXT at\n"
+			"every resolver and authoritative address, CNAME delegation, negative caching\n"
+			"and CAA. With no DOMAIN, audit the resolvers given with --ns.",
+		.footer =
+			"Examples:\n"
+			"  acme-dnscheck example.com\n"
+			"  acme-dnscheck --ns 8.8.8.8 --ns 1.1.1.1 --expect \"$TXT\" --wait 300 example.com\n"
+			"  acme-dnscheck --ns 192.168.1.1          # does this resolver strip SOA?\n"
+			"  acme-dnscheck --json example.com | jq .verdict\n",
+		.opts = opts, .handle = handle, .ctx = &a,
+	};
+	a.tool = &tool;
+	struct cli_common c;
+	int first;
+	int rc = cli_parse(&tool, argc, argv, &c, &first);
+	if (rc)
+		return rc > 0 ? DIAG_EXIT_OK : DIAG_EXIT_USAGE;
+	const char *domain = NULL;
+	if (first < argc)
+		domain = argv[first++];
+	if (first < argc) {
+		cli_error(&tool, "%s: only one DOMAIN per run", argv[first]);
+		return DIAG_EXIT_USAGE;
+	}
+	if (!domain && !c.nns) {
+		cli_error(&tool, "give a DOMAIN to check, or --ns SERVER to audit a resolver");
+		fprintf(stderr, "Try 'acme-dnscheck --help'.\n");
+		return DIAG_EXIT_USAGE;
+	}
+	if (domain) {
+		char norm[256], err[160];
+		if (diag_domain_normalize(domain, norm, sizeof(norm), NULL, err, sizeof(err))) {
+			cli_error(&tool, "%s: %s", domain, err);
+			return DIAG_EXIT_USAGE;
+		}
+	} else if (a.nexpect || a.waited_set || a.account_uri) {
+		cli_error(&tool, "--expect, --key-authorization, --wait and --account-uri need a DOMAIN");
+		return DIAG_EXIT_USAGE;
+	}
+	if (a.interval_set && !a.waited_set) {
+		cli_error(&tool, "--interval only makes sense with --wait");
+		return DIAG_EXIT_USAGE;
+	}
+
+	struct dnscheck_opts o = {
+		.domain = domain, .family = c.family, .ns = c.ns, .nns = c.nns,
+		.timeout_ms = c.timeout_ms, .expect = a.expect, .nexpect = a.nexpect,
+		.wait_s = (int)a.wait, .interval_s = (int)a.interval,
+		.ca_domain = a.ca_domain, .account_uri = a.account_uri, .method = a.method,
+	};
+	struct diag_report *r = diag_report_new(tool.name, DIAG_VERSION,
+	                                        domain ? domain : c.ns[0].label);
+	if (!r) {
+		cli_error(&tool, "out of memory");
+		return DIAG_EXIT_ERROR;
+	}
+	diag_dnscheck_run(&o, r);
+	rc = cli_finish(&tool, &c, r);
+	diag_report_free(r);
+	return rc;
+}

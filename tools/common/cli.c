@@ -1,0 +1,226 @@
+/* cli.c - option table, generated --help, common options, rendering. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+enum {
+	K_NS = 1000, K_TIMEOUT, K_JSON, K_STRICT, K_NOCOLOR, K_VERSION, K_HELP,
+};
+
+static const struct cli_opt common_opts[] = {
+	{"ipv4", '4', NULL, "use IPv4 only", '4'},
+	{"ipv6", '6', NULL, "use IPv6 only", '6'},
+	{"ns", 0, "SERVER", "DNS server to use, repeatable: IP, IP:PORT, [IPv6]:PORT or a host name", K_NS},
+	{"timeout", 0, "SECONDS", "per-query (per-connection) timeout, 0.1 to 300 (default 5)", K_TIMEOUT},
+	{"json", 0, NULL, "print one acme-diag/1 JSON document instead of text", K_JSON},
+	{"verbose", 'v', NULL, "show details and evidence of each finding", 'v'},
+	{"quiet", 'q', NULL, "show only findings that are not ok", 'q'},
+	{"strict", 0, NULL, "exit 1 on warnings too", K_STRICT},
+	{"no-color", 0, NULL, "never colour the output (NO_COLOR is honoured too)", K_NOCOLOR},
+	{"version", 0, NULL, "print the version and exit", K_VERSION},
+	{"help", 'h', NULL, "print this help and exit", K_HELP},
+	{0},
+};
+
+void cli_error(const struct cli_tool *t, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "%s: ", t->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int cli_long(const struct cli_tool *t, const char *opt, const char *s,
+             long min, long max, long *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (!*s || *end || errno) {
+		cli_error(t, "%s %s: not a whole number", opt, s);
+		return -1;
+	}
+	if (v < min || v > max) {
+		cli_error(t, "%s %s: out of range (%ld-%ld)", opt, s, min, max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static void print_opts(FILE *out, const struct cli_opt *o)
+{
+	for (; o->name; o++) {
+		char left[64];
+		if (o->shortopt)
+			snprintf(left, sizeof(left), "-%c, --%s%s%s", o->shortopt, o->name,
+			         o->arg ? " " : "", o->arg ? o->arg : "");
+		else
+			snprintf(left, sizeof(left), "    --%s%s%s", o->name, o->arg ? " " : "",
+			         o->arg ? o->arg : "");
+		if (strlen(left) > 26)
+			fprintf(out, "  %s\n  %-26s %s\n", left, "", o->help);
+		else
+			fprintf(out, "  %-26s %s\n", left, o->help);
+	}
+}
+
+static void print_help(const struct cli_tool *t)
+{
+	printf("Usage: %s %s\n\n%s\n\nOptions:\n", t->name, t->synopsis, t->summary);
+	print_opts(stdout, t->opts);
+	printf("\nCommon options:\n");
+	print_opts(stdout, common_opts);
+	printf("\nExit status: 0 ok or warnings (1 with --strict), 1 a check failed,\n"
+	       "2 usage error, 3 the checks could not run.\n");
+	if (t->footer)
+		printf("\n%s", t->footer);
+	printf("\nSee %s(1).\n", t->name);
+}
+
+static size_t count(const struct cli_opt *o)
+{
+	size_t n = 0;
+	while (o[n].name)
+		n++;
+	return n;
+}
+
+int cli_parse(const struct cli_tool *t, int argc, char **argv,
+              struct cli_common *c, int *optind_out)
+{
+	memset(c, 0, sizeof(*c));
+	c->timeout_ms = 5000;
+	size_t nt = count(t->opts), nc = count(common_opts);
+	struct option *lo = calloc(nt + nc + 1, sizeof(*lo));
+	char shorts[128] = ":";  /* leading ':' reports a missing argument as ':' */
+	const char *ns_raw[CLI_MAX_NS];
+	size_t nns = 0;
+	int ret = -1;
+	if (!lo) {
+		cli_error(t, "out of memory");
+		return -1;
+	}
+	const struct cli_opt *tables[2] = {common_opts, t->opts};
+	size_t k = 0;
+	for (int ti = 0; ti < 2; ti++)
+		for (const struct cli_opt *o = tables[ti]; o->name; o++) {
+			lo[k++] = (struct option){ o->name, o->arg ? required_argument : no_argument,
+			                           NULL, o->key };
+			if (o->shortopt) {
+				size_t n = strlen(shorts);
+				shorts[n] = (char)o->shortopt;
+				shorts[n + 1] = o->arg ? ':' : '\0';
+				shorts[n + 2] = '\0';
+			}
+		}
+	opterr = 0;
+	optind = 1;
+	int ch;
+	while ((ch = getopt_long(argc, argv, shorts, lo, NULL)) != -1) {
+		switch (ch) {
+		case '4': c->family = c->family == 6 ? -1 : 4; break;
+		case '6': c->family = c->family == 4 ? -1 : 6; break;
+		case 'v': c->verbose++; break;
+		case 'q': c->quiet = 1; break;
+		case K_JSON: c->json = 1; break;
+		case K_STRICT: c->strict = 1; break;
+		case K_NOCOLOR: c->no_color = 1; break;
+		case K_HELP: print_help(t); ret = 1; goto out;
+		case K_VERSION: printf("%s (acme-diag) %s\n", t->name, DIAG_VERSION); ret = 1; goto out;
+		case K_NS:
+			if (nns == CLI_MAX_NS) {
+				cli_error(t, "--ns: at most %d servers", CLI_MAX_NS);
+				goto out;
+			}
+			ns_raw[nns++] = optarg;
+			break;
+		case K_TIMEOUT: {
+			char *end;
+			errno = 0;
+			double s = strtod(optarg, &end);
+			if (!*optarg || *end || errno || s != s) {
+				cli_error(t, "--timeout %s: not a number of seconds", optarg);
+				goto out;
+			}
+			if (s < 0.1 || s > 300) {
+				cli_error(t, "--timeout %s: out of range (0.1-300 seconds)", optarg);
+				goto out;
+			}
+			c->timeout_ms = (int)(s * 1000);
+			break;
+		}
+		case '?':
+			if (optopt && optopt < 256)
+				cli_error(t, "-%c: unknown option", optopt);
+			else
+				cli_error(t, "%s: unknown option", argv[optind - 1]);
+			fprintf(stderr, "Try '%s --help'.\n", t->name);
+			goto out;
+		case ':':
+			cli_error(t, "%s: needs an argument", argv[optind - 1]);
+			goto out;
+		default:
+			if (t->handle(t->ctx, ch, optarg))
+				goto out;
+		}
+	}
+	if (c->family < 0) {
+		cli_error(t, "-4 and -6 exclude each other");
+		goto out;
+	}
+	if (c->quiet && c->verbose) {
+		cli_error(t, "-q and -v exclude each other");
+		goto out;
+	}
+	for (size_t i = 0; i < nns; i++) {
+		char err[160];
+		if (diag_server_parse(ns_raw[i], c->family, &c->ns[c->nns], err, sizeof(err))) {
+			cli_error(t, "--ns %s: %s", ns_raw[i], err);
+			goto out;
+		}
+		c->nns++;
+	}
+	*optind_out = optind;
+	ret = 0;
+out:
+	free(lo);
+	return ret;
+}
+
+int cli_finish(const struct cli_tool *t, const struct cli_common *c,
+               struct diag_report *r)
+{
+	diag_report_finish(r);
+	int ok;
+	if (c->json) {
+		json_t *doc = diag_report_json(r);
+		char *s = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+		ok = s && printf("%s\n", s) >= 0;
+		free(s);
+		json_decref(doc);
+	} else {
+		const char *nc = getenv("NO_COLOR");
+		struct diag_render_opts o = {
+			.verbose = c->verbose, .quiet = c->quiet,
+			.color = !c->no_color && !(nc && *nc) && isatty(STDOUT_FILENO),
+		};
+		char *s = diag_render_text(r, &o);
+		ok = s && fputs(s, stdout) >= 0;
+		free(s);
+	}
+	if (fflush(stdout) || !ok) {
+		cli_error(t, "writing output: %s", strerror(errno));
+		return DIAG_EXIT_ERROR;
+	}
+	return diag_exit_status(diag_verdict(r), c->strict);
+}

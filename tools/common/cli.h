@@ -1,0 +1,60 @@
+/*
+ * cli.h - what every acme-diag tool shares: the option table and --help
+ * generated from it, the common options, and rendering a report to
+ * stdout with the exit status contract. Tool side only: libdiag never
+ * prints.
+ */
+#ifndef ACME_DIAG_CLI_H
+#define ACME_DIAG_CLI_H
+
+#include <stddef.h>
+
+#include "diag.h"
+
+#define CLI_MAX_NS 256
+
+struct cli_opt {
+	const char *name;   /* long name without "--" */
+	int shortopt;       /* 0 if none */
+	const char *arg;    /* metavariable, NULL for a flag */
+	const char *help;
+	int key;            /* passed to the tool's handler; >= 256 or shortopt */
+};
+
+struct cli_common {
+	int family;                          /* 0 both, 4, 6 */
+	struct diag_server ns[CLI_MAX_NS];   /* --ns, parsed after every option */
+	size_t nns;
+	int timeout_ms;                      /* --timeout, default 5000 */
+	int json, verbose, quiet, strict, no_color;
+};
+
+struct cli_tool {
+	const char *name;       /* "acme-dnscheck" */
+	const char *synopsis;   /* "[OPTIONS] [DOMAIN]" */
+	const char *summary;    /* one paragraph for --help */
+	const char *footer;     /* examples for --help, may be NULL */
+	const struct cli_opt *opts;  /* tool options, ended by {0} */
+	/* Returns 0, or -1 after calling cli_error(). */
+	int (*handle)(void *ctx, int key, const char *arg);
+	void *ctx;
+};
+
+/* Returns 0 to go on (optind_out: first operand), 1 when --help or
+ * --version was printed (exit 0), -1 on a usage error (printed; exit 2). */
+int cli_parse(const struct cli_tool *t, int argc, char **argv,
+              struct cli_common *c, int *optind_out);
+
+/* "tool: fmt" on stderr. */
+void cli_error(const struct cli_tool *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Integer option with a range; prints the error itself. */
+int cli_long(const struct cli_tool *t, const char *opt, const char *s,
+             long min, long max, long *out);
+
+/* Print the report (text or JSON) and return the exit status. */
+int cli_finish(const struct cli_tool *t, const struct cli_common *c,
+               struct diag_report *r);
+
+#endif
