@@ -32,6 +32,7 @@ UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC  := $(wildcard fuzz/fuzz_*.c)
 
+.SECONDARY:
 .PHONY: all deps check unit integration sanitize demo bench install uninstall clean fuzz
 
 all: $(TOOL_BIN) $(BUILD)/bin/dnsjunk
@@ -53,7 +54,7 @@ $(BUILD)/bin/dnsjunk: tests/lab/dnsjunk.c
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) $(CFLAGS) $(SANFLAGS) -D_DEFAULT_SOURCE -o $@ $<
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libdiag.a $(CLI_OBJ)
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libdiag.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itools $(shell pkg-config --cflags cmocka) -o $@ $^ \
 		$(LDLIBS) $(shell pkg-config --libs cmocka)
@@ -82,7 +83,7 @@ fuzz: deps
 	  echo "clang -fsanitize=fuzzer,address,undefined $$f"; \
 	  clang -g -O1 -fsanitize=fuzzer,address,undefined -D_DEFAULT_SOURCE -Ilibdiag/include \
 	    $(PKG_CFLAGS) -o $(BUILD)/fuzz/$$n $$f $(LIB_SRC) $(LDLIBS) || exit 1; \
-	  $(BUILD)/fuzz/$$n -max_total_time=$${FUZZ_SECONDS:-30} -max_len=4096 fuzz/corpus/$$n || exit 1; done
+	  mkdir -p $(BUILD)/fuzz/work-$$n; $(BUILD)/fuzz/$$n -max_total_time=$${FUZZ_SECONDS:-30} -max_len=4096 $(BUILD)/fuzz/work-$$n fuzz/corpus/$$n || exit 1; done
 
 demo: deps all
 	tests/lab/demo.sh $(BUILD)

@@ -1,6 +1,7 @@
 /* caa.c - CAA issue/issuewild evaluation with RFC 8657 parameters. */
 #define _POSIX_C_SOURCE 200809L
 #include <ctype.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -194,3 +195,37 @@ enum caa_result diag_caa_evaluate(const struct caa_record *recs, size_t n,
 	snprintf(why, whylen, "%s", last);
 	return CAA_DENIED;
 }
+
+/* Read a CAA RR into rec; strings are malloc'd into tag/value. */
+int diag_caa_from_rr(const ldns_rr *rr, struct caa_record *rec, char **tag, char **value)
+{
+	/* Work on the wire form of the rdata: flags, tag length, tag, value. */
+	uint8_t buf[4096];
+	size_t len = 0;
+	for (size_t i = 0; i < ldns_rr_rd_count(rr); i++) {
+		const ldns_rdf *rd = ldns_rr_rdf(rr, i);
+		size_t sz = ldns_rdf_size(rd);
+		if (len + sz > sizeof(buf))
+			return -1;
+		memcpy(buf + len, ldns_rdf_data(rd), sz);
+		len += sz;
+	}
+	if (len < 2 || buf[1] == 0 || (size_t)buf[1] + 2 > len)
+		return -1;
+	rec->flags = buf[0];
+	*tag = malloc((size_t)buf[1] + 1);
+	*value = malloc(len - 2 - buf[1] + 1);
+	if (!*tag || !*value) {
+		free(*tag);
+		free(*value);
+		return -1;
+	}
+	memcpy(*tag, buf + 2, buf[1]);
+	(*tag)[buf[1]] = '\0';
+	memcpy(*value, buf + 2 + buf[1], len - 2 - buf[1]);
+	(*value)[len - 2 - buf[1]] = '\0';
+	rec->tag = *tag;
+	rec->value = *value;
+	return 0;
+}
+

@@ -409,18 +409,25 @@ static void ares_done(void *arg, int status, int timeouts, unsigned char *abuf, 
 		q_finish(q, DNS_ERROR, ares_strerror(status));
 		return;
 	}
-	if (!abuf || alen <= 0) {
-		q_finish(q, DNS_BADREPLY, "empty reply");
-		return;
-	}
+	dns_q_set_reply(q, abuf, alen > 0 ? (size_t)alen : 0);
+}
+
+int dns_q_set_reply(struct dns_q *q, const uint8_t *buf, size_t len)
+{
 	ldns_pkt *pkt = NULL;
-	if (ldns_wire2pkt(&pkt, abuf, (size_t)alen) != LDNS_STATUS_OK || !pkt) {
-		q_finish(q, DNS_BADREPLY, "reply does not parse as DNS");
-		return;
+	if (!buf || len == 0) {
+		q_finish(q, DNS_BADREPLY, "empty reply");
+		return -1;
 	}
+	if (ldns_wire2pkt(&pkt, buf, len) != LDNS_STATUS_OK || !pkt) {
+		q_finish(q, DNS_BADREPLY, "reply does not parse as DNS");
+		return -1;
+	}
+	ldns_pkt_free(q->pkt);
 	q->pkt = pkt;
-	q->wire_len = (size_t)alen;
+	q->wire_len = len;
 	q_finish(q, DNS_OK, NULL);
+	return 0;
 }
 
 int dns_q_send(struct dns_engine *e, struct dns_q *q)

@@ -640,7 +640,7 @@ static void report_resolvers(struct ctx *c, const struct zoneinfo *zi)
 			             "no SOA found from %s. up to the TLD: cert-manager reports \"Could not "
 			             "find the SOA record in the DNS tree\", lego \"could not find the start "
 			             "of authority\"", c->chal);
-			diag_set_hint(f, "%s", filtered ? HINT_FILTER
+			diag_set_hint(f, "%s", filtered ? "This resolver filters SOA: see dns.resolver.soa-filtered."
 			              : "Give the ACME client a resolver that answers SOA queries "
 			                "(cert-manager --dns01-recursive-nameservers, lego --dns.resolvers).");
 		}
@@ -680,8 +680,8 @@ static void report_auth(struct ctx *c, const struct zoneinfo *zi)
 		strv_add(&ns, zi->nsnames[i]);
 	char *nstext = strv_text(&ns, 16);
 	struct diag_finding *f = diag_add(c->r, DIAG_OK, "dns.auth.ns", zi->zone,
-	                                  "%zu nameservers: %s; %zu addresses queried",
-	                                  zi->nns, nstext ? nstext : "", zi->nsrv);
+	                                  "%zu nameserver%s: %s; %zu address%s queried",
+	                                  zi->nns, zi->nns == 1 ? "" : "s", nstext ? nstext : "", zi->nsrv, zi->nsrv == 1 ? "" : "es");
 	diag_evidence(f, "ns", strv_json(&ns));
 	free(nstext);
 	strv_free(&ns);
@@ -1004,39 +1004,6 @@ static void report_negcache(struct ctx *c, const struct txtsrv *t, size_t n, siz
 
 /* ---- CAA ---- */
 
-/* Read a CAA RR into rec; strings are malloc'd into tag/value. */
-static int caa_from_rr(const ldns_rr *rr, struct caa_record *rec, char **tag, char **value)
-{
-	/* Work on the wire form of the rdata: flags, tag length, tag, value. */
-	uint8_t buf[4096];
-	size_t len = 0;
-	for (size_t i = 0; i < ldns_rr_rd_count(rr); i++) {
-		const ldns_rdf *rd = ldns_rr_rdf(rr, i);
-		size_t sz = ldns_rdf_size(rd);
-		if (len + sz > sizeof(buf))
-			return -1;
-		memcpy(buf + len, ldns_rdf_data(rd), sz);
-		len += sz;
-	}
-	if (len < 2 || buf[1] == 0 || (size_t)buf[1] + 2 > len)
-		return -1;
-	rec->flags = buf[0];
-	*tag = malloc((size_t)buf[1] + 1);
-	*value = malloc(len - 2 - buf[1] + 1);
-	if (!*tag || !*value) {
-		free(*tag);
-		free(*value);
-		return -1;
-	}
-	memcpy(*tag, buf + 2, buf[1]);
-	(*tag)[buf[1]] = '\0';
-	memcpy(*value, buf + 2 + buf[1], len - 2 - buf[1]);
-	(*value)[len - 2 - buf[1]] = '\0';
-	rec->tag = *tag;
-	rec->value = *value;
-	return 0;
-}
-
 static void check_caa(struct ctx *c)
 {
 	if (c->working < 0)
@@ -1077,7 +1044,7 @@ static void check_caa(struct ctx *c)
 		size_t m = 0;
 		json_t *ev = json_array();
 		for (size_t i = 0; recs && tags && vals && i < cnt; i++)
-			if (caa_from_rr(ldns_rr_list_rr(l, i), &recs[m], &tags[m], &vals[m]) == 0) {
+			if (diag_caa_from_rr(ldns_rr_list_rr(l, i), &recs[m], &tags[m], &vals[m]) == 0) {
 				json_array_append_new(ev, json_pack("{s:i, s:s, s:s}", "flags", recs[m].flags,
 				                                    "tag", recs[m].tag, "value", recs[m].value));
 				m++;

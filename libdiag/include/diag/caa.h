@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <ldns/ldns.h>
+
 struct caa_record {
 	uint8_t flags;
 	const char *tag;    /* "issue", "issuewild", ... (case-insensitive) */
@@ -34,5 +36,12 @@ enum caa_result {
 enum caa_result diag_caa_evaluate(const struct caa_record *recs, size_t n,
                                   const struct caa_query *q,
                                   char *why, size_t whylen);
+
+/*
+ * A CAA RR as received (flags, tag length, tag, value; whatever ldns made
+ * of the rdata) into rec. tag and value are malloc'd NUL-terminated copies
+ * that rec points to; the caller frees them. -1 if the rdata is malformed.
+ */
+int diag_caa_from_rr(const ldns_rr *rr, struct caa_record *rec, char **tag, char **value);
 
 #endif

@@ -102,6 +102,10 @@ void dns_q_reset(struct dns_q *q);
  * Returns 0, or -1 (then q is done with DNS_ERROR). */
 int dns_q_send(struct dns_engine *e, struct dns_q *q);
 
+/* Record a reply received for q (what the transport does on receipt):
+ * parses it with ldns and marks q done. Returns 0, or -1 (DNS_BADREPLY). */
+int dns_q_set_reply(struct dns_q *q, const uint8_t *buf, size_t len);
+
 /* Reply accessors: rcode, or -1 when there is no parsed reply. */
 int dns_q_rcode(const struct dns_q *q);
 /* The RRs of type t in the answer section whose owner is name (any owner if

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# make bench: acme-dnscheck's fan-out beside a sequential baseline measured
+# in the same run, on the lab (a real nsd answering on 100 addresses).
+# Figures are wall-clock medians of a few runs; they are printed, never
+# asserted (the machines are shared and noisy).
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+BUILD=${1:-build}
+BIN=$top/$BUILD/bin
+RUNS=${BENCH_RUNS:-5}
+TIMEOUT=${BENCH_TIMEOUT:-2}
+state=$(mktemp -d /tmp/acmediag-bench.XXXXXX)
+trap 'tests/lab/lab.sh down "$state" >/dev/null 2>&1 || true' EXIT
+tests/lab/lab.sh up "$state" >/dev/null
+lab() { tests/lab/lab.sh run "$state" "$@"; }
+
+servers=()
+for i in $(seq 1 100); do servers+=("198.51.100.$i"); done
+ns_args=()
+for s in "${servers[@]}"; do ns_args+=(--ns "$s"); done
+
+# median_ms CMD... : run CMD $RUNS times inside the lab, print the median in ms
+median_ms() {
+	local t=()
+	for _ in $(seq 1 "$RUNS"); do
+		local a b
+		a=$(date +%s%N)
+		lab "$@" >/dev/null 2>&1 || true
+		b=$(date +%s%N)
+		t+=($(( (b - a) / 1000000 )))
+	done
+	printf '%s\n' "${t[@]}" | sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'
+}
+
+seq_dig() { # sequential baseline: one dig after another, as a script would
+	for s in "$@"; do dig +tries=1 +time="$TIMEOUT" @"$s" . SOA >/dev/null || true; done
+}
+export -f seq_dig
+export TIMEOUT
+
+one=$(median_ms "$BIN/acme-dnscheck" --timeout "$TIMEOUT" --ns 198.51.100.1)
+ours=$(median_ms "$BIN/acme-dnscheck" --timeout "$TIMEOUT" "${ns_args[@]}")
+base=$(median_ms bash -c 'seq_dig "$@"' _ "${servers[@]}")
+dead=("${servers[@]:0:99}" 192.0.2.99)
+dead_args=()
+for s in "${dead[@]}"; do dead_args+=(--ns "$s"); done
+ours_dead=$(median_ms "$BIN/acme-dnscheck" --timeout "$TIMEOUT" "${dead_args[@]}")
+base_dead=$(median_ms bash -c 'seq_dig "$@"' _ "${dead[@]}")
+
+printf '\nacme-diag bench (median of %d runs, --timeout %ss, lab on this machine)\n' "$RUNS" "$TIMEOUT"
+printf '%-58s %8s\n' "case" "ms"
+printf '%-58s %8d\n' "acme-dnscheck audit, 1 resolver (5 queries)" "$one"
+printf '%-58s %8d\n' "acme-dnscheck audit, 100 resolvers at once (500 queries)" "$ours"
+printf '%-58s %8d\n' "baseline: 100 x dig one after another (100 queries)" "$base"
+printf '%-58s %8d\n' "acme-dnscheck audit, 100 resolvers, 1 never answers" "$ours_dead"
+printf '%-58s %8d\n' "baseline: 100 x dig, 1 never answers" "$base_dead"
+printf '\nExpect: 100 resolvers within a few ms of 1 resolver; one dead server costs one --timeout.\n'

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# acme-dnscheck: CNAME delegation, loops, huge TXT sets, --wait seeing a
+# record appear, negative caching at a real dnsmasq, --key-authorization.
+. "$(dirname "$0")/../lib/tap.sh"
+require_lab
+plan 27
+
+# CNAME-delegated _acme-challenge into another zone.
+run_tool acme-dnscheck --json --expect delegated-token-value cname.test
+check "cname: exit 0" rc_is 0
+check "cname: chain reported" \
+	jq_true '[.checks[] | select(.id=="dns01.cname")][0] | .status=="ok" and .evidence.chain==["_acme-challenge.cname.test","cname-test.delegate.test"]'
+check "cname: target zone located" \
+	jq_true '[.checks[] | select(.id=="dns.zone" and .target=="cname-test.delegate.test")][0].evidence.zone == "delegate.test"'
+check "cname: TXT checked at the target's servers" \
+	jq_true '[.checks[] | select(.id=="dns01.txt" and .evidence.role=="authoritative" and .evidence.name=="cname-test.delegate.test" and .status=="ok")] | length >= 2'
+run_tool acme-dnscheck --json --expect wrong-value cname.test
+check "cname: wrong value at the target fails" rc_is 1
+
+# CNAME loop: a clear finding, bounded.
+run_tool acme-dnscheck --json loop.test
+check "loop: exit 1" rc_is 1
+check "loop: reported" jq_true '[.checks[] | select(.id=="dns01.cname" and .status=="fail" and (.summary|test("loop")))] | length == 1'
+
+# 300 TXT records: truncated over UDP, fetched over TCP, reported compactly.
+run_tool acme-dnscheck --json big.test
+check "big: runs" bash -c "[ $RC -le 1 ]"
+check "big: every value read at ns1" \
+	jq_true '[.checks[] | select(.id=="dns01.txt" and .target=="192.0.2.53")][0].evidence.values | length == 300'
+check "big: stale values flagged" finding dns01.stale _acme-challenge.big.test warn
+run_tool acme-dnscheck big.test
+check "big: text summary is bounded" bash -c "[ \$(awk 'length > 400' '$T_TMP/out' | wc -l) -eq 0 ]"
+
+# --wait sees a record appear; negative caching at dnsmasq is reported.
+ka="wait-token.lab-account-thumbprint"
+digest=$(printf %s "$ka" | openssl dgst -sha256 -binary | basenc --base64url | tr -d =)
+zone() { # zone SERIAL [TXT]
+	cat <<ZONE
+\$ORIGIN wait.test.
+\$TTL 300
+@ IN SOA ns1.lab.test. hostmaster.lab.test. $1 3600 600 86400 300
+@ IN NS ns1.lab.test.
+@ IN NS ns2.lab.test.
+@ IN A 192.0.2.80
+ZONE
+	[ -n "${2:-}" ] && echo "_acme-challenge 60 IN TXT \"$2\""
+	return 0
+}
+serial=$(date +%s)
+zone "$serial" >"$T_TMP/wait-empty.zone"
+zone $((serial + 1)) "$digest" >"$T_TMP/wait-txt.zone"
+"$LAB_SH" zone "$LAB_STATE" both wait.test "$T_TMP/wait-empty.zone" >/dev/null
+run_tool acme-dnscheck --json --ns 192.0.2.10 wait.test   # the resolver now caches NXDOMAIN
+check "wait: no record yet" jq_true '[.checks[] | select(.id=="dns01.txt" and .target=="192.0.2.10")][0].evidence.values == []'
+check "wait: negative caching time reported" \
+	jq_true '[.checks[] | select(.id=="dns.resolver.negcache" and .target=="192.0.2.10")][0] | .status=="ok" and .evidence.negative_ttl > 0 and .evidence.negative_ttl <= 300'
+
+( sleep 3; "$LAB_SH" zone "$LAB_STATE" both wait.test "$T_TMP/wait-txt.zone" >/dev/null ) &
+adder=$!
+run_tool acme-dnscheck --json --ns 192.0.2.53 --wait 40 --interval 1 --key-authorization "$ka" wait.test
+wait $adder
+check "wait: exit 0 once the record is everywhere" rc_is 0
+check "wait: propagation ok" finding dns01.propagation _acme-challenge.wait.test ok
+check "wait: first seen after it was added" \
+	jq_true '[.checks[] | select(.id=="dns01.txt" and .target=="192.0.2.54")][0].evidence.first_seen_ms >= 2000'
+check "wait: the digest of the key authorization was expected" \
+	jq_true '[.checks[] | select(.id=="dns01.txt" and .target=="192.0.2.53")][0].evidence.values | index("'"$digest"'") != null'
+
+run_tool acme-dnscheck --json --ns 192.0.2.10 --key-authorization "$ka" wait.test
+check "negcache: resolver still answers from its negative cache" finding dns01.txt 192.0.2.10 fail
+check "negcache: warned while the authoritative servers have it" finding dns.resolver.negcache 192.0.2.10 warn
+check "negcache: authoritative servers have it" finding dns01.txt 192.0.2.53 ok
+check "negcache: exit 1" rc_is 1
+
+run_tool acme-dnscheck --json --ns 192.0.2.53 --wait 2 --interval 1 --expect never-published wait.test
+check "wait timeout: exit 1" rc_is 1
+check "wait timeout: propagation fails" finding dns01.propagation _acme-challenge.wait.test fail
+check "wait timeout: servers never seen are null" \
+	jq_true '[.checks[] | select(.id=="dns01.propagation")][0].evidence.first_seen_ms["192.0.2.53"] == null'
+
+# Without --expect, servers that disagree are flagged.
+run_tool acme-dnscheck --json missing.test
+check "agreement: disagreement is a warning" finding dns01.agreement _acme-challenge.missing.test warn
+check "agreement: exit 0 (warn)" rc_is 0
+run_tool acme-dnscheck --json --strict missing.test
+check "agreement: --strict turns the warning into exit 1" rc_is 1
+done_testing
