@@ -37,6 +37,7 @@ struct authsrv {
 	char nsname[NAMELEN];
 	struct dns_q *soa;  /* SOA <zone>, RD=0 */
 	struct dns_q *txt;  /* TXT <name>, RD=0 */
+	struct dns_q *own;  /* SOA <name>, RD=0: its negative answer names the real apex */
 };
 
 struct zoneinfo {
@@ -157,6 +158,13 @@ static int64_t soa_negttl(const ldns_rr *soa)
 static json_t *json_rtt(const struct dns_q *q)
 {
 	return q ? json_integer(q->rtt_ms) : json_null();
+}
+
+/* A per-server finding lasts as long as its query. */
+static void set_duration(struct diag_finding *f, const struct dns_q *q)
+{
+	if (f && q && q->done)
+		f->duration_ms = q->rtt_ms;
 }
 
 /* A string list as a JSON array and as "a, b, c". */
@@ -473,6 +481,69 @@ static void take_referral(struct ctx *c, struct zoneinfo *zi, const struct dns_q
 		add_addrs(c, zi, zi->nsnames[i], ldns_pkt_additional(q->pkt));
 }
 
+/* An apex below zi->zone that the authoritative answers for name reveal:
+ * the SOA owner in an AA answer (answer or authority section). */
+static int deeper_apex(const struct zoneinfo *zi, const char *name, char out[NAMELEN])
+{
+	for (size_t i = 0; i < zi->nsrv; i++) {
+		const struct dns_q *q = zi->srv[i].own;
+		if (!q_ok(q) || !ldns_pkt_aa(q->pkt))
+			continue;
+		const ldns_rr *soa = NULL;
+		ldns_rr_list *ans = ldns_pkt_answer(q->pkt);
+		for (size_t k = 0; k < ldns_rr_list_rr_count(ans) && !soa; k++)
+			if (ldns_rr_get_type(ldns_rr_list_rr(ans, k)) == LDNS_RR_TYPE_SOA)
+				soa = ldns_rr_list_rr(ans, k);
+		if (!soa)
+			soa = dns_q_authority_soa(q);
+		if (!soa)
+			continue;
+		char *owner = dns_name_str(ldns_rr_owner(soa));
+		int deeper = owner && is_sub(owner, zi->zone) && strcasecmp(owner, zi->zone) &&
+		             is_sub(name, owner);
+		if (deeper)
+			snprintf(out, NAMELEN, "%s", owner);
+		free(owner);
+		if (deeper)
+			return 1;
+	}
+	return 0;
+}
+
+/* Move zi to the child zone served by the same servers: ask them for its NS. */
+static int child_nsnames(struct ctx *c, struct zoneinfo *zi, const char *child)
+{
+	struct dns_q *qs[DNSCHECK_MAX_ADDRS] = {0};
+	for (size_t i = 0; i < zi->nsrv; i++)
+		qs[i] = ask(c, &zi->srv[i].srv, child, LDNS_RR_TYPE_NS, LDNS_RR_CLASS_IN, 0);
+	run(c);
+	const struct dns_q *found = NULL;
+	for (size_t i = 0; i < zi->nsrv && !found; i++)
+		if (has_rr(qs[i], LDNS_RR_TYPE_NS, child))
+			found = qs[i];
+	if (!found) {
+		snprintf(zi->err, sizeof(zi->err), "no NS records for %s at the servers of %s",
+		         child, zi->zone);
+		return 0;
+	}
+	snprintf(zi->referred_by, NAMELEN, "%s", zi->zone);
+	snprintf(zi->zone, NAMELEN, "%s", child);
+	zi->nns = 0;
+	zi->nsrv = 0;
+	ldns_rr_list *l = dns_q_answer(found, LDNS_RR_TYPE_NS, child);
+	for (size_t i = 0; l && i < ldns_rr_list_rr_count(l) && zi->nns < DNSCHECK_MAX_NS; i++) {
+		char *ns = dns_name_str(ldns_rr_rdf(ldns_rr_list_rr(l, i), 0));
+		if (ns)
+			snprintf(zi->nsnames[zi->nns++], NAMELEN, "%s", ns);
+		free(ns);
+	}
+	ldns_rr_list_deep_free(l);
+	/* glue the servers gave with their answer */
+	for (size_t i = 0; i < zi->nns; i++)
+		add_addrs(c, zi, zi->nsnames[i], ldns_pkt_additional(found->pkt));
+	return zi->nns > 0;
+}
+
 /*
  * Find the zone of name and its authoritative servers, starting at the
  * deepest zone known (start) and following referrals down, asking every
@@ -501,16 +572,27 @@ static void locate(struct ctx *c, const char *name, const char *start, struct zo
 		for (size_t i = 0; i < zi->nsrv; i++) {
 			zi->srv[i].soa = ask(c, &zi->srv[i].srv, zi->zone, LDNS_RR_TYPE_SOA, LDNS_RR_CLASS_IN, 0);
 			zi->srv[i].txt = ask(c, &zi->srv[i].srv, name, LDNS_RR_TYPE_TXT, LDNS_RR_CLASS_IN, 0);
+			zi->srv[i].own = ask(c, &zi->srv[i].srv, name, LDNS_RR_TYPE_SOA, LDNS_RR_CLASS_IN, 0);
 		}
 		run(c);
 		char child[NAMELEN];
 		const struct dns_q *ref = NULL;
 		for (size_t i = 0; i < zi->nsrv && !ref; i++)
-			if (referral(zi->srv[i].txt, zi->zone, name, child))
-				ref = zi->srv[i].txt;
-		if (!ref)
+			if (referral(zi->srv[i].txt, zi->zone, name, child) ||
+			    referral(zi->srv[i].own, zi->zone, name, child))
+				ref = referral(zi->srv[i].txt, zi->zone, name, child) ? zi->srv[i].txt
+				                                                       : zi->srv[i].own;
+		if (ref) {
+			take_referral(c, zi, ref, child);
+			have_ns = 1;
+			continue;
+		}
+		/* The same servers may also serve a zone cut below (parent and
+		 * child on one server): their authoritative answer names it. */
+		if (!deeper_apex(zi, name, child))
 			return;
-		take_referral(c, zi, ref, child);
+		if (!child_nsnames(c, zi, child))
+			return;
 		have_ns = 1;
 	}
 	snprintf(zi->err, sizeof(zi->err), "more than %d delegations below %s", DNSCHECK_MAX_DEPTH, start);
@@ -724,6 +806,7 @@ static void report_auth(struct ctx *c, const struct zoneinfo *zi)
 		diag_evidence(f, "nameserver", json_string(a->nsname));
 		diag_evidence(f, "address", json_string(a->srv.ip));
 		diag_evidence(f, "rtt_ms", json_rtt(a->soa));
+		set_duration(f, a->soa);
 		if (serial[i] >= 0)
 			diag_evidence(f, "serial", json_integer(serial[i]));
 	}
@@ -897,6 +980,7 @@ static void report_txt(struct ctx *c, struct txtsrv *t, size_t n, const char *fi
 			diag_evidence(f, "values", strv_json(&v));
 			diag_evidence(f, "rcode", q_ok(t[i].q) ? json_string(q_outcome(t[i].q)) : json_null());
 			diag_evidence(f, "rtt_ms", json_rtt(t[i].q));
+			set_duration(f, t[i].q);
 			if (waited)
 				diag_evidence(f, "first_seen_ms", t[i].first_seen_ms >= 0
 				              ? json_integer(t[i].first_seen_ms) : json_null());

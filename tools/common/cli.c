@@ -18,7 +18,7 @@ static const struct cli_opt common_opts[] = {
 	{"ipv4", '4', NULL, "use IPv4 only", '4'},
 	{"ipv6", '6', NULL, "use IPv6 only", '6'},
 	{"ns", 0, "SERVER", "DNS server to use, repeatable: IP, IP:PORT, [IPv6]:PORT or a host name", K_NS},
-	{"timeout", 0, "SECONDS", "per-query (per-connection) timeout, 0.1 to 300 (default 5)", K_TIMEOUT},
+	{"timeout", 0, "SECONDS", "timeout of each query or connection, 0.1 to 300", K_TIMEOUT},
 	{"json", 0, NULL, "print one acme-diag/1 JSON document instead of text", K_JSON},
 	{"verbose", 'v', NULL, "show details and evidence of each finding", 'v'},
 	{"quiet", 'q', NULL, "show only findings that are not ok", 'q'},
@@ -57,9 +57,14 @@ int cli_long(const struct cli_tool *t, const char *opt, const char *s,
 	return 0;
 }
 
-static void print_opts(FILE *out, const struct cli_opt *o)
+static void print_opts(FILE *out, const struct cli_tool *t, const struct cli_opt *o)
 {
 	for (; o->name; o++) {
+		char help[256];
+		snprintf(help, sizeof(help), "%s", o->help);
+		if (o->key == K_TIMEOUT)
+			snprintf(help, sizeof(help), "%s (default %g)", o->help,
+			         (t->default_timeout_ms ? t->default_timeout_ms : 5000) / 1000.0);
 		char left[64];
 		if (o->shortopt)
 			snprintf(left, sizeof(left), "-%c, --%s%s%s", o->shortopt, o->name,
@@ -68,18 +73,18 @@ static void print_opts(FILE *out, const struct cli_opt *o)
 			snprintf(left, sizeof(left), "    --%s%s%s", o->name, o->arg ? " " : "",
 			         o->arg ? o->arg : "");
 		if (strlen(left) > 26)
-			fprintf(out, "  %s\n  %-26s %s\n", left, "", o->help);
+			fprintf(out, "  %s\n  %-26s %s\n", left, "", help);
 		else
-			fprintf(out, "  %-26s %s\n", left, o->help);
+			fprintf(out, "  %-26s %s\n", left, help);
 	}
 }
 
 static void print_help(const struct cli_tool *t)
 {
 	printf("Usage: %s %s\n\n%s\n\nOptions:\n", t->name, t->synopsis, t->summary);
-	print_opts(stdout, t->opts);
+	print_opts(stdout, t, t->opts);
 	printf("\nCommon options:\n");
-	print_opts(stdout, common_opts);
+	print_opts(stdout, t, common_opts);
 	printf("\nExit status: 0 ok or warnings (1 with --strict), 1 a check failed,\n"
 	       "2 usage error, 3 the checks could not run.\n");
 	if (t->footer)
@@ -99,7 +104,7 @@ int cli_parse(const struct cli_tool *t, int argc, char **argv,
               struct cli_common *c, int *optind_out)
 {
 	memset(c, 0, sizeof(*c));
-	c->timeout_ms = 5000;
+	c->timeout_ms = t->default_timeout_ms ? t->default_timeout_ms : 5000;
 	size_t nt = count(t->opts), nc = count(common_opts);
 	struct option *lo = calloc(nt + nc + 1, sizeof(*lo));
 	char shorts[128] = ":";  /* leading ':' reports a missing argument as ':' */

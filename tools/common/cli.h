@@ -38,6 +38,7 @@ struct cli_tool {
 	/* Returns 0, or -1 after calling cli_error(). */
 	int (*handle)(void *ctx, int key, const char *arg);
 	void *ctx;
+	int default_timeout_ms;  /* --timeout when not given; 0: 5000 */
 };
 
 /* Returns 0 to go on (optind_out: first operand), 1 when --help or

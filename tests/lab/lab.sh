@@ -1,0 +1,216 @@
+#!/usr/bin/env bash
+# The acme-diag lab: real DNS servers from Debian packages in a private
+# network namespace, on documentation addresses. Nothing leaves the machine.
+#
+#   lab.sh deps                       install missing packages (root)
+#   lab.sh up STATEDIR                create the namespace, start every server, wait until ready
+#   lab.sh down STATEDIR              stop everything, delete the namespace (idempotent)
+#   lab.sh run STATEDIR CMD...        run CMD inside the namespace
+#   lab.sh zone STATEDIR ns1|ns2|both ZONE FILE   serve FILE as ZONE, wait for its serial
+#
+# Topology and zones: tests/lab/README.md.
+set -euo pipefail
+LAB_DIR=$(cd "$(dirname "$0")" && pwd)
+TOP=$(cd "$LAB_DIR/../.." && pwd)
+LIFETIME=${LAB_LIFETIME:-3600}
+
+die() { echo "lab.sh: $*" >&2; exit 1; }
+
+need_root() { [ "$(id -u)" -eq 0 ] || die "needs root (network namespaces)"; }
+
+deps() {
+	"$TOP/scripts/install-deps.sh" test
+	"$TOP/scripts/install-deps.sh" build
+}
+
+ZONES="root test healthy.test missing.test cname.test delegate.test loop.test caa.test split.test wait.test big.test lame.test"
+
+# nsd_conf NAME "ADDR..." "ZONE..."
+nsd_conf() {
+	local name=$1 addrs=$2 zones=$3 dir=$STATE/$1
+	mkdir -p "$dir/zones"
+	{
+		echo "server:"
+		for a in $addrs; do echo "  ip-address: $a"; done
+		echo "  port: 53"
+		echo "  database: \"\""
+		echo "  zonesdir: \"$dir/zones\""
+		echo "  pidfile: \"$dir/nsd.pid\""
+		echo "  xfrdfile: \"$dir/xfrd.state\""
+		echo "  zonelistfile: \"$dir/zone.list\""
+		echo "  xfrdir: \"$dir\""
+		echo "  username: \"\""
+		echo "  chroot: \"\""
+		echo "  hide-version: no"
+		echo "  verbosity: 1"
+		echo "  logfile: \"$dir/nsd.log\""
+		echo "remote-control:"
+		echo "  control-enable: no"
+		for z in $zones; do
+			local origin=$z file=$z.zone
+			[ "$z" = root ] && origin=. && file=root.zone
+			[ "$z" = test ] && file=test.zone
+			echo "zone:"
+			echo "  name: \"$origin\""
+			echo "  zonefile: \"$file\""
+			local src=$LAB_DIR/zones/$file
+			[ -f "$LAB_DIR/zones/$name/$file" ] && src=$LAB_DIR/zones/$name/$file
+			cp "$src" "$dir/zones/$file"
+		done
+	} >"$dir/nsd.conf"
+}
+
+# spawn NAME CMD... : start CMD in the namespace with a bounded lifetime
+spawn() {
+	local name=$1; shift
+	ip netns exec "$LAB_NS" timeout "$LIFETIME" "$@" >>"$STATE/$name.out" 2>&1 &
+	echo "$! $name" >>"$STATE/pids"
+}
+
+# wait_dns NAME ADDR QNAME QTYPE [CLASS]
+wait_dns() {
+	local name=$1 addr=$2 q=$3 t=$4 cls=${5:-IN}
+	for _ in $(seq 1 100); do
+		if ip netns exec "$LAB_NS" dig +time=1 +tries=1 +norec @"$addr" "$q" "$t" "$cls" 2>/dev/null \
+			| grep -q 'status: NOERROR'; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	die "$name at $addr did not come up (see $STATE/$name.out)"
+}
+
+up() {
+	need_root
+	[ -n "${1:-}" ] || die "usage: lab.sh up STATEDIR"
+	STATE=$1
+	mkdir -p "$STATE"
+	[ ! -f "$STATE/env" ] || die "$STATE already holds a lab; 'lab.sh down $STATE' first"
+	for c in nsd dnsmasq dig ip cc; do command -v "$c" >/dev/null || die "$c missing: run 'lab.sh deps'"; done
+	LAB_NS=acmediag-$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')
+	printf 'LAB_NS=%s\nLAB_DIR=%s\n' "$LAB_NS" "$STATE" >"$STATE/env"
+	trap 'if [ -z "${LAB_UP_DONE:-}" ]; then echo "lab.sh: start failed; cleaning up" >&2; down "$STATE" >/dev/null 2>&1; fi' EXIT
+	ip netns add "$LAB_NS"
+	mkdir -p "/etc/netns/$LAB_NS"
+	echo "nameserver 192.0.2.10" >"/etc/netns/$LAB_NS/resolv.conf"
+	local nx="ip netns exec $LAB_NS"
+	$nx ip link set lo up
+	$nx sysctl -qw net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.lo.disable_ipv6=0 >/dev/null
+	for a in 10 11 12 53 54 55 80 81 96 97 98 99; do $nx ip addr add 192.0.2.$a/32 dev lo; done
+	for a in 10 53 54 80; do $nx ip -6 addr add 2001:db8::$a/128 dev lo nodad; done
+	for i in $(seq 1 100); do $nx ip addr add 198.51.100.$i/32 dev lo; done
+
+	local all_zones=$ZONES
+	nsd_conf ns1 "192.0.2.53 2001:db8::53" "$all_zones"
+	nsd_conf ns2 "192.0.2.54 2001:db8::54" "$all_zones"
+	nsd_conf ns3 "192.0.2.55" "root test"
+	local bench_addrs=""
+	for i in $(seq 1 100); do bench_addrs="$bench_addrs 198.51.100.$i"; done
+	nsd_conf bench "$bench_addrs" "$all_zones"
+	for n in ns1 ns2 ns3 bench; do spawn "$n" nsd -d -c "$STATE/$n/nsd.conf"; done
+
+	local dm=(dnsmasq -k --no-resolv --no-hosts --bind-interfaces --port=53 --server=192.0.2.53
+	          --cache-size=1000 --log-facility=-)
+	# The plain resolver, with a home-router style local override for
+	# split.test (--local plus a host record): it answers that domain from
+	# local data only, so SOA split.test is NODATA there while the
+	# authoritative servers have the zone. (--address= and a bare
+	# --host-record do not do this in dnsmasq 2.90: SOA is still forwarded.)
+	spawn resolver "${dm[@]}" --listen-address=192.0.2.10 --listen-address=2001:db8::10 \
+		--pid-file="$STATE/resolver.pid" --local=/split.test/ --host-record=split.test,192.0.2.80
+	spawn filterwin2k "${dm[@]}" --listen-address=192.0.2.11 --pid-file="$STATE/filterwin2k.pid" \
+		--filterwin2k
+	spawn filter-rr "${dm[@]}" --listen-address=192.0.2.12 --pid-file="$STATE/filter-rr.pid" \
+		--filter-rr=SOA
+
+	if [ ! -x "$STATE/dnsjunk" ] || [ "$LAB_DIR/dnsjunk.c" -nt "$STATE/dnsjunk" ]; then
+		cc -std=c11 -O2 -Wall -Wextra -o "$STATE/dnsjunk" "$LAB_DIR/dnsjunk.c"
+	fi
+	spawn junk-silent "$STATE/dnsjunk" silent 192.0.2.99 53
+	spawn junk-garbage "$STATE/dnsjunk" garbage 192.0.2.98 53
+	spawn junk-tc "$STATE/dnsjunk" tc 192.0.2.97 53
+	spawn junk-short "$STATE/dnsjunk" short 192.0.2.96 53
+
+	wait_dns ns1 192.0.2.53 healthy.test SOA
+	wait_dns ns1-v6 2001:db8::53 healthy.test SOA
+	wait_dns ns2 192.0.2.54 healthy.test SOA
+	wait_dns ns3 192.0.2.55 test SOA
+	wait_dns bench 198.51.100.100 healthy.test SOA
+	wait_dns resolver 192.0.2.10 healthy.test SOA
+	wait_dns filterwin2k 192.0.2.11 version.bind TXT CH
+	wait_dns filter-rr 192.0.2.12 version.bind TXT CH
+	LAB_UP_DONE=1
+	echo "lab up: namespace $LAB_NS, state in $STATE"
+}
+
+load_env() {
+	[ -n "${1:-}" ] || die "missing STATEDIR"
+	STATE=$1
+	[ -f "$STATE/env" ] || die "no lab in $STATE (lab.sh up $STATE)"
+	# shellcheck disable=SC1091
+	. "$STATE/env"
+}
+
+down() {
+	STATE=${1:-}
+	[ -n "$STATE" ] || die "usage: lab.sh down STATEDIR"
+	[ -d "$STATE" ] || return 0
+	local ns=""
+	[ -f "$STATE/env" ] && ns=$(sed -n 's/^LAB_NS=//p' "$STATE/env")
+	if [ -f "$STATE/pids" ]; then
+		while read -r pid _; do kill "$pid" 2>/dev/null || true; done <"$STATE/pids"
+	fi
+	if [ -n "$ns" ] && ip netns list 2>/dev/null | grep -qw "$ns"; then
+		# anything still alive in the namespace goes too
+		for _ in 1 2 3 4 5; do
+			pids=$(ip netns pids "$ns" 2>/dev/null || true)
+			[ -z "$pids" ] && break
+			kill $pids 2>/dev/null || true
+			sleep 0.2
+		done
+		pids=$(ip netns pids "$ns" 2>/dev/null || true)
+		[ -z "$pids" ] || kill -9 $pids 2>/dev/null || true
+		ip netns del "$ns" 2>/dev/null || true
+	fi
+	[ -n "$ns" ] && rm -rf "/etc/netns/$ns"
+	rm -rf "$STATE"
+}
+
+zone() {
+	load_env "$1"
+	local which=$2 zname=$3 file=$4
+	[ -f "$file" ] || die "zone file $file not found"
+	local serial
+	serial=$(awk '/SOA/ { for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+$/) { print $i; exit } }' "$file")
+	[ -n "$serial" ] || die "$file: no SOA serial found"
+	local insts
+	case "$which" in ns1) insts=ns1 ;; ns2) insts=ns2 ;; both) insts="ns1 ns2" ;; *) die "ns1, ns2 or both" ;; esac
+	for inst in $insts; do
+		cp "$file" "$STATE/$inst/zones/$zname.zone"
+		kill -HUP "$(cat "$STATE/$inst/nsd.pid")"
+	done
+	for inst in $insts; do
+		local addr=192.0.2.53
+		[ "$inst" = ns2 ] && addr=192.0.2.54
+		local ok=0
+		for _ in $(seq 1 100); do
+			if ip netns exec "$LAB_NS" dig +short +norec @"$addr" "$zname" SOA | awk '{print $3}' | grep -qx "$serial"; then
+				ok=1
+				break
+			fi
+			sleep 0.1
+		done
+		[ "$ok" -eq 1 ] || die "$inst did not load serial $serial of $zname"
+	done
+}
+
+cmd=${1:-}
+[ $# -gt 0 ] && shift
+case "$cmd" in
+	deps) deps ;;
+	up) up "$@" ;;
+	down) down "$@" ;;
+	run) load_env "${1:-}"; shift; exec ip netns exec "$LAB_NS" "$@" ;;
+	zone) [ $# -eq 4 ] || die "usage: lab.sh zone STATEDIR ns1|ns2|both ZONE FILE"; zone "$@" ;;
+	*) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+esac
