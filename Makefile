@@ -35,7 +35,7 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC  := $(wildcard fuzz/fuzz_*.c)
 
 .SECONDARY:
-.PHONY: all deps check unit integration sanitize demo bench install uninstall clean fuzz
+.PHONY: completions all deps check unit integration sanitize demo bench install uninstall clean fuzz
 
 all: $(TOOL_BIN) $(BUILD)/bin/dnsjunk
 
@@ -64,6 +64,10 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libdiag.a
 deps:
 	scripts/install-deps.sh all
 
+# Developer step: regenerate the committed completions from each --help.
+completions: $(TOOL_BIN)
+	for t in $(TOOL_BIN); do scripts/gen-completions.py $$t completions; done
+
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
@@ -74,6 +78,10 @@ check: deps
 	$(MAKE) WERROR=$(WERROR) all unit
 	$(MAKE) integration
 
+# A sanitizer report must fail the tests: its own exit code (86) matches no
+# expected status.
+sanitize: export ASAN_OPTIONS = exitcode=86:detect_leaks=1:abort_on_error=0
+sanitize: export UBSAN_OPTIONS = halt_on_error=1:exitcode=86:print_stacktrace=1
 sanitize: deps
 	$(MAKE) BUILD=build-san CC=clang WERROR=$(WERROR) \
 		SANFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
