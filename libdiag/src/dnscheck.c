@@ -990,28 +990,42 @@ static void report_txt(struct ctx *c, struct txtsrv *t, size_t n, const char *fi
 	}
 	(void)final_zone;
 	if (!c->o->nexpect && n > 1) {
-		struct strv first = {0};
-		txt_state(&t[0], &first);
-		int agree = 1;
-		for (size_t i = 1; i < n; i++) {
+		/* Compare with what the authoritative servers say (the truth the CA
+		 * reaches through its own resolvers); the first server otherwise. */
+		size_t refi = 0;
+		for (size_t i = 0; i < n; i++)
+			if (!strcmp(t[i].role, "authoritative")) {
+				refi = i;
+				break;
+			}
+		struct strv ref = {0}, odd = {0};
+		txt_state(&t[refi], &ref);
+		for (size_t i = 0; i < n; i++) {
 			struct strv v = {0};
 			txt_state(&t[i], &v);
-			agree &= same_set(&first, &v);
+			if (!same_set(&ref, &v))
+				strv_add(&odd, t[i].label);
 			strv_free(&v);
 		}
-		strv_free(&first);
 		struct diag_finding *f;
-		if (!agree) {
+		if (odd.n) {
+			char *list = strv_text(&odd, 8);
 			f = diag_add(c->r, DIAG_WARN, "dns01.agreement", final_name,
-			             "servers disagree about TXT %s.", final_name);
-			diag_set_hint(f, "Some servers have not caught up or still hold old values; the CA "
-			              "may ask any of them. Re-run with --expect VALUE to check the value "
-			              "your client set, or --wait to watch it propagate.");
+			             "servers disagree about TXT %s.: %s differ%s from %s", final_name,
+			             list ? list : "", odd.n == 1 ? "s" : "", t[refi].label);
+			diag_set_hint(f, "A server that lags, holds a cached (negative) answer or answers from "
+			              "local data gives a different answer; the CA may ask any authoritative "
+			              "server. Re-run with --expect VALUE to check the value your client set, or "
+			              "--wait to watch it propagate.");
+			free(list);
 		} else {
 			f = diag_add(c->r, DIAG_OK, "dns01.agreement", final_name,
 			             "all %zu servers give the same answer", n);
 		}
 		diag_evidence(f, "values", strv_json(&union_vals));
+		diag_evidence(f, "differing", strv_json(&odd));
+		strv_free(&ref);
+		strv_free(&odd);
 	}
 	if (!c->o->nexpect && union_vals.n > 2) {
 		struct diag_finding *f = diag_add(c->r, DIAG_WARN, "dns01.stale", final_name,

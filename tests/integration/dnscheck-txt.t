@@ -3,7 +3,7 @@
 # record appear, negative caching at a real dnsmasq, --key-authorization.
 . "$(dirname "$0")/../lib/tap.sh"
 require_lab
-plan 27
+plan 28
 
 # CNAME-delegated _acme-challenge into another zone.
 run_tool acme-dnscheck --json --expect delegated-token-value cname.test
@@ -81,6 +81,8 @@ check "wait timeout: servers never seen are null" \
 # Without --expect, servers that disagree are flagged.
 run_tool acme-dnscheck --json missing.test
 check "agreement: disagreement is a warning" finding dns01.agreement _acme-challenge.missing.test warn
+check "agreement: exactly one of ns1 and ns2 named as differing" \
+	jq_true '[.checks[] | select(.id=="dns01.agreement")][0].evidence.differing | ((index("192.0.2.54") != null) != (index("192.0.2.53") != null))'
 check "agreement: exit 0 (warn)" rc_is 0
 run_tool acme-dnscheck --json --strict missing.test
 check "agreement: --strict turns the warning into exit 1" rc_is 1

@@ -9,8 +9,10 @@ state=$(mktemp -d /tmp/acmediag-demo.XXXXXX)
 trap 'tests/lab/lab.sh down "$state" >/dev/null 2>&1 || true' EXIT
 echo "Starting the lab (nsd x3, dnsmasq x3, documentation addresses, private namespace)..."
 tests/lab/lab.sh up "$state" >/dev/null
+bold=""; plain=""
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then bold=$'\033[1m'; plain=$'\033[0m'; fi
 show() {
-	printf '\n\033[1m$ %s\033[0m\n' "$*"
+	printf '\n%s$ %s%s\n' "$bold" "$*" "$plain"
 	tests/lab/lab.sh run "$state" "$BIN/$1" "${@:2}" || printf '(exit status %d)\n' $?
 }
 echo

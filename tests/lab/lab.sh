@@ -43,6 +43,8 @@ nsd_conf() {
 		echo "  chroot: \"\""
 		echo "  hide-version: no"
 		echo "  verbosity: 1"
+		echo "  rrl-ratelimit: 0   # no response rate limiting: tests and the bench send bursts"
+		echo "  tcp-count: 1000"
 		echo "  logfile: \"$dir/nsd.log\""
 		echo "remote-control:"
 		echo "  control-enable: no"
