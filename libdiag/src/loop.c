@@ -224,6 +224,7 @@ int diag_loop_run(struct diag_loop *loop)
 		int64_t wait_ms = 1000;
 		int dns = ares_pending(loop, &wait_ms);
 		int64_t now = diag_now_ms();
+		int64_t ares_due = now + wait_ms;  /* earliest c-ares retry or timeout */
 		for (size_t i = 0; i < loop->ntimers; i++) {
 			int64_t d = loop->timers[i].due - now;
 			if (d < wait_ms)
@@ -270,9 +271,12 @@ int diag_loop_run(struct diag_loop *loop)
 			ares_process_fd(ch, r ? fd : ARES_SOCKET_BAD, w ? fd : ARES_SOCKET_BAD);
 		}
 		free(extra);
-		/* Let every channel handle its timeouts and retries. */
-		for (size_t i = 0; i < loop->nchans; i++)
-			ares_process_fd(loop->chans[i]->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+		/* Channels handle timeouts and retries only when one is due: a pass
+		 * over every channel on every wake-up would make a run with many
+		 * servers cost channels x events. */
+		if (dns && diag_now_ms() >= ares_due)
+			for (size_t i = 0; i < loop->nchans; i++)
+				ares_process_fd(loop->chans[i]->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
 		if (loop->running > 0) {
 			int still = 0;
 			curl_multi_perform(loop->multi, &still);
