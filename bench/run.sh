@@ -48,6 +48,19 @@ for s in "${dead[@]}"; do dead_args+=(--ns "$s"); done
 ours_dead=$(median_ms "$BIN/acme-dnscheck" --timeout "$TIMEOUT" "${dead_args[@]}")
 base_dead=$(median_ms bash -c 'seq_dig "$@"' _ "${dead[@]}")
 
+# HTTP-01: six addresses of which four are blackholed (connect timeouts).
+many=(2001:db8:dead::80 2001:db8:dead::81 2001:db8:dead::82 2001:db8:dead::83 2001:db8::80 192.0.2.80)
+seq_curl() { # sequential baseline: one curl per address, as a script would
+	for a in "$@"; do
+		host=$a; case $a in *:*) host="[$a]" ;; esac
+		curl -s -o /dev/null --connect-timeout "$TIMEOUT" -H 'Host: many.web.test' \
+			"http://$host/.well-known/acme-challenge/bench" || true
+	done
+}
+export -f seq_curl
+http_ours=$(median_ms "$BIN/acme-httpcheck" --timeout "$TIMEOUT" --ca-profile rfc8555 many.web.test)
+http_base=$(median_ms bash -c 'seq_curl "$@"' _ "${many[@]}")
+
 printf '\nacme-diag bench (median of %d runs, --timeout %ss, lab on this machine)\n' "$RUNS" "$TIMEOUT"
 printf '%-58s %8s\n' "case" "ms"
 printf '%-58s %8d\n' "acme-dnscheck audit, 1 resolver (5 queries)" "$one"
@@ -55,4 +68,6 @@ printf '%-58s %8d\n' "acme-dnscheck audit, 100 resolvers at once (500 queries)" 
 printf '%-58s %8d\n' "baseline: 100 x dig one after another (100 queries)" "$base"
 printf '%-58s %8d\n' "acme-dnscheck audit, 100 resolvers, 1 never answers" "$ours_dead"
 printf '%-58s %8d\n' "baseline: 100 x dig, 1 never answers" "$base_dead"
-printf '\nExpect: 100 resolvers within a few ms of 1 resolver; one dead server costs one --timeout.\n'
+printf '%-58s %8d\n' "acme-httpcheck, 6 addresses, 4 blackholed (at once)" "$http_ours"
+printf '%-58s %8d\n' "baseline: curl per address, one after another" "$http_base"
+printf '\nExpect: 100 resolvers within a few ms of 1 resolver; one dead server (or four blackholed addresses) costs one --timeout.\n'

@@ -9,6 +9,7 @@
 #include "diag/caa.h"
 #include "diag/keyauth.h"
 #include "diag/dnscheck.h"
+#include "diag/http01.h"
 
 #ifndef DIAG_VERSION
 #define DIAG_VERSION "0.1.0"

@@ -469,7 +469,7 @@ out:
 
 int dns_q_rcode(const struct dns_q *q)
 {
-	if (!q->done || q->status != DNS_OK || !q->pkt)
+	if (!q || !q->done || q->status != DNS_OK || !q->pkt)
 		return -1;
 	return (int)ldns_pkt_get_rcode(q->pkt);
 }

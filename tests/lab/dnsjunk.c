@@ -9,6 +9,10 @@
  *         tc       UDP: the query echoed with QR and TC set, no records;
  *                  TCP: accept, then close at once
  *         short    answer with 5 bytes
+ *   and, for HTTP clients (TCP only; the UDP socket is ignored):
+ *         endless  a 200 status line, then body bytes forever
+ *         stall    send part of the headers, then nothing
+ *         reset    read the request, then reset the connection (RST)
  *
  * It runs until killed (the lab wraps it in timeout(1)).
  */
@@ -19,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -60,6 +65,41 @@ static size_t junk(unsigned char *buf, size_t max)
 	return n;
 }
 
+/* One HTTP client at a time, in a child so the listener stays responsive. */
+static void http_junk(int c, const char *mode)
+{
+	pid_t pid = fork();
+	if (pid != 0) {
+		close(c);
+		return;
+	}
+	char req[2048];
+	if (read(c, req, sizeof(req)) < 0)
+		_exit(0);
+	if (!strcmp(mode, "reset")) {
+		struct linger l = { .l_onoff = 1, .l_linger = 0 };
+		setsockopt(c, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+		close(c);
+		_exit(0);
+	}
+	if (!strcmp(mode, "stall")) {
+		const char *part = "HTTP/1.1 200 OK\r\nContent-Type: text/pl";
+		if (write(c, part, strlen(part)) < 0)
+			_exit(0);
+		sleep(600);
+		_exit(0);
+	}
+	const char *head = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n";
+	if (write(c, head, strlen(head)) < 0)
+		_exit(0);
+	char body[4096];
+	memset(body, 'x', sizeof(body));
+	for (int i = 0; i < 1000000; i++)  /* about 4 GB, or until the client leaves */
+		if (write(c, body, sizeof(body)) < 0)
+			break;
+	_exit(0);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 4) {
@@ -68,11 +108,13 @@ int main(int argc, char **argv)
 	}
 	const char *mode = argv[1];
 	if (strcmp(mode, "silent") && strcmp(mode, "garbage") && strcmp(mode, "tc") &&
-	    strcmp(mode, "short")) {
+	    strcmp(mode, "short") && strcmp(mode, "endless") && strcmp(mode, "stall") &&
+	    strcmp(mode, "reset")) {
 		fprintf(stderr, "dnsjunk: unknown mode %s\n", mode);
 		return 2;
 	}
 	srand((unsigned)time(NULL));
+	signal(SIGCHLD, SIG_IGN);  /* no zombies from the HTTP children */
 	int port = atoi(argv[3]);
 	struct pollfd pfd[2] = {
 		{ .fd = bind_socket(SOCK_DGRAM, argv[2], port), .events = POLLIN },
@@ -103,6 +145,10 @@ int main(int argc, char **argv)
 			int c = accept(pfd[1].fd, NULL, NULL);
 			if (c < 0)
 				continue;
+			if (!strcmp(mode, "endless") || !strcmp(mode, "stall") || !strcmp(mode, "reset")) {
+				http_junk(c, mode);
+				continue;
+			}
 			if (!strcmp(mode, "garbage")) {
 				size_t n = junk(buf, 600);
 				if (write(c, buf, n) < 0)

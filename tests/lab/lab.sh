@@ -23,7 +23,7 @@ deps() {
 	"$TOP/scripts/install-deps.sh" build
 }
 
-ZONES="root test healthy.test missing.test cname.test delegate.test loop.test caa.test split.test wait.test big.test lame.test"
+ZONES="root test healthy.test missing.test cname.test delegate.test loop.test caa.test split.test wait.test big.test lame.test web.test"
 
 # nsd_conf NAME "ADDR..." "ZONE..."
 nsd_conf() {
@@ -98,8 +98,18 @@ up() {
 	local nx="ip netns exec $LAB_NS"
 	$nx ip link set lo up
 	$nx sysctl -qw net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.lo.disable_ipv6=0 >/dev/null
-	for a in 10 11 12 53 54 55 80 81 96 97 98 99; do $nx ip addr add 192.0.2.$a/32 dev lo; done
-	for a in 10 53 54 80; do $nx ip -6 addr add 2001:db8::$a/128 dev lo nodad; done
+	for a in 10 11 12 53 54 55 80 81 84 85 86 87 88 89 90 96 97 98 99; do $nx ip addr add 192.0.2.$a/32 dev lo; done
+	for a in 10 53 54 80 81 82; do $nx ip -6 addr add 2001:db8::$a/128 dev lo nodad; done
+	# A blackholed IPv6 path: 2001:db8:dead::/64 is routed into a veth whose
+	# far end never answers (a permanent neighbour entry with a MAC nobody
+	# has), so a TCP connect there times out as behind a dropping firewall.
+	$nx ip link add bh0 type veth peer name bh1
+	$nx ip link set bh0 up
+	$nx ip link set bh1 up
+	$nx ip -6 route add 2001:db8:dead::/64 dev bh0
+	for a in 80 81 82 83; do
+		$nx ip -6 neigh replace 2001:db8:dead::$a lladdr 02:00:00:00:de:ad dev bh0 nud permanent
+	done
 	for i in $(seq 1 100); do $nx ip addr add 198.51.100.$i/32 dev lo; done
 
 	local all_zones=$ZONES
@@ -132,6 +142,12 @@ up() {
 	spawn junk-garbage "$STATE/dnsjunk" garbage 192.0.2.98 53
 	spawn junk-tc "$STATE/dnsjunk" tc 192.0.2.97 53
 	spawn junk-short "$STATE/dnsjunk" short 192.0.2.96 53
+	spawn junk-endless "$STATE/dnsjunk" endless 192.0.2.87 80
+	spawn junk-stall "$STATE/dnsjunk" stall 192.0.2.88 80
+	spawn junk-reset "$STATE/dnsjunk" reset 192.0.2.89 80
+
+	web_up
+	pebble_up
 
 	wait_dns ns1 192.0.2.53 healthy.test SOA
 	wait_dns ns1-v6 2001:db8::53 healthy.test SOA
@@ -143,6 +159,113 @@ up() {
 	wait_dns filter-rr 192.0.2.12 version.bind TXT CH
 	LAB_UP_DONE=1
 	echo "lab up: namespace $LAB_NS, state in $STATE"
+}
+
+# nginx for HTTP-01: a webroot tests write tokens into ($STATE/www), and one
+# server per broken set-up (see zones/web.test.zone).
+web_up() {
+	local w=$STATE/web
+	mkdir -p "$w" "$STATE/www/.well-known/acme-challenge"
+	chmod 755 "$STATE" "$STATE/www" "$STATE/www/.well-known" "$STATE/www/.well-known/acme-challenge"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+		-subj /CN=tls.web.test -keyout "$w/key.pem" -out "$w/cert.pem" >/dev/null 2>&1
+	local big
+	big=$(head -c 200 /dev/zero | tr '\0' x)
+	cat >"$w/nginx.conf" <<NGINX
+daemon off;
+worker_processes 1;
+pid $w/nginx.pid;
+error_log $w/error.log;
+events { worker_connections 512; }
+http {
+	access_log $w/access.log;
+	default_type text/plain;
+	ssl_certificate $w/cert.pem;
+	ssl_certificate_key $w/key.pem;
+	server {
+		listen 192.0.2.80:80 default_server;
+		listen [2001:db8::80]:80 default_server;
+		listen 192.0.2.80:443 ssl default_server;
+		listen [2001:db8::80]:443 ssl default_server;
+		root $STATE/www;
+		location = /.well-known/acme-challenge/big-body { return 200 "$big"; }
+	}
+	server {
+		listen 192.0.2.80:80;
+		listen [2001:db8::80]:80;
+		server_name redir8080.web.test;
+		return 301 http://redir8080.web.test:8080\$request_uri;
+	}
+	server {
+		listen 192.0.2.80:80;
+		listen [2001:db8::80]:80;
+		server_name loop.web.test;
+		rewrite ^/\.well-known/acme-challenge/(.*)\$ /loop-b/\$1 redirect;
+		rewrite ^/loop-b/(.*)\$ /.well-known/acme-challenge/\$1 redirect;
+	}
+	server {
+		listen 192.0.2.80:80;
+		listen [2001:db8::80]:80;
+		server_name tls.web.test;
+		return 301 https://tls.web.test\$request_uri;
+	}
+	server {
+		listen [2001:db8::82]:80;
+		return 404;
+	}
+	server {
+		listen 192.0.2.84:80;
+		return 301 https://tls10.web.test\$request_uri;
+	}
+	server {
+		listen 192.0.2.84:443 ssl;
+		ssl_protocols TLSv1;
+		ssl_ciphers DEFAULT:@SECLEVEL=0;
+		root $STATE/www;
+	}
+	server {
+		listen 192.0.2.85:80 http2;
+		root $STATE/www;
+	}
+	server {
+		listen 192.0.2.86:80;
+		location / { return 200 "Welcome to our site"; }
+	}
+}
+NGINX
+	spawn nginx nginx -c "$w/nginx.conf"
+	for _ in $(seq 1 100); do
+		[ -f "$w/nginx.pid" ] && ip netns exec "$LAB_NS" bash -c '</dev/tcp/192.0.2.80/80' 2>/dev/null && return 0
+		sleep 0.1
+	done
+	die "nginx did not come up (see $w/error.log)"
+}
+
+# Pebble, Let's Encrypt's test CA, at https://192.0.2.90:14000/dir: it
+# resolves through ns1 and validates HTTP-01 on port 80 (the lab's nginx).
+# Its TLS certificate comes from a lab CA in $STATE/pebble/ca.pem.
+pebble_up() {
+	local p=$STATE/pebble
+	mkdir -p "$p"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+		-subj "/CN=acme-diag lab CA" -keyout "$p/ca.key" -out "$p/ca.pem" >/dev/null 2>&1
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=pebble.lab.test \
+		-keyout "$p/key.pem" -out "$p/req.pem" >/dev/null 2>&1
+	printf 'subjectAltName=IP:192.0.2.90,DNS:pebble.lab.test\n' >"$p/ext.cnf"
+	openssl x509 -req -in "$p/req.pem" -CA "$p/ca.pem" -CAkey "$p/ca.key" -CAcreateserial \
+		-days 2 -extfile "$p/ext.cnf" -out "$p/cert.pem" >/dev/null 2>&1
+	cat >"$p/pebble.json" <<JSON
+{"pebble": {"listenAddress": "192.0.2.90:14000", "managementListenAddress": "192.0.2.90:15000",
+ "certificate": "$p/cert.pem", "privateKey": "$p/key.pem", "httpPort": 80, "tlsPort": 443,
+ "ocspResponderURL": "", "externalAccountBindingRequired": false}}
+JSON
+	PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 PEBBLE_AUTHZREUSE=0 \
+		spawn pebble pebble -config "$p/pebble.json" -dnsserver 192.0.2.53:53
+	for _ in $(seq 1 100); do
+		ip netns exec "$LAB_NS" curl -sf --cacert "$p/ca.pem" https://192.0.2.90:14000/dir >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	die "pebble did not come up (see $STATE/pebble.out)"
 }
 
 load_env() {

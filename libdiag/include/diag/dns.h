@@ -106,7 +106,7 @@ int dns_q_send(struct dns_engine *e, struct dns_q *q);
  * parses it with ldns and marks q done. Returns 0, or -1 (DNS_BADREPLY). */
 int dns_q_set_reply(struct dns_q *q, const uint8_t *buf, size_t len);
 
-/* Reply accessors: rcode, or -1 when there is no parsed reply. */
+/* Reply accessors (q may be NULL): rcode, or -1 when there is no parsed reply. */
 int dns_q_rcode(const struct dns_q *q);
 /* The RRs of type t in the answer section whose owner is name (any owner if
  * name is NULL). New list (free with ldns_rr_list_deep_free) or NULL. */

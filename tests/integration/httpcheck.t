@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# acme-httpcheck against the lab's nginx (IPv4 and IPv6 documentation
+# addresses, a blackholed IPv6 path, broken set-ups per name in web.test),
+# and the verdict checked against the real CA: Pebble validating lego's
+# HTTP-01 challenge in the same set-ups.
+. "$(dirname "$0")/../lib/tap.sh"
+require_lab
+plan 56
+
+www=$LAB_STATE/www/.well-known/acme-challenge
+ka=tok-lab.thumbprint-of-the-lab-account
+printf '%s' "$ka" >"$www/tok-lab"
+H() { run_tool acme-httpcheck --json --timeout 2 "$@"; }
+ca() { finding http01.ca "$1" "$2"; }
+addr() { finding http01.addr "$1" "$2"; }
+
+# Both families healthy; the body compared as the CA does.
+H --ca-profile pebble --token tok-lab --key-authorization "$ka" ok.web.test
+check "ok: exit 0 under pebble" rc_is 0
+check "ok: IPv6 address fetched" addr 2001:db8::80 ok
+check "ok: IPv4 address fetched" addr 192.0.2.80 ok
+check "ok: the CA uses the first AAAA" jq_true '[.checks[] | select(.id=="http01.ca")][0].evidence.address == "2001:db8::80"'
+check "ok: timings in evidence" jq_true '[.checks[] | select(.id=="http01.addr")][0].evidence.hops[0] | has("connect_ms") and has("total_ms")'
+H --token tok-lab --key-authorization "$ka" ok.web.test
+check "letsencrypt: documentation addresses are refused by the CA" finding http01.reserved 192.0.2.80 fail
+check "letsencrypt: still probed" addr 192.0.2.80 ok
+H -6 --ca-profile pebble ok.web.test
+check "-6: only IPv6 probed" jq_true '[.checks[] | select(.id=="http01.addr")] | length == 1 and .[0].target == "2001:db8::80"'
+check "no token: 404 for a random token is healthy" rc_is 0
+
+# IPv6 connect timeout, IPv4 fine: Let's Encrypt falls back, Pebble does not.
+H v6dead.web.test
+check "v6dead letsencrypt: saved by fallback is a warning" ca v6dead.web.test warn
+check "v6dead letsencrypt: the CA ends on IPv4" jq_true '[.checks[] | select(.id=="http01.ca")][0].evidence | .fallback == true and .address == "192.0.2.80"'
+check "v6dead: worded like the CA" jq_true '[.checks[] | select(.id=="http01.addr" and .target=="2001:db8:dead::80")][0].summary | test("Timeout during connect \\(likely firewall problem\\)")'
+check "v6dead: a connect-stage error" jq_true '[.checks[] | select(.id=="http01.addr" and .target=="2001:db8:dead::80")][0].evidence.connect_stage_error'
+H --ca-profile pebble v6dead.web.test
+check "v6dead pebble: fail" ca v6dead.web.test fail
+check "v6dead pebble: exit 1" rc_is 1
+
+# IPv6 refused: also a connect-stage error.
+H v6refused.web.test
+check "v6refused letsencrypt: warn (fallback)" ca v6refused.web.test warn
+check "v6refused: Connection refused" jq_true '[.checks[] | select(.id=="http01.addr" and .target=="2001:db8::81")][0].summary | test("Connection refused")'
+check "v6refused: local cause found (nothing listens)" finding http01.local 2001:db8::81 fail
+H --ca-profile pebble v6refused.web.test
+check "v6refused pebble: fail" ca v6refused.web.test fail
+
+# IPv6 answers 404 while IPv4 serves: no fallback after a connect, for both CAs.
+H --token tok-lab v6404.web.test
+check "v6404 letsencrypt: fail" ca v6404.web.test fail
+check "v6404: the 404 named" jq_true '[.checks[] | select(.id=="http01.addr" and .target=="2001:db8::82")][0].summary | test(": 404$")'
+check "v6404: addresses disagree" finding http01.consistency v6404.web.test warn
+H --ca-profile pebble --token tok-lab v6404.web.test
+check "v6404 pebble: fail" ca v6404.web.test fail
+
+# Redirects.
+H --token tok-lab redir8080.web.test
+check "redirect to :8080 refused by Boulder's policy" jq_true '[.checks[] | select(.id=="http01.addr")][0].summary | test("Invalid port in redirect target. Only ports 80 and 443 are supported, not 8080")'
+check "redirect to :8080: exit 1" rc_is 1
+H --ca-profile pebble --token tok-lab redir8080.web.test
+check "pebble follows to :8080 (and finds nothing there)" jq_true '[.checks[] | select(.id=="http01.addr")][0].summary | test("8080.*Connection refused")'
+H --ca-profile rfc8555 --token tok-lab loop.web.test
+check "redirect loop detected" jq_true '[.checks[] | select(.id=="http01.addr")][0].summary | test("Redirect loop detected")'
+check "redirect loop: hops recorded" jq_true '[.checks[] | select(.id=="http01.addr")][0].evidence.hops | length == 3'
+H --token tok-lab loop.web.test
+check "letsencrypt: a .test redirect host is not an IANA TLD" jq_true '[.checks[] | select(.id=="http01.addr")][0].summary | test("IANA registered TLD")'
+H --ca-profile pebble --token tok-lab loop.web.test
+check "pebble: Go stops after 10 redirects" jq_true '[.checks[] | select(.id=="http01.addr")][0].summary | test("stopped after 10 redirects")'
+H --ca-profile rfc8555 --token tok-lab --key-authorization "$ka" tls.web.test
+check "https redirect with a self-signed certificate is fine" rc_is 0
+check "https hop recorded" jq_true '[.checks[] | select(.id=="http01.addr")][0].evidence.hops[1].url | startswith("https://tls.web.test/")'
+H --ca-profile rfc8555 --token tok-lab tls10.web.test
+check "https server limited to TLS 1.0 refused" jq_true '[.checks[] | select(.id=="http01.addr")][0].summary | test("doesn.t support TLSv1.2 or better")'
+
+# Bodies and key authorizations.
+printf 'tok-space.thumbprint-of-the-lab-account\n  ' >"$www/tok-space"
+H --token tok-space --key-authorization "tok-space.thumbprint-of-the-lab-account" ok.web.test
+check "trailing whitespace trimmed as Boulder does" addr 192.0.2.80 ok
+printf 'tok-space.thumbprint-of-the-lab-account\n  ' >"$www/tok-space"
+H --ca-profile pebble --token tok-space --key-authorization "tok-space.thumbprint-of-the-lab-account" ok.web.test
+check "pebble trims only \\n\\r\\t: trailing spaces mismatch" addr 2001:db8::80 fail
+H --ca-profile pebble --token tok-lab --key-authorization "tok-lab.another-thumbprint" ok.web.test
+check "key authorization mismatch: fail" ca ok.web.test fail
+check "mismatch worded like the CA" jq_true '[.checks[] | select(.id=="http01.addr")][0].summary | test("did not match this challenge. Expected")'
+H --ca-profile rfc8555 --token big-body big.web.test
+check "body of 128 bytes or more refused" jq_true '[.checks[] | select(.id=="http01.addr")][0].summary | test("the CA reads at most 127")'
+H --ca-profile pebble catchall.web.test
+check "no token: a 200 catch-all page is a warning" addr 192.0.2.86 warn
+check "no token: catch-all exit 0 (warn)" rc_is 0
+H --ca-profile pebble h2.web.test
+check "HTTP/2 over plain HTTP recognised" jq_true '[.checks[] | select(.id=="http01.addr")][0].summary | test("Server is speaking HTTP/2 over HTTP")'
+
+# Hostile servers: bounded time and memory, a clear finding.
+H --ca-profile pebble endless.web.test
+check "endless body: stops reading, a verdict" jq_true '.checks | length > 0'
+H --ca-profile pebble --token tok-lab endless.web.test
+check "endless body with a token: body too large" jq_true '[.checks[] | select(.id=="http01.addr")][0].status == "fail"'
+H --ca-profile pebble stall.web.test
+check "headers never finish: timeout after connect" jq_true '[.checks[] | select(.id=="http01.addr")][0].summary | test("Timeout after connect")'
+H --ca-profile pebble reset.web.test
+check "reset: reported" jq_true '[.checks[] | select(.id=="http01.addr")][0].summary | test("reset|closed")'
+H --ca-profile pebble --port 53 garbage.web.test
+check "garbage: malformed response" jq_true '[.checks[] | select(.id=="http01.addr")][0].status == "fail"'
+
+# Bad arguments: exit 2 with a reason.
+for bad in "--ca-profile boulder ok.web.test" "--port 0 ok.web.test" "*.ok.web.test" "--token a/b ok.web.test" "" "--key-authorization nodot ok.web.test"; do
+	run_tool acme-httpcheck $bad
+	check "usage: '$bad' exits 2" rc_is 2
+done
+
+# The real CA agrees: Pebble validating lego's HTTP-01 challenge.
+lego_run() { # lego_run DOMAIN: 0 if Pebble issued a certificate
+	rm -rf "$T_TMP/lego"
+	"$LAB_SH" run "$LAB_STATE" env LEGO_CA_CERTIFICATES="$LAB_STATE/pebble/ca.pem" \
+		lego --server https://192.0.2.90:14000/dir --path "$T_TMP/lego" --email admin@web.test \
+		--accept-tos --domains "$1" --http --http.webroot "$LAB_STATE/www" run >"$T_TMP/lego.log" 2>&1
+}
+for d in ok v6refused v6404 v6dead; do
+	lego_run $d.web.test; lego_rc=$?
+	H --ca-profile pebble --token tok-lab --key-authorization "$ka" $d.web.test
+	tool_fail=$(jq -r '[.checks[] | select(.id=="http01.ca")][0].status == "fail"' "$T_TMP/out")
+	if [ "$d" = ok ]; then
+		check "pebble issued for $d.web.test, tool agrees" bash -c "[ $lego_rc -eq 0 ] && [ $tool_fail = false ]"
+	else
+		check "pebble refused $d.web.test, tool agrees" bash -c "[ $lego_rc -ne 0 ] && [ $tool_fail = true ]"
+	fi
+done
+done_testing
