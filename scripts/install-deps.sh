@@ -5,7 +5,7 @@ set -euo pipefail
 what=${1:-all}
 build_pkgs=(gcc make pkg-config libc-ares-dev libldns-dev libcurl4-openssl-dev libssl-dev
             libjansson-dev libcmocka-dev libncurses-dev)
-test_pkgs=(nsd dnsmasq-base nginx-light pebble lego curl openssl iproute2 bind9-dnsutils jq perl procps groff-base clang libclang-rt-14-dev)
+test_pkgs=(nsd dnsmasq-base nginx-light pebble lego chrony faketime curl openssl iproute2 bind9-dnsutils jq perl procps groff-base clang libclang-rt-14-dev)
 pkgs=()
 case "$what" in
   build) pkgs=("${build_pkgs[@]}") ;;
@@ -26,3 +26,12 @@ echo "install-deps.sh: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq >/dev/null || true
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Packages that start a system service on install: the lab runs its own
+# instances in a namespace, so stop the system ones (they may not run at all).
+for svc in chrony nsd nginx; do
+  case " ${missing[*]} " in *" $svc "*|*" $svc-light "*)
+    if command -v systemctl >/dev/null && systemctl is-active -q "$svc" 2>/dev/null; then
+      systemctl stop "$svc" || true
+    fi ;;
+  esac
+done

@@ -10,6 +10,7 @@
 #include "diag/keyauth.h"
 #include "diag/dnscheck.h"
 #include "diag/http01.h"
+#include "diag/clock.h"
 
 #ifndef DIAG_VERSION
 #define DIAG_VERSION "0.1.0"

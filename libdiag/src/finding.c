@@ -133,9 +133,10 @@ void diag_set_detail(struct diag_finding *f, const char *fmt, ...)
 		return;
 	va_list ap;
 	va_start(ap, fmt);
-	free(f->detail);
-	f->detail = diag_vasprintf(fmt, ap);
+	char *s = diag_vasprintf(fmt, ap);  /* before freeing: fmt's args may use the old text */
 	va_end(ap);
+	free(f->detail);
+	f->detail = s;
 }
 
 void diag_set_hint(struct diag_finding *f, const char *fmt, ...)
@@ -144,9 +145,10 @@ void diag_set_hint(struct diag_finding *f, const char *fmt, ...)
 		return;
 	va_list ap;
 	va_start(ap, fmt);
-	free(f->hint);
-	f->hint = diag_vasprintf(fmt, ap);
+	char *s = diag_vasprintf(fmt, ap);
 	va_end(ap);
+	free(f->hint);
+	f->hint = s;
 }
 
 void diag_evidence(struct diag_finding *f, const char *key, json_t *val)

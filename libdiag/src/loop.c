@@ -31,7 +31,16 @@ struct chan_ctx {
 	ares_channel ch;
 };
 
+struct watch {
+	int fd;
+	int64_t deadline;
+	diag_fd_cb cb;
+	void *arg;
+};
+
 struct diag_loop {
+	struct watch *watches;
+	size_t nwatches, capwatches;
 	CURLM *multi;
 	struct chan_ctx **chans;
 	size_t nchans, capchans;
@@ -90,6 +99,7 @@ void diag_loop_free(struct diag_loop *loop)
 	free(loop->chans);
 	free(loop->fds);
 	free(loop->timers);
+	free(loop->watches);
 	curl_multi_cleanup(loop->multi);
 	free(loop);
 }
@@ -169,6 +179,39 @@ int diag_loop_timer(struct diag_loop *loop, int64_t delay_ms,
 	return 0;
 }
 
+int diag_loop_watch_fd(struct diag_loop *loop, int fd, int64_t timeout_ms,
+                       diag_fd_cb cb, void *arg)
+{
+	if (grow((void **)&loop->watches, &loop->capwatches, loop->nwatches + 1,
+	         sizeof(*loop->watches)))
+		return -1;
+	loop->watches[loop->nwatches++] = (struct watch){
+		.fd = fd, .deadline = diag_now_ms() + (timeout_ms > 0 ? timeout_ms : 0),
+		.cb = cb, .arg = arg,
+	};
+	return 0;
+}
+
+/* Fire watches whose fd is readable (listed in ready) or whose time is up. */
+static void fire_watches(struct diag_loop *loop, const struct curl_waitfd *extra,
+                         size_t from, size_t n)
+{
+	int64_t now = diag_now_ms();
+	for (size_t i = 0; i < loop->nwatches;) {
+		struct watch w = loop->watches[i];
+		int readable = 0;
+		for (size_t k = from; k < n; k++)
+			if (extra[k].fd == w.fd && (extra[k].revents & CURL_WAIT_POLLIN))
+				readable = 1;
+		if (!readable && w.deadline > now) {
+			i++;
+			continue;
+		}
+		loop->watches[i] = loop->watches[--loop->nwatches];
+		w.cb(w.arg, w.fd, readable);
+	}
+}
+
 static int ares_pending(struct diag_loop *loop, int64_t *wait_ms)
 {
 	int pending = 0;
@@ -230,7 +273,12 @@ int diag_loop_run(struct diag_loop *loop)
 			if (d < wait_ms)
 				wait_ms = d < 0 ? 0 : d;
 		}
-		if (!dns && !loop->ntimers && loop->running <= 0)
+		for (size_t i = 0; i < loop->nwatches; i++) {
+			int64_t d = loop->watches[i].deadline - now;
+			if (d < wait_ms)
+				wait_ms = d < 0 ? 0 : d;
+		}
+		if (!dns && !loop->ntimers && !loop->nwatches && loop->running <= 0)
 			return 0;
 		long curl_ms = -1;
 		if (loop->running > 0 && curl_multi_timeout(loop->multi, &curl_ms) == CURLM_OK
@@ -238,15 +286,19 @@ int diag_loop_run(struct diag_loop *loop)
 			wait_ms = curl_ms;
 
 		struct curl_waitfd *extra = NULL;
-		size_t nextra = loop->nfds;
+		size_t nares = loop->nfds, nextra = nares + loop->nwatches;
 		if (nextra) {
 			extra = calloc(nextra, sizeof(*extra));
 			if (!extra)
 				return -1;
-			for (size_t i = 0; i < nextra; i++) {
+			for (size_t i = 0; i < nares; i++) {
 				extra[i].fd = loop->fds[i].fd;
 				extra[i].events = (short)((loop->fds[i].readable ? CURL_WAIT_POLLIN : 0) |
 				                          (loop->fds[i].writable ? CURL_WAIT_POLLOUT : 0));
+			}
+			for (size_t i = 0; i < loop->nwatches; i++) {
+				extra[nares + i].fd = loop->watches[i].fd;
+				extra[nares + i].events = CURL_WAIT_POLLIN;
 			}
 		}
 		int numfds = 0;
@@ -256,7 +308,7 @@ int diag_loop_run(struct diag_loop *loop)
 			free(extra);
 			return -1;
 		}
-		for (size_t i = 0; i < nextra; i++) {
+		for (size_t i = 0; i < nares; i++) {
 			if (!extra[i].revents)
 				continue;
 			ares_socket_t fd = extra[i].fd;
@@ -270,6 +322,7 @@ int diag_loop_run(struct diag_loop *loop)
 			int w = extra[i].revents & CURL_WAIT_POLLOUT;
 			ares_process_fd(ch, r ? fd : ARES_SOCKET_BAD, w ? fd : ARES_SOCKET_BAD);
 		}
+		fire_watches(loop, extra, nares, nextra);
 		free(extra);
 		/* Channels handle timeouts and retries only when one is due: a pass
 		 * over every channel on every wake-up would make a run with many

@@ -12,6 +12,7 @@ probe_src() {
 	case "$1" in
 		acme-dnscheck) echo libdiag/src/dnscheck.c ;;
 		acme-httpcheck) echo libdiag/src/http01.c ;;
+		acme-clock) echo libdiag/src/clock.c ;;
 		*) echo "" ;;
 	esac
 }

@@ -98,7 +98,7 @@ up() {
 	local nx="ip netns exec $LAB_NS"
 	$nx ip link set lo up
 	$nx sysctl -qw net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.lo.disable_ipv6=0 >/dev/null
-	for a in 10 11 12 53 54 55 80 81 84 85 86 87 88 89 90 96 97 98 99; do $nx ip addr add 192.0.2.$a/32 dev lo; done
+	for a in 10 11 12 53 54 55 80 81 84 85 86 87 88 89 90 96 97 98 99 123; do $nx ip addr add 192.0.2.$a/32 dev lo; done
 	for a in 10 53 54 80 81 82; do $nx ip -6 addr add 2001:db8::$a/128 dev lo nodad; done
 	# A blackholed IPv6 path: 2001:db8:dead::/64 is routed into a veth whose
 	# far end never answers (a permanent neighbour entry with a MAC nobody
@@ -148,6 +148,14 @@ up() {
 
 	web_up
 	pebble_up
+	# chrony as an NTP server (it never touches the clock: -x)
+	printf 'bindaddress 192.0.2.123\nport 123\nallow all\nlocal stratum 8\ncmdport 0\npidfile %s\ndriftfile %s\n' \
+		"$STATE/chronyd.pid" "$STATE/chrony.drift" >"$STATE/chrony.conf"
+	spawn chrony chronyd -d -x -f "$STATE/chrony.conf"
+	for _ in $(seq 1 100); do
+		ip netns exec "$LAB_NS" ss -Hlun 2>/dev/null | grep -q '192.0.2.123:123' && break
+		sleep 0.1
+	done
 
 	wait_dns ns1 192.0.2.53 healthy.test SOA
 	wait_dns ns1-v6 2001:db8::53 healthy.test SOA

@@ -32,12 +32,15 @@ check() {
 	fi
 }
 
+# TOOL_WRAP="faketime -f +600s" run_tool ... runs the tool under a wrapper.
 run_tool() {
 	local tool=$1; shift
+	local wrap=()
+	[ -n "${TOOL_WRAP:-}" ] && read -r -a wrap <<<"$TOOL_WRAP"
 	if [ -n "${LAB_STATE:-}" ]; then
-		"$LAB_SH" run "$LAB_STATE" "$BIN/$tool" "$@" >"$T_TMP/out" 2>"$T_TMP/err"
+		"$LAB_SH" run "$LAB_STATE" "${wrap[@]}" "$BIN/$tool" "$@" >"$T_TMP/out" 2>"$T_TMP/err"
 	else
-		"$BIN/$tool" "$@" >"$T_TMP/out" 2>"$T_TMP/err"
+		"${wrap[@]}" "$BIN/$tool" "$@" >"$T_TMP/out" 2>"$T_TMP/err"
 	fi
 	RC=$?
 	OUT=$(cat "$T_TMP/out")

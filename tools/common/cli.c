@@ -57,9 +57,16 @@ int cli_long(const struct cli_tool *t, const char *opt, const char *s,
 	return 0;
 }
 
+static int offered(const struct cli_tool *t, const struct cli_opt *o)
+{
+	return !(t->no_ns && o->key == K_NS);
+}
+
 static void print_opts(FILE *out, const struct cli_tool *t, const struct cli_opt *o)
 {
 	for (; o->name; o++) {
+		if (!offered(t, o))
+			continue;
 		char help[256];
 		snprintf(help, sizeof(help), "%s", o->help);
 		if (o->key == K_TIMEOUT)
@@ -119,6 +126,8 @@ int cli_parse(const struct cli_tool *t, int argc, char **argv,
 	size_t k = 0;
 	for (int ti = 0; ti < 2; ti++)
 		for (const struct cli_opt *o = tables[ti]; o->name; o++) {
+			if (!offered(t, o))
+				continue;
 			lo[k++] = (struct option){ o->name, o->arg ? required_argument : no_argument,
 			                           NULL, o->key };
 			if (o->shortopt) {

@@ -39,6 +39,7 @@ struct cli_tool {
 	int (*handle)(void *ctx, int key, const char *arg);
 	void *ctx;
 	int default_timeout_ms;  /* --timeout when not given; 0: 5000 */
+	int no_ns;               /* 1: the tool resolves no names itself; no --ns */
 };
 
 /* Returns 0 to go on (optind_out: first operand), 1 when --help or

@@ -42,8 +42,17 @@ typedef void (*diag_timer_cb)(void *arg);
 int diag_loop_timer(struct diag_loop *loop, int64_t delay_ms,
                     diag_timer_cb cb, void *arg);
 
+typedef void (*diag_fd_cb)(void *arg, int fd, int readable);
 /*
- * Run until no DNS query, transfer or timer is pending. Callbacks may add
+ * Watch fd for readability until timeout_ms from now: cb runs once, with
+ * readable 1 when data arrived or 0 at the timeout. The caller owns fd.
+ * Returns 0, or -1 when out of memory.
+ */
+int diag_loop_watch_fd(struct diag_loop *loop, int fd, int64_t timeout_ms,
+                       diag_fd_cb cb, void *arg);
+
+/*
+ * Run until no DNS query, transfer, timer or watched fd is pending. Callbacks may add
  * more work. Returns 0, or -1 if polling failed.
  */
 int diag_loop_run(struct diag_loop *loop);

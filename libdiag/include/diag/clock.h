@@ -1,0 +1,53 @@
+/*
+ * clock.h - clock skew: the local clock against ACME servers' Date headers
+ * (and other HTTP servers), and against SNTP servers, all at once.
+ */
+#ifndef DIAG_CLOCK_H
+#define DIAG_CLOCK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "diag/finding.h"
+
+struct clock_opts {
+	const char *const *urls;    /* fetched with GET; the Date header is read */
+	size_t nurls;
+	const char *const *ntp;     /* SNTP servers: host, host:port, [IPv6]:port */
+	size_t nntp;
+	int family;                 /* 0, 4 or 6 */
+	int timeout_ms;             /* per source; <= 0: 5000 */
+	double warn_s;              /* |offset| at or above: warn (> 0) */
+	double fail_s;              /* |offset| at or above: fail (>= warn_s) */
+	const char *ca_bundle;      /* NULL: system trust store */
+	int insecure;               /* 1: no TLS verification (explicit request only) */
+};
+
+/*
+ * One offset estimate. offset_ms > 0: the local clock is ahead of the
+ * source. uncertainty_ms: half the round trip, plus the Date header's
+ * one-second resolution for HTTP.
+ */
+struct clock_sample {
+	int64_t offset_ms;
+	int64_t uncertainty_ms;
+	int64_t rtt_ms;
+};
+
+/*
+ * From the local wall-clock times a request was sent and its response
+ * began (ms since the epoch) and the server's Date (s since the epoch):
+ * the server stamped a time in [date, date + 1 s) somewhere in between.
+ */
+struct clock_sample diag_clock_from_date(int64_t sent_ms, int64_t received_ms, int64_t date_s);
+
+/*
+ * From the four SNTP timestamps in ms since the epoch (t1 client send,
+ * t2 server receive, t3 server send, t4 client receive).
+ */
+struct clock_sample diag_clock_from_ntp(int64_t t1, int64_t t2, int64_t t3, int64_t t4);
+
+/* Check every source concurrently; findings clock.skew and clock.source. */
+int diag_clock_run(const struct clock_opts *o, struct diag_report *r);
+
+#endif
