@@ -91,7 +91,7 @@ fuzz: deps
 	@mkdir -p $(BUILD)/fuzz
 	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
 	  echo "clang -fsanitize=fuzzer,address,undefined $$f"; \
-	  clang -g -O1 -fsanitize=fuzzer,address,undefined -D_DEFAULT_SOURCE -Ilibdiag/include \
+	  clang -g -O1 -fsanitize=fuzzer,address,undefined -D_DEFAULT_SOURCE -DDIAG_VERSION='"$(VERSION)"' -Ilibdiag/include \
 	    $(PKG_CFLAGS) -o $(BUILD)/fuzz/$$n $$f $(LIB_SRC) $(LDLIBS) || exit 1; \
 	  mkdir -p $(BUILD)/fuzz/work-$$n; $(BUILD)/fuzz/$$n -max_total_time=$${FUZZ_SECONDS:-30} -max_len=4096 $(BUILD)/fuzz/work-$$n fuzz/corpus/$$n || exit 1; done
 

@@ -2,6 +2,7 @@
 #ifndef DIAG_H
 #define DIAG_H
 
+#include "diag/version.h"
 #include "diag/finding.h"
 #include "diag/render.h"
 #include "diag/loop.h"
@@ -12,8 +13,5 @@
 #include "diag/http01.h"
 #include "diag/clock.h"
 
-#ifndef DIAG_VERSION
-#define DIAG_VERSION "0.1.0"
-#endif
 
 #endif

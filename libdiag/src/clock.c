@@ -16,6 +16,7 @@
 
 #include "diag/clock.h"
 #include "diag/loop.h"
+#include "diag/version.h"
 
 #define NTP_EPOCH_OFFSET 2208988800LL  /* 1900-01-01 to 1970-01-01, seconds */
 #define MAX_DISCARD (64 * 1024)
