@@ -12,6 +12,8 @@
 #include "diag/dnscheck.h"
 #include "diag/http01.h"
 #include "diag/clock.h"
+#include "diag/acme.h"
+#include "diag/account.h"
 
 
 #endif

@@ -359,24 +359,6 @@ static int is_ip_literal(const char *host)
 	return inet_pton(AF_INET, host, b) == 1 || inet_pton(AF_INET6, host, b) == 1;
 }
 
-/* Names the CA will not follow (Boulder requires an IANA-registered TLD). */
-static int nonpublic_tld(const char *host)
-{
-	static const char *bad[] = {"local", "localhost", "internal", "test", "invalid", "example",
-	                            "lan", "home", "corp", "intranet", "private", "localdomain"};
-	const char *dot = strrchr(host, '.');
-	if (!dot)
-		return 1;  /* a single label */
-	const char *tld = dot + 1;
-	if (!*tld)
-		return 1;
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		if (!strcasecmp(tld, bad[i]))
-			return 1;
-	size_t n = strlen(host);
-	return n >= 10 && !strcasecmp(host + n - 10, ".home.arpa");
-}
-
 /*
  * Apply the CA's redirect policy to the Location of hop h; on success set
  * up the next hop (host, port, scheme) and return 0.
@@ -464,7 +446,7 @@ static int redirect_policy(struct probe *p, const struct hop *h, struct hop *nex
 			             next->host, why);
 			goto out;
 		}
-	} else if (strict_names && nonpublic_tld(next->host)) {
+	} else if (strict_names && !diag_public_tld(next->host)) {
 		probe_finish(p, OUT_REDIRECT, "Invalid host in redirect target, must end in IANA "
 		             "registered TLD (\"%s\")", next->host);
 		goto out;

@@ -13,6 +13,7 @@ probe_src() {
 		acme-dnscheck) echo libdiag/src/dnscheck.c ;;
 		acme-httpcheck) echo libdiag/src/http01.c ;;
 		acme-clock) echo libdiag/src/clock.c ;;
+		acme-account) echo libdiag/src/account.c ;;
 		*) echo "" ;;
 	esac
 }
