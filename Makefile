@@ -25,10 +25,10 @@ ALL_CFLAGS := $(WARN) $(CFLAGS) $(SANFLAGS) -D_DEFAULT_SOURCE -DDIAG_VERSION='"$
               -Ilibdiag/include $(PKG_CFLAGS)
 LDLIBS     := $(PKG_LIBS)
 
-TOOLS     := acme-dnscheck acme-httpcheck acme-clock acme-account
+TOOLS     := acme-dnscheck acme-httpcheck acme-clock acme-account acme-authz
 LIB_SRC   := $(wildcard libdiag/src/*.c)
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
-CLI_OBJ   := $(BUILD)/tools/common/cli.o
+CLI_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/common/*.c))
 TOOL_BIN  := $(TOOLS:%=$(BUILD)/bin/%)
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)

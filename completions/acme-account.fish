@@ -2,7 +2,7 @@
 complete -c acme-account -f
 complete -c acme-account -l directory -x -d 'the ACME server s directory URL'
 complete -c acme-account -l account-key -r -F -d 'the account s private key: PEM or JWK JSON'
-complete -c acme-account -l kid -x -d 'the account URL the client signs with, to compare'
+complete -c acme-account -l kid -x -d 'the account URL the client signs with'
 complete -c acme-account -l from -x -a 'certbot lego acme.sh' -d 'read key and kid from a client s store: certbot, lego or acme.sh (DIR operand: the store)'
 complete -c acme-account -l ca-bundle -r -F -d 'CA certificates to trust (a private ACME CA)'
 complete -c acme-account -l insecure -d 'do not verify the server s TLS certificate (only when you must)'

@@ -14,6 +14,7 @@
 #include "diag/clock.h"
 #include "diag/acme.h"
 #include "diag/account.h"
+#include "diag/authz.h"
 
 
 #endif

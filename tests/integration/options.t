@@ -14,6 +14,7 @@ probe_src() {
 		acme-httpcheck) echo libdiag/src/http01.c ;;
 		acme-clock) echo libdiag/src/clock.c ;;
 		acme-account) echo libdiag/src/account.c ;;
+		acme-authz) echo libdiag/src/authz.c ;;
 		*) echo "" ;;
 	esac
 }

@@ -164,6 +164,21 @@ static void contacts(void **state)
 	assert_int_equal(diag_contact_lint("", why, sizeof(why)), DIAG_FAIL);
 }
 
+static void error_hints(void **state)
+{
+	(void)state;
+	assert_non_null(strstr(diag_acme_error_hint("malformed", "Unable to update challenge :: authorization must be pending"),
+	                       "new order"));
+	assert_non_null(strstr(diag_acme_error_hint("malformed", "Cannot update challenge with status invalid, only status pending"),
+	                       "new order"));
+	assert_non_null(strstr(diag_acme_error_hint("connection", "Timeout during connect"), "acme-httpcheck"));
+	assert_non_null(strstr(diag_acme_error_hint("dns", ""), "acme-dnscheck"));
+	assert_non_null(strstr(diag_acme_error_hint("caa", ""), "CAA"));
+	assert_non_null(strstr(diag_acme_error_hint("rateLimited", ""), "Retry-After"));
+	assert_null(diag_acme_error_hint("somethingNew", "x"));
+	assert_null(diag_acme_error_hint(NULL, NULL));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -172,6 +187,7 @@ int main(void)
 		cmocka_unit_test(bad_keys),
 		cmocka_unit_test(problems),
 		cmocka_unit_test(contacts),
+		cmocka_unit_test(error_hints),
 	};
 	return cmocka_run_group_tests_name("acme", tests, NULL, NULL);
 }
