@@ -4,7 +4,7 @@
 # deactivated), and a key openssl made that no account has.
 . "$(dirname "$0")/../lib/tap.sh"
 require_lab
-plan 32
+plan 37
 
 dir=https://192.0.2.90:14000/dir
 ca=$LAB_STATE/pebble/ca.pem
@@ -87,6 +87,22 @@ run_tool acme-account --json --directory "$dir" --account-key "$key"
 check "no --ca-bundle: the directory's certificate is not trusted" \
 	jq_true '[.checks[] | select(.id=="acme.directory")][0] | (.hint | test("--ca-bundle")) and .status == "error"'
 check "no --ca-bundle: exit 3" rc_is 3
+
+# Hostile or broken "directories", served by the lab's nginx.
+www=$LAB_STATE/www
+echo '{"newAccount":"https://192.0.2.90:14000/sign-me-up","newOrder":"x"}' >"$www/dir-missing.json"
+printf '<html><body><h1>502 Bad Gateway</h1></body></html>' >"$www/dir.html"
+head -c 3000000 /dev/zero | tr '\0' ' ' >"$www/dir-huge.json"
+D() { run_tool acme-account --json --directory "$1" --account-key "$key"; }
+D http://192.0.2.80/dir-missing.json
+check "directory missing newNonce: named" jq_true '[.checks[] | select(.id=="acme.directory")][0].summary | test("lacks \"newNonce\"")'
+check "directory missing newNonce: exit 1" rc_is 1
+D http://192.0.2.80/dir.html
+check "HTML error page: not JSON" jq_true '[.checks[] | select(.id=="acme.directory")][0] | .status=="fail" and (.summary | test("not JSON"))'
+D http://192.0.2.80/dir-huge.json
+check "huge body: stopped at 1 MiB" jq_true '[.checks[] | select(.id=="acme.directory")][0].summary | test("over 1 MiB")'
+D http://loop.web.test/.well-known/acme-challenge/x
+check "a redirect is not followed" jq_true '[.checks[] | select(.id=="acme.directory")][0].summary | test("HTTP 302")'
 
 # Bad keys and arguments: exit 2 with a reason.
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -aes-128-cbc -pass pass:secret -out "$T_TMP/enc.pem" 2>/dev/null
