@@ -10,21 +10,22 @@ static const struct cli_opt opts[] = {
 	{0},
 };
 
-struct args {
-	struct acme_opts acme;
-	const struct cli_tool *tool;
+struct run {
+	const struct acme_opts *acme;
+	struct account_opts o;
 };
 
-static int handle(void *ctx, int key, const char *arg)
+static int probe(const void *arg, struct diag_report *r)
 {
-	struct args *a = ctx;
-	return acme_opts_handle(&a->acme, a->tool, key, arg) > 0 ? 0 : -1;
+	const struct run *x = arg;
+	acme_opts_report(x->acme, r);
+	return diag_account_run(&x->o, r);
 }
 
 int main(int argc, char **argv)
 {
-	static struct args a;
-	acme_opts_init(&a.acme);
+	static struct acme_opts a;
+	acme_opts_init(&a);
 	const struct cli_tool tool = {
 		.name = "acme-account",
 		.synopsis = "--directory URL (--account-key FILE [--kid URL] | --from CLIENT [DIR]) [OPTIONS]",
@@ -38,7 +39,8 @@ int main(int argc, char **argv)
 			"  acme-account --directory https://acme-v02.api.letsencrypt.org/directory --from certbot\n"
 			"  acme-account --directory https://ca.internal/dir --ca-bundle ca.pem --from lego ~/.lego\n"
 			"  acme-account --directory URL --account-key key.pem --kid https://ca/acme/acct/42\n",
-		.opts = opts, .handle = handle, .ctx = &a, .no_ns = 1, .default_timeout_ms = 10000,
+		.opts = opts, .handle = acme_opts_cli_handle, .ctx = &a, .no_ns = 1,
+		.default_timeout_ms = 10000,
 	};
 	a.tool = &tool;
 	struct cli_common c;
@@ -48,38 +50,32 @@ int main(int argc, char **argv)
 		return rc > 0 ? DIAG_EXIT_OK : DIAG_EXIT_USAGE;
 	const char *store_dir = NULL;
 	if (first < argc) {
-		if (a.acme.from < 0 || first + 1 < argc) {
+		if (a.from < 0 || first + 1 < argc) {
 			cli_error(&tool, "%s: unexpected argument (a DIR operand goes with --from)", argv[first]);
 			return DIAG_EXIT_USAGE;
 		}
 		store_dir = argv[first];
 	}
-	if (!a.acme.directory) {
+	if (!a.directory) {
 		cli_error(&tool, "--directory URL is required");
 		return DIAG_EXIT_USAGE;
 	}
-	if (a.acme.from < 0 && !a.acme.key_path) {
+	if (a.from < 0 && !a.key_path) {
 		cli_error(&tool, "give either --account-key FILE or --from CLIENT");
 		return DIAG_EXIT_USAGE;
 	}
-	if (acme_opts_load(&a.acme, &tool, store_dir))
+	if (acme_opts_load(&a, &tool, store_dir))
 		return DIAG_EXIT_USAGE;
-	struct account_opts o = {
-		.directory = a.acme.directory, .key = &a.acme.key, .key_path = a.acme.key_path,
-		.kid = a.acme.kid, .contact = a.acme.ref.contact[0] ? a.acme.ref.contact : NULL,
-		.ca_bundle = a.acme.ca_bundle, .insecure = a.acme.insecure, .timeout_ms = c.timeout_ms,
-		.clock_warn_s = 30, .clock_fail_s = 300,
+	struct run x = {
+		.acme = &a,
+		.o = {
+			.directory = a.directory, .key = &a.key, .key_path = a.key_path, .kid = a.kid,
+			.contact = a.ref.contact[0] ? a.ref.contact : NULL, .ca_bundle = a.ca_bundle,
+			.insecure = a.insecure, .timeout_ms = c.timeout_ms, .clock_warn_s = 30,
+			.clock_fail_s = 300,
+		},
 	};
-	struct diag_report *r = diag_report_new(tool.name, DIAG_VERSION, a.acme.directory);
-	if (!r) {
-		acme_opts_free(&a.acme);
-		cli_error(&tool, "out of memory");
-		return DIAG_EXIT_ERROR;
-	}
-	acme_opts_report(&a.acme, r);
-	diag_account_run(&o, r);
-	rc = cli_finish(&tool, &c, r);
-	diag_report_free(r);
-	acme_opts_free(&a.acme);
+	rc = cli_run(&tool, &c, a.directory, probe, &x);
+	acme_opts_free(&a);
 	return rc;
 }

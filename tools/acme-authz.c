@@ -12,21 +12,22 @@ static const struct cli_opt opts[] = {
 	{0},
 };
 
-struct args {
-	struct acme_opts acme;
-	const struct cli_tool *tool;
+struct run {
+	const struct acme_opts *acme;
+	struct authz_opts o;
 };
 
-static int handle(void *ctx, int key, const char *arg)
+static int probe(const void *arg, struct diag_report *r)
 {
-	struct args *a = ctx;
-	return acme_opts_handle(&a->acme, a->tool, key, arg) > 0 ? 0 : -1;
+	const struct run *x = arg;
+	acme_opts_report(x->acme, r);
+	return diag_authz_run(&x->o, r);
 }
 
 int main(int argc, char **argv)
 {
-	static struct args a;
-	acme_opts_init(&a.acme);
+	static struct acme_opts a;
+	acme_opts_init(&a);
 	const struct cli_tool tool = {
 		.name = "acme-authz",
 		.synopsis = "[--directory URL (--account-key FILE --kid URL | --from CLIENT [DIR])] [OPTIONS] URL...",
@@ -40,7 +41,8 @@ int main(int argc, char **argv)
 			"Examples:\n"
 			"  acme-authz https://acme-v02.api.letsencrypt.org/acme/authz/123/456\n"
 			"  acme-authz --directory https://ca/dir --from certbot https://ca/acme/order/1/2\n",
-		.opts = opts, .handle = handle, .ctx = &a, .no_ns = 1, .default_timeout_ms = 10000,
+		.opts = opts, .handle = acme_opts_cli_handle, .ctx = &a, .no_ns = 1,
+		.default_timeout_ms = 10000,
 	};
 	a.tool = &tool;
 	struct cli_common c;
@@ -57,7 +59,7 @@ int main(int argc, char **argv)
 				return DIAG_EXIT_USAGE;
 			}
 			urls[n++] = argv[i];
-		} else if (a.acme.from >= 0 && !store_dir) {
+		} else if (a.from >= 0 && !store_dir) {
 			store_dir = argv[i];
 		} else {
 			cli_error(&tool, "%s: not an http(s) URL", argv[i]);
@@ -68,28 +70,22 @@ int main(int argc, char **argv)
 		cli_error(&tool, "give at least one authorization, order or challenge URL");
 		return DIAG_EXIT_USAGE;
 	}
-	if (acme_opts_load(&a.acme, &tool, store_dir))
+	if (acme_opts_load(&a, &tool, store_dir))
 		return DIAG_EXIT_USAGE;
-	if (a.acme.have_key && (!a.acme.kid || !a.acme.directory)) {
+	if (a.have_key && (!a.kid || !a.directory)) {
 		cli_error(&tool, "signing needs --kid URL and --directory URL as well as the key");
-		acme_opts_free(&a.acme);
+		acme_opts_free(&a);
 		return DIAG_EXIT_USAGE;
 	}
-	struct authz_opts o = {
-		.urls = urls, .nurls = n, .directory = a.acme.directory,
-		.key = a.acme.have_key ? &a.acme.key : NULL, .kid = a.acme.kid,
-		.ca_bundle = a.acme.ca_bundle, .insecure = a.acme.insecure, .timeout_ms = c.timeout_ms,
+	struct run x = {
+		.acme = &a,
+		.o = {
+			.urls = urls, .nurls = n, .directory = a.directory, .key = a.have_key ? &a.key : NULL,
+			.kid = a.kid, .ca_bundle = a.ca_bundle, .insecure = a.insecure,
+			.timeout_ms = c.timeout_ms,
+		},
 	};
-	struct diag_report *r = diag_report_new(tool.name, DIAG_VERSION, urls[0]);
-	if (!r) {
-		acme_opts_free(&a.acme);
-		cli_error(&tool, "out of memory");
-		return DIAG_EXIT_ERROR;
-	}
-	acme_opts_report(&a.acme, r);
-	diag_authz_run(&o, r);
-	rc = cli_finish(&tool, &c, r);
-	diag_report_free(r);
-	acme_opts_free(&a.acme);
+	rc = cli_run(&tool, &c, urls[0], probe, &x);
+	acme_opts_free(&a);
 	return rc;
 }

@@ -77,6 +77,11 @@ static int handle(void *ctx, int key, const char *arg)
 	return -1;
 }
 
+static int probe(const void *o, struct diag_report *r)
+{
+	return diag_clock_run(o, r);
+}
+
 int main(int argc, char **argv)
 {
 	static struct args a = { .warn = 30, .fail = 300 };
@@ -118,13 +123,5 @@ int main(int argc, char **argv)
 		.timeout_ms = c.timeout_ms, .warn_s = (double)a.warn, .fail_s = (double)a.fail,
 		.ca_bundle = a.ca_bundle, .insecure = a.insecure,
 	};
-	struct diag_report *r = diag_report_new(tool.name, DIAG_VERSION, a.nurls ? a.urls[0] : a.ntp[0]);
-	if (!r) {
-		cli_error(&tool, "out of memory");
-		return DIAG_EXIT_ERROR;
-	}
-	diag_clock_run(&o, r);
-	rc = cli_finish(&tool, &c, r);
-	diag_report_free(r);
-	return rc;
+	return cli_run(&tool, &c, a.nurls ? a.urls[0] : a.ntp[0], probe, &o);
 }

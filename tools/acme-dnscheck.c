@@ -103,6 +103,11 @@ static int handle(void *ctx, int key, const char *arg)
 	return -1;
 }
 
+static int probe(const void *o, struct diag_report *r)
+{
+	return diag_dnscheck_run(o, r);
+}
+
 int main(int argc, char **argv)
 {
 	static struct args a = { .interval = 5 };
@@ -161,14 +166,5 @@ int main(int argc, char **argv)
 		.wait_s = (int)a.wait, .interval_s = (int)a.interval,
 		.ca_domain = a.ca_domain, .account_uri = a.account_uri, .method = a.method,
 	};
-	struct diag_report *r = diag_report_new(tool.name, DIAG_VERSION,
-	                                        domain ? domain : c.ns[0].label);
-	if (!r) {
-		cli_error(&tool, "out of memory");
-		return DIAG_EXIT_ERROR;
-	}
-	diag_dnscheck_run(&o, r);
-	rc = cli_finish(&tool, &c, r);
-	diag_report_free(r);
-	return rc;
+	return cli_run(&tool, &c, domain ? domain : c.ns[0].label, probe, &o);
 }

@@ -64,6 +64,11 @@ static int handle(void *ctx, int key, const char *arg)
 	return -1;
 }
 
+static int probe(const void *o, struct diag_report *r)
+{
+	return diag_http01_run(o, r);
+}
+
 int main(int argc, char **argv)
 {
 	static struct args a = { .port = 80 };
@@ -132,13 +137,5 @@ int main(int argc, char **argv)
 		.timeout_ms = c.timeout_ms, .port = (uint16_t)a.port, .token = a.token,
 		.key_authorization = a.ka, .profile = a.profile,
 	};
-	struct diag_report *r = diag_report_new(tool.name, DIAG_VERSION, norm);
-	if (!r) {
-		cli_error(&tool, "out of memory");
-		return DIAG_EXIT_ERROR;
-	}
-	diag_http01_run(&o, r);
-	rc = cli_finish(&tool, &c, r);
-	diag_report_free(r);
-	return rc;
+	return cli_run(&tool, &c, norm, probe, &o);
 }

@@ -374,6 +374,20 @@ static void add_addrs(struct ctx *c, struct zoneinfo *zi, const char *nsname, ld
 	}
 }
 
+/* Append the targets of the NS records in l to zi's NS names. */
+static void nsnames_from(struct zoneinfo *zi, const ldns_rr_list *l)
+{
+	for (size_t i = 0; l && i < ldns_rr_list_rr_count(l) && zi->nns < DNSCHECK_MAX_NS; i++) {
+		const ldns_rr *rr = ldns_rr_list_rr(l, i);
+		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_NS || !ldns_rr_rd_count(rr))
+			continue;
+		char *ns = dns_name_str(ldns_rr_rdf(rr, 0));
+		if (ns)
+			snprintf(zi->nsnames[zi->nns++], NAMELEN, "%s", ns);
+		free(ns);
+	}
+}
+
 /* NS names of zone from the answers already seen, else by asking. */
 static void zone_nsnames(struct ctx *c, struct zoneinfo *zi)
 {
@@ -396,12 +410,7 @@ static void zone_nsnames(struct ctx *c, struct zoneinfo *zi)
 	if (!found)
 		return;
 	ldns_rr_list *l = dns_q_answer(found, LDNS_RR_TYPE_NS, zi->zone);
-	for (size_t i = 0; l && i < ldns_rr_list_rr_count(l) && zi->nns < DNSCHECK_MAX_NS; i++) {
-		char *ns = dns_name_str(ldns_rr_rdf(ldns_rr_list_rr(l, i), 0));
-		if (ns)
-			snprintf(zi->nsnames[zi->nns++], NAMELEN, "%s", ns);
-		free(ns);
-	}
+	nsnames_from(zi, l);
 	ldns_rr_list_deep_free(l);
 }
 
@@ -437,6 +446,26 @@ static void resolve_nsnames(struct ctx *c, struct zoneinfo *zi)
 	}
 }
 
+/* Is owner a zone cut strictly below zone and at or above name? */
+static int cut_between(const char *owner, const char *zone, const char *name)
+{
+	return owner && is_sub(owner, zone) && strcasecmp(owner, zone) && is_sub(name, owner);
+}
+
+/* zi now describes the child zone, served by the NS records in ns_rrs,
+ * with the glue addresses found in glue. */
+static void move_to_child(struct ctx *c, struct zoneinfo *zi, const char *child,
+                          const ldns_rr_list *ns_rrs, ldns_rr_list *glue)
+{
+	snprintf(zi->referred_by, NAMELEN, "%s", zi->zone);
+	snprintf(zi->zone, NAMELEN, "%s", child);
+	zi->nns = 0;
+	zi->nsrv = 0;
+	nsnames_from(zi, ns_rrs);
+	for (size_t i = 0; i < zi->nns; i++)
+		add_addrs(c, zi, zi->nsnames[i], glue);
+}
+
 /* A referral in q to a zone below zone and at or above name: returns it. */
 static int referral(const struct dns_q *q, const char *zone, const char *name,
                     char out[NAMELEN])
@@ -449,7 +478,7 @@ static int referral(const struct dns_q *q, const char *zone, const char *name,
 		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_NS)
 			continue;
 		char *owner = dns_name_str(ldns_rr_owner(rr));
-		int ok = owner && is_sub(owner, zone) && strcasecmp(owner, zone) && is_sub(name, owner);
+		int ok = cut_between(owner, zone, name);
 		if (ok)
 			snprintf(out, NAMELEN, "%s", owner);
 		free(owner);
@@ -457,28 +486,6 @@ static int referral(const struct dns_q *q, const char *zone, const char *name,
 			return 1;
 	}
 	return 0;
-}
-
-static void take_referral(struct ctx *c, struct zoneinfo *zi, const struct dns_q *q,
-                          const char *child)
-{
-	snprintf(zi->referred_by, NAMELEN, "%s", zi->zone);
-	snprintf(zi->zone, NAMELEN, "%s", child);
-	zi->nns = 0;
-	zi->nsrv = 0;
-	ldns_rr_list *auth = ldns_pkt_authority(q->pkt);
-	for (size_t i = 0; i < ldns_rr_list_rr_count(auth) && zi->nns < DNSCHECK_MAX_NS; i++) {
-		ldns_rr *rr = ldns_rr_list_rr(auth, i);
-		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_NS)
-			continue;
-		char *ns = dns_name_str(ldns_rr_rdf(rr, 0));
-		if (ns)
-			snprintf(zi->nsnames[zi->nns++], NAMELEN, "%s", ns);
-		free(ns);
-	}
-	/* glue */
-	for (size_t i = 0; i < zi->nns; i++)
-		add_addrs(c, zi, zi->nsnames[i], ldns_pkt_additional(q->pkt));
 }
 
 /* An apex below zi->zone that the authoritative answers for name reveal:
@@ -499,8 +506,7 @@ static int deeper_apex(const struct zoneinfo *zi, const char *name, char out[NAM
 		if (!soa)
 			continue;
 		char *owner = dns_name_str(ldns_rr_owner(soa));
-		int deeper = owner && is_sub(owner, zi->zone) && strcasecmp(owner, zi->zone) &&
-		             is_sub(name, owner);
+		int deeper = cut_between(owner, zi->zone, name);
 		if (deeper)
 			snprintf(out, NAMELEN, "%s", owner);
 		free(owner);
@@ -526,21 +532,9 @@ static int child_nsnames(struct ctx *c, struct zoneinfo *zi, const char *child)
 		         child, zi->zone);
 		return 0;
 	}
-	snprintf(zi->referred_by, NAMELEN, "%s", zi->zone);
-	snprintf(zi->zone, NAMELEN, "%s", child);
-	zi->nns = 0;
-	zi->nsrv = 0;
 	ldns_rr_list *l = dns_q_answer(found, LDNS_RR_TYPE_NS, child);
-	for (size_t i = 0; l && i < ldns_rr_list_rr_count(l) && zi->nns < DNSCHECK_MAX_NS; i++) {
-		char *ns = dns_name_str(ldns_rr_rdf(ldns_rr_list_rr(l, i), 0));
-		if (ns)
-			snprintf(zi->nsnames[zi->nns++], NAMELEN, "%s", ns);
-		free(ns);
-	}
+	move_to_child(c, zi, child, l, ldns_pkt_additional(found->pkt));
 	ldns_rr_list_deep_free(l);
-	/* glue the servers gave with their answer */
-	for (size_t i = 0; i < zi->nns; i++)
-		add_addrs(c, zi, zi->nsnames[i], ldns_pkt_additional(found->pkt));
 	return zi->nns > 0;
 }
 
@@ -583,7 +577,7 @@ static void locate(struct ctx *c, const char *name, const char *start, struct zo
 				ref = referral(zi->srv[i].txt, zi->zone, name, child) ? zi->srv[i].txt
 				                                                       : zi->srv[i].own;
 		if (ref) {
-			take_referral(c, zi, ref, child);
+			move_to_child(c, zi, child, ldns_pkt_authority(ref->pkt), ldns_pkt_additional(ref->pkt));
 			have_ns = 1;
 			continue;
 		}

@@ -61,6 +61,12 @@ int acme_opts_handle(struct acme_opts *a, const struct cli_tool *t, int key, con
 	return 0;
 }
 
+int acme_opts_cli_handle(void *ctx, int key, const char *arg)
+{
+	struct acme_opts *a = ctx;
+	return acme_opts_handle(a, a->tool, key, arg) > 0 ? 0 : -1;
+}
+
 int acme_opts_load(struct acme_opts *a, const struct cli_tool *t, const char *store_dir)
 {
 	char err[300];

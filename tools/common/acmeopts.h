@@ -29,11 +29,15 @@ struct acme_opts {
 	int have_key;
 	struct acme_account_ref ref;
 	int found;      /* accounts found in the store */
+	const struct cli_tool *tool;  /* for messages */
 };
 
 void acme_opts_init(struct acme_opts *a);
 /* 1 if key was one of ours and handled, 0 if not ours, -1 on error (printed). */
 int acme_opts_handle(struct acme_opts *a, const struct cli_tool *t, int key, const char *arg);
+/* A cli_tool handler for tools whose only options are these: ctx is the
+ * struct acme_opts, whose tool member is set. */
+int acme_opts_cli_handle(void *ctx, int key, const char *arg);
 /*
  * Find the key and kid: from --account-key/--kid, or from the --from store
  * (store_dir may be NULL). Loads the key. Returns 0, or -1 after printing

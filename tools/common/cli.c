@@ -238,3 +238,17 @@ int cli_finish(const struct cli_tool *t, const struct cli_common *c,
 	}
 	return diag_exit_status(diag_verdict(r), c->strict);
 }
+
+int cli_run(const struct cli_tool *t, const struct cli_common *c, const char *target,
+            int (*probe)(const void *opts, struct diag_report *r), const void *opts)
+{
+	struct diag_report *r = diag_report_new(t->name, DIAG_VERSION, target);
+	if (!r) {
+		cli_error(t, "out of memory");
+		return DIAG_EXIT_ERROR;
+	}
+	probe(opts, r);
+	int rc = cli_finish(t, c, r);
+	diag_report_free(r);
+	return rc;
+}

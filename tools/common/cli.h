@@ -55,6 +55,13 @@ void cli_error(const struct cli_tool *t, const char *fmt, ...)
 int cli_long(const struct cli_tool *t, const char *opt, const char *s,
              long min, long max, long *out);
 
+/*
+ * Make a report about target, run probe(opts, report), print it and free
+ * it; returns the exit status (3 when out of memory).
+ */
+int cli_run(const struct cli_tool *t, const struct cli_common *c, const char *target,
+            int (*probe)(const void *opts, struct diag_report *r), const void *opts);
+
 /* Print the report (text or JSON) and return the exit status. */
 int cli_finish(const struct cli_tool *t, const struct cli_common *c,
                struct diag_report *r);
