@@ -15,6 +15,7 @@
 #include "diag/acme.h"
 #include "diag/account.h"
 #include "diag/authz.h"
+#include "diag/jws.h"
 
 
 #endif

@@ -159,27 +159,10 @@ static BIGNUM *jwk_bn(const json_t *jwk, const char *name)
 	unsigned char *buf = malloc(n + 1);
 	if (!buf)
 		return NULL;
-	/* base64url decode */
-	size_t o = 0;
-	unsigned acc = 0;
-	int bits = 0;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		int v = c >= 'A' && c <= 'Z' ? c - 'A' : c >= 'a' && c <= 'z' ? c - 'a' + 26
-		        : c >= '0' && c <= '9' ? c - '0' + 52 : c == '-' || c == '+' ? 62
-		        : c == '_' || c == '/' ? 63 : c == '=' ? -2 : -1;
-		if (v == -2)
-			break;
-		if (v < 0) {
-			free(buf);
-			return NULL;
-		}
-		acc = (acc << 6) | (unsigned)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			buf[o++] = (unsigned char)(acc >> bits);
-		}
+	long o = diag_b64url_decode(s, n, buf);
+	if (o < 0) {
+		free(buf);
+		return NULL;
 	}
 	BIGNUM *bn = BN_bin2bn(buf, (int)o, NULL);
 	free(buf);

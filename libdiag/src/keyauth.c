@@ -31,6 +31,30 @@ size_t diag_b64url(const unsigned char *in, size_t n, char *out)
 	return o;
 }
 
+long diag_b64url_decode(const char *in, size_t n, unsigned char *out)
+{
+	long o = 0;
+	unsigned acc = 0;
+	int bits = 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = in[i];
+		int v = c >= 'A' && c <= 'Z' ? c - 'A' : c >= 'a' && c <= 'z' ? c - 'a' + 26
+		        : c >= '0' && c <= '9' ? c - '0' + 52 : c == '-' || c == '+' ? 62
+		        : c == '_' || c == '/' ? 63 : c == '=' ? -2 : -1;
+		if (v == -2)
+			break;
+		if (v < 0)
+			return -1;
+		acc = (acc << 6) | (unsigned)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[o++] = (unsigned char)(acc >> bits);
+		}
+	}
+	return o;
+}
+
 int diag_dns01_txt_value(const char *key_authorization, char out[44])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];

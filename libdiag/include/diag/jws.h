@@ -1,0 +1,49 @@
+/*
+ * jws.h - audit captured ACME requests: KID/JWK header rules, alg, nonce,
+ * url, payload, Content-Type and signatures, as RFC 8555 section 6 and
+ * Boulder enforce them.
+ */
+#ifndef DIAG_JWS_H
+#define DIAG_JWS_H
+
+#include <stddef.h>
+
+#include "diag/acme.h"
+#include "diag/finding.h"
+
+/* One request found in a capture. */
+struct jws_capture_req {
+	char *jws;            /* the flattened JWS (JSON text) */
+	char *url;            /* request URL, NULL when the capture does not record it */
+	char *content_type;   /* NULL when not recorded */
+	char where[48];       /* "line 52", "entry 3" */
+};
+
+struct jws_capture {
+	const char *format;   /* "jws", "jsonl", "har", "certbot-log" */
+	struct jws_capture_req *req;
+	size_t n, cap;
+	size_t skipped;       /* lines or entries that were not requests we could read */
+};
+
+#define JWS_MAX_REQUESTS 10000
+#define JWS_MAX_CAPTURE (64 * 1024 * 1024)
+
+/*
+ * Read a capture from memory: one flattened JWS (JSON), JSON lines (each a
+ * JWS, or {"url":..., "content_type":..., "jws":{...}}), a HAR export, or
+ * a certbot debug log ("Sending POST request to URL:" then the JWS).
+ * Returns 0, or -1 when nothing in it can be read (err set).
+ */
+int jws_capture_parse(const char *buf, size_t len, struct jws_capture *c, char *err, size_t errlen);
+void jws_capture_free(struct jws_capture *c);
+
+struct jws_opts {
+	const struct jws_capture *cap;
+	const json_t *directory;       /* the server's directory, NULL: endpoints by URL path */
+	const struct acme_key *key;    /* to verify kid-signed requests; NULL: skip those */
+};
+
+int diag_jws_run(const struct jws_opts *o, struct diag_report *r);
+
+#endif
