@@ -79,7 +79,7 @@ static void print_opts(FILE *out, const struct cli_tool *t, const struct cli_opt
 		else
 			snprintf(left, sizeof(left), "    --%s%s%s", o->name, o->arg ? " " : "",
 			         o->arg ? o->arg : "");
-		if (strlen(left) > 26)
+		if (strlen(left) >= 26)
 			fprintf(out, "  %s\n  %-26s %s\n", left, "", help);
 		else
 			fprintf(out, "  %-26s %s\n", left, help);
