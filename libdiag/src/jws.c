@@ -387,6 +387,18 @@ static int looks_like_account_url(const char *kid)
 	       strstr(kid, "/account/");
 }
 
+/* Same scheme://host[:port] as ref? */
+static int same_origin(const char *url, const char *ref)
+{
+	if (!ref)
+		return 1;
+	const char *a = strstr(url, "://"), *b = strstr(ref, "://");
+	if (!a || !b)
+		return 0;
+	size_t la = (size_t)(a - url) + 3 + strcspn(a + 3, "/"), lb = (size_t)(b - ref) + 3 + strcspn(b + 3, "/");
+	return la == lb && !strncasecmp(url, ref, la);
+}
+
 struct seen_nonce {
 	char *nonce;
 	size_t index;
@@ -476,12 +488,31 @@ int diag_jws_run(const struct jws_opts *o, struct diag_report *r)
 		} else if (jwk && ep == EP_UNKNOWN) {
 			diag_add(r, DIAG_WARN, "jws.kid", target, "%s: signed with jwk at an endpoint that could not "
 			         "be identified; only newAccount and revokeCert take jwk (give --directory)", q->where);
-		} else if (kid && !looks_like_account_url(kid) &&
-		           !(o->directory && json_string_value(json_object_get(o->directory, "newAccount")))) {
+		} else if (kid && o->directory && !same_origin(kid, json_string_value(json_object_get(o->directory, "newAccount")))) {
+			f = diag_add(r, DIAG_FAIL, "jws.kid", target, "%s: KeyID header contained an invalid account "
+			             "URL: \"%.200s\" is not on this server", q->where, kid);
+			diag_set_hint(f, "The client signs with an account of another server (staging vs production, "
+			              "an old CA URL): re-register or fix the stored account URL.");
+		} else if (kid && !o->directory && !looks_like_account_url(kid)) {
 			diag_add(r, DIAG_WARN, "jws.kid", target, "%s: kid \"%.200s\" does not look like an account URL",
 			         q->where, kid);
 		}
-		/* nonce */
+		/* keyChange: the payload is itself a JWS, signed by the new key with jwk */
+		if (ep == EP_KEY_CHANGE && payload) {
+			const char *ip64 = json_string_value(json_object_get(payload, "protected"));
+			json_t *inner = ip64 ? b64_json(ip64, NULL, NULL) : NULL;
+			const char *iurl = json_string_value(json_object_get(inner, "url"));
+			if (!json_is_object(inner))
+				diag_add(r, DIAG_FAIL, "jws.keychange", target, "%s: keyChange payload is not a JWS", q->where);
+			else if (!json_is_object(json_object_get(inner, "jwk")) || json_object_get(inner, "kid"))
+				diag_add(r, DIAG_FAIL, "jws.keychange", target, "%s: keyChange inner JWS must carry the new "
+				         "key as jwk, and no kid", q->where);
+			else if (!iurl || !hurl || strcmp(iurl, hurl))
+				diag_add(r, DIAG_FAIL, "jws.keychange", target, "%s: keyChange inner JWS url must equal the "
+				         "outer url", q->where);
+			json_decref(inner);
+		}
+		/* nonce (keyChange's inner JWS has none; it is not a request of its own) */
 		if (!nonce || !*nonce) {
 			diag_add(r, DIAG_FAIL, "jws.nonce", target, "%s: JWS has no anti-replay nonce (badNonce)", q->where);
 		} else {

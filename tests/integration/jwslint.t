@@ -6,7 +6,7 @@
 # the wrong Content-Type, and unreadable lines.
 . "$(dirname "$0")/../lib/tap.sh"
 require_lab
-plan 24
+plan 27
 
 dir=https://192.0.2.90:14000/dir
 ca=$LAB_STATE/pebble/ca.pem
@@ -75,6 +75,21 @@ check "kid and jwk together" jq_true '[.checks[] | select(.id=="jws.kid" and (.t
 check "alg none refused" finding_in jws.alg fail "#7"
 check "tampered payload: signature fails" finding_in jws.signature fail "#8"
 check "unreadable lines counted" jq_true '[.checks[] | select(.id=="jws.summary")][0].summary | test("2 unreadable parts")'
+
+# With the real directory, a kid on another server is refused as Boulder does.
+run_tool acme-jwslint --json --directory "$dir" --ca-bundle "$ca" "$T_TMP/cap.jsonl"
+check "--directory: a kid of another server" jq_true '[.checks[] | select(.id=="jws.kid" and (.target|startswith("#3")))][0].summary | test("invalid account URL")'
+
+# keyChange: the payload is a JWS by the new key, with jwk and the outer url.
+inner_ok=$(mk "{\"alg\":\"RS256\",\"jwk\":$jwk,\"url\":\"$base/key-change\"}" "{\"account\":\"$kid\"}")
+inner_bad=$(mk "{\"alg\":\"RS256\",\"kid\":\"$kid\",\"url\":\"$base/key-change\"}" "{\"account\":\"$kid\"}")
+{
+	line "$base/key-change" "$(mk "{\"alg\":\"RS256\",\"kid\":\"$kid\",\"nonce\":\"k1\",\"url\":\"$base/key-change\"}" "$inner_ok")"
+	line "$base/key-change" "$(mk "{\"alg\":\"RS256\",\"kid\":\"$kid\",\"nonce\":\"k2\",\"url\":\"$base/key-change\"}" "$inner_bad")"
+} >"$T_TMP/keychange.jsonl"
+J "$T_TMP/keychange.jsonl"
+check "keyChange with a jwk inner JWS is clean" finding_in jws.request ok "#1 keyChange"
+check "keyChange inner JWS with kid is refused" finding_in jws.keychange fail "#2 keyChange"
 
 # A HAR export with a wrong Content-Type.
 req=$(mk "{\"alg\":\"RS256\",\"kid\":\"$kid\",\"nonce\":\"h1\",\"url\":\"$base/new-order\"}" '{"identifiers":[]}')

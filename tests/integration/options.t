@@ -102,6 +102,7 @@ probe_src() {
 	acme-clock) echo libdiag/src/clock.c ;;
 	acme-account) echo libdiag/src/account.c ;;
 	acme-authz) echo libdiag/src/authz.c ;;
+	acme-jwslint) echo libdiag/src/jws.c ;;
 	esac
 }
 
