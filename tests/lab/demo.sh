@@ -7,13 +7,15 @@ cd "$top"
 BIN=$top/${1:-build}/bin
 state=$(mktemp -d /tmp/acmediag-demo.XXXXXX)
 trap 'tests/lab/lab.sh down "$state" >/dev/null 2>&1 || true' EXIT
-echo "Starting the lab (nsd x3, dnsmasq x3, documentation addresses, private namespace)..."
+echo "Starting the lab (nsd, dnsmasq, nginx, Pebble, chrony; documentation addresses, private namespace)..."
 tests/lab/lab.sh up "$state" >/dev/null
 bold=""; plain=""
 if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then bold=$'\033[1m'; plain=$'\033[0m'; fi
 show() {
-	printf '\n%s$ %s%s\n' "$bold" "$*" "$plain"
-	tests/lab/lab.sh run "$state" "$BIN/$1" "${@:2}" || printf '(exit status %d)\n' $?
+	printf '\n%s$ %s%s\n' "$bold" "${*#"$BIN/"}" "$plain"
+	local cmd=$1
+	case $cmd in acme-*) cmd=$BIN/$cmd ;; esac
+	tests/lab/lab.sh run "$state" "$cmd" "${@:2}" || printf '(exit status %d)\n' $?
 }
 echo
 echo "1. A healthy zone, with the value the ACME client published:"
@@ -33,3 +35,10 @@ show acme-dnscheck -q --expect delegated-token-value cname.test
 echo
 echo "6. Auditing resolvers without a domain:"
 show acme-dnscheck --timeout 1 --ns 192.0.2.10 --ns 192.0.2.11 --ns 192.0.2.99
+echo
+echo "7. HTTP-01 when the AAAA record's path is blackholed (Let's Encrypt falls back to IPv4; Pebble does not):"
+show acme-httpcheck -q --timeout 3 v6dead.web.test
+show acme-httpcheck -q --timeout 3 --ca-profile pebble v6dead.web.test
+echo
+echo "8. The local clock ten minutes fast, against Pebble's Date header and an NTP server:"
+show faketime -f +600s "$BIN/acme-clock" --directory https://192.0.2.90:14000/dir --ca-bundle "$state/pebble/ca.pem" --ntp 192.0.2.123
