@@ -65,8 +65,10 @@ static int handle(void *ctx, int key, const char *arg)
 		a->nexpect++;
 		return 0;
 	case K_WAIT:
-		a->waited_set = 1;
-		return cli_long(t, "--wait", arg, 0, 86400, &a->wait);
+		if (cli_long(t, "--wait", arg, 0, 86400, &a->wait))
+			return -1;
+		a->waited_set = a->wait > 0;  /* --wait 0: no waiting */
+		return 0;
 	case K_INTERVAL:
 		a->interval_set = 1;
 		return cli_long(t, "--interval", arg, 1, 3600, &a->interval);

@@ -1071,23 +1071,22 @@ static void report_negcache(struct ctx *c, const struct txtsrv *t, size_t n, siz
 		int64_t ttl = soa_negttl(dns_q_authority_soa(q));
 		struct diag_finding *f;
 		const char *kind = rc == LDNS_RCODE_NXDOMAIN ? "NXDOMAIN" : "NODATA";
+		char howlong[80];
+		if (ttl >= 0)
+			snprintf(howlong, sizeof(howlong), "%lld s", (long long)ttl);
+		else
+			snprintf(howlong, sizeof(howlong), "an unknown time (the answer carried no SOA)");
 		if (auth_has && c->o->nexpect) {
 			f = diag_add(c->r, DIAG_WARN, "dns.resolver.negcache", t[i].label,
 			             "resolver answered %s while the authoritative servers have the record; "
-			             "it may cache that for %s%lld s", kind, ttl < 0 ? "an unknown time, not " : "",
-			             (long long)(ttl < 0 ? 0 : ttl));
+			             "it may keep that answer for %s", kind, howlong);
 			diag_set_hint(f, "Negative caching: the resolver remembers the missing record for the "
 			              "SOA minimum/TTL. Wait that long, flush the resolver cache, or have the "
 			              "ACME client check the authoritative servers.");
 		} else {
 			f = diag_add(c->r, DIAG_OK, "dns.resolver.negcache", t[i].label,
-			             "%s cached for up to %s: a record added now may stay invisible here that long",
-			             kind, ttl < 0 ? "an unknown time" : "");
-			if (ttl >= 0) {
-				free(f->summary);
-				f->summary = diag_asprintf("%s may be cached for up to %lld s: a record added now "
-				                           "may stay invisible here that long", kind, (long long)ttl);
-			}
+			             "%s may be cached for %s: a record added now may stay invisible here that long",
+			             kind, howlong);
 		}
 		diag_evidence(f, "negative_ttl", ttl >= 0 ? json_integer(ttl) : json_null());
 		diag_evidence(f, "rcode", json_string(kind));
@@ -1360,6 +1359,7 @@ static void check_domain(struct ctx *c)
 	struct strv chain = {0};
 	strv_add(&chain, c->chal);
 	const char *cname_problem = NULL;
+	char loop_back[NAMELEN] = "";
 	while (!final->err[0]) {
 		char target[NAMELEN] = "";
 		for (size_t i = 0; i < final->nsrv && !target[0]; i++) {
@@ -1375,7 +1375,7 @@ static void check_domain(struct ctx *c)
 		if (!target[0])
 			break;
 		if (strv_has(&chain, target)) {
-			strv_add(&chain, target);
+			snprintf(loop_back, sizeof(loop_back), "%s", target);
 			cname_problem = "loop";
 			break;
 		}
@@ -1403,7 +1403,8 @@ static void check_domain(struct ctx *c)
 		char *t = strv_text(&chain, DNSCHECK_MAX_CNAME + 2);
 		struct diag_finding *f;
 		if (cname_problem && !strcmp(cname_problem, "loop")) {
-			f = diag_add(c->r, DIAG_FAIL, "dns01.cname", c->chal, "CNAME loop: %s", t ? t : "");
+			f = diag_add(c->r, DIAG_FAIL, "dns01.cname", c->chal, "CNAME loop: %s, back to %s",
+			             t ? t : "", loop_back);
 			diag_set_hint(f, "Point the CNAME chain at a name that holds the TXT record.");
 		} else if (cname_problem) {
 			f = diag_add(c->r, DIAG_FAIL, "dns01.cname", c->chal,

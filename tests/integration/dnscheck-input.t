@@ -3,7 +3,7 @@
 # never a crash or a hang). The junk responders are tests/lab/dnsjunk.c, a
 # deliberate stand-in: no real DNS server emits malformed replies.
 . "$(dirname "$0")/../lib/tap.sh"
-if [ -n "${LAB_STATE:-}" ]; then plan 28; else plan 22; fi
+if [ -n "${LAB_STATE:-}" ]; then plan 30; else plan 24; fi
 
 usage() { # usage "desc" "stderr text" ARGS...
 	local desc=$1 text=$2; shift 2
@@ -21,6 +21,7 @@ usage "wait range" "out of range" --wait=-1 example.test
 usage "-4 with -6" "exclude each other" -4 -6 example.test
 usage "--expect without domain" "need a DOMAIN" --ns 192.0.2.10 --expect x
 usage "IPv4 server with -6" "excluded by -6" -6 --ns 192.0.2.10 example.test
+usage "--interval without waiting" "only makes sense with --wait" --wait 0 --interval 2 example.test
 
 run_tool acme-dnscheck --version
 check "--version: exit 0" rc_is 0

@@ -3,7 +3,7 @@
 # record appear, negative caching at a real dnsmasq, --key-authorization.
 . "$(dirname "$0")/../lib/tap.sh"
 require_lab
-plan 28
+plan 29
 
 # CNAME-delegated _acme-challenge into another zone.
 run_tool acme-dnscheck --json --expect delegated-token-value cname.test
@@ -21,6 +21,7 @@ check "cname: wrong value at the target fails" rc_is 1
 run_tool acme-dnscheck --json loop.test
 check "loop: exit 1" rc_is 1
 check "loop: reported" jq_true '[.checks[] | select(.id=="dns01.cname" and .status=="fail" and (.summary|test("loop")))] | length == 1'
+check "loop: names where it closes" jq_true '[.checks[] | select(.id=="dns01.cname")][0].summary | test("back to _acme-challenge.loop.test$")'
 
 # 300 TXT records: truncated over UDP, fetched over TCP, reported compactly.
 run_tool acme-dnscheck --json big.test
