@@ -15,4 +15,5 @@ cleanup() { tests/lab/lab.sh down "$state" || true; }
 trap cleanup EXIT INT TERM
 tests/lab/lab.sh up "$state"
 export LAB_STATE=$state
+tests/lab/check.sh "$state"   # the lab itself, checked with dig, before anything uses it
 prove -f ${PROVE_FLAGS:-} tests/integration/*.t

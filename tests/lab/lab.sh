@@ -1,33 +1,59 @@
 #!/usr/bin/env bash
-# The acme-diag lab: real DNS servers from Debian packages in a private
-# network namespace, on documentation addresses. Nothing leaves the machine.
+# The acme-diag lab: real DNS servers from Debian packages (nsd, dnsmasq), an
+# nginx, Pebble and chrony, in a private network namespace, on documentation
+# addresses. Nothing leaves the machine.
 #
-#   lab.sh deps                       install missing packages (root)
-#   lab.sh up STATEDIR                create the namespace, start every server, wait until ready
-#   lab.sh down STATEDIR              stop everything, delete the namespace (idempotent)
-#   lab.sh run STATEDIR CMD...        run CMD inside the namespace
-#   lab.sh zone STATEDIR ns1|ns2|both ZONE FILE   serve FILE as ZONE, wait for its serial
+#   lab.sh deps                       install missing Debian packages (root)
+#   lab.sh up STATEDIR                create the namespace, start every server, wait until each answers
+#   lab.sh down STATEDIR              stop everything, delete the namespace and STATEDIR (idempotent)
+#   lab.sh run STATEDIR CMD...        run CMD inside the namespace; its exit status is passed through
+#   lab.sh zone STATEDIR ns1|ns2|both ZONE FILE   serve FILE as ZONE there, wait for its SOA serial
 #
-# Topology and zones: tests/lab/README.md.
+# Environment: LAB_LIFETIME (default 3600): every server runs under
+# timeout(1) for that many seconds. LAB_WAIT (default 20): seconds a server
+# may take to answer in up, or to serve a new serial in zone. LAB_KEEP=1:
+# a failed up leaves the namespace and STATEDIR behind for inspection.
+#
+# Topology, zones and what the servers really answer: tests/lab/README.md.
 set -euo pipefail
-LAB_DIR=$(cd "$(dirname "$0")" && pwd)
-TOP=$(cd "$LAB_DIR/../.." && pwd)
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TOP=$(cd "$HERE/../.." && pwd)
 LIFETIME=${LAB_LIFETIME:-3600}
+WAIT=${LAB_WAIT:-20}
 
 die() { echo "lab.sh: $*" >&2; exit 1; }
-
+usage() { sed -n '6,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 need_root() { [ "$(id -u)" -eq 0 ] || die "needs root (network namespaces)"; }
 
+[[ $LIFETIME =~ ^[0-9]+[smhd]?$ ]] || die "LAB_LIFETIME=$LIFETIME: not a duration for timeout(1)"
+[[ $WAIT =~ ^[0-9]+$ ]] || die "LAB_WAIT=$WAIT: not a number of seconds"
+
+# The packages are listed once, in scripts/install-deps.sh (which also stops
+# the system services that nsd, nginx and chrony start on install).
 deps() {
 	"$TOP/scripts/install-deps.sh" test
 	"$TOP/scripts/install-deps.sh" build
 }
 
+# Every zone ns1, ns2 and the bench instance serve; ns3 serves only root and test.
 ZONES="root test healthy.test missing.test cname.test delegate.test loop.test caa.test split.test wait.test big.test lame.test web.test"
 
-# nsd_conf NAME "ADDR..." "ZONE..."
+zone_file() { case "$1" in root | .) echo root.zone ;; *) echo "${1%.}.zone" ;; esac; }
+zone_origin() { case "$1" in root | .) echo . ;; *) echo "${1%.}." ;; esac; }
+
+# soa_serial FILE: the serial of the first SOA record (comments, parentheses
+# and an owner, TTL or class before SOA are all fine).
+soa_serial() {
+	awk '{ sub(/;.*/, ""); gsub(/[()]/, " ")
+	       for (i = 1; i <= NF; i++) {
+	         if (found) { if (++n == 3) { print $i; exit } }
+	         else if (toupper($i) == "SOA") found = 1 } }' "$1"
+}
+
+# nsd_conf NAME "ADDR..." "ZONE...": STATEDIR/NAME/nsd.conf and the zone
+# files it serves (tests/lab/zones/NAME/FILE overrides tests/lab/zones/FILE)
 nsd_conf() {
-	local name=$1 addrs=$2 zones=$3 dir=$STATE/$1
+	local name=$1 addrs=$2 zones=$3 dir=$STATE/$1 a z srcs=()
 	mkdir -p "$dir/zones"
 	{
 		echo "server:"
@@ -39,94 +65,212 @@ nsd_conf() {
 		echo "  xfrdfile: \"$dir/xfrd.state\""
 		echo "  zonelistfile: \"$dir/zone.list\""
 		echo "  xfrdir: \"$dir\""
+		echo "  logfile: \"$dir/nsd.log\""
 		echo "  username: \"\""
 		echo "  chroot: \"\""
 		echo "  hide-version: no"
 		echo "  verbosity: 1"
 		echo "  rrl-ratelimit: 0   # no response rate limiting: tests and the bench send bursts"
 		echo "  tcp-count: 1000"
-		echo "  logfile: \"$dir/nsd.log\""
 		echo "remote-control:"
-		echo "  control-enable: no"
+		echo "  control-enable: no   # reloads are SIGHUP (lab.sh zone)"
 		for z in $zones; do
-			local origin=$z file=$z.zone
-			[ "$z" = root ] && origin=. && file=root.zone
-			[ "$z" = test ] && file=test.zone
 			echo "zone:"
-			echo "  name: \"$origin\""
-			echo "  zonefile: \"$file\""
-			local src=$LAB_DIR/zones/$file
-			[ -f "$LAB_DIR/zones/$name/$file" ] && src=$LAB_DIR/zones/$name/$file
-			cp "$src" "$dir/zones/$file"
+			if [ "$z" = root ]; then echo '  name: "."'; else echo "  name: \"$z.\""; fi
+			echo "  zonefile: \"$z.zone\""
+			if [ -f "$HERE/zones/$name/$z.zone" ]; then
+				srcs+=("$HERE/zones/$name/$z.zone")
+			else
+				srcs+=("$HERE/zones/$z.zone")
+			fi
 		done
 	} >"$dir/nsd.conf"
+	cp "${srcs[@]}" "$dir/zones/"
+	nsd-checkconf "$dir/nsd.conf" || die "nsd $name: bad configuration $dir/nsd.conf"
 }
 
-# spawn NAME CMD... : start CMD in the namespace with a bounded lifetime
+nsx() { ip netns exec "$LAB_NS" "$@"; }
+
+# spawn NAME CMD... : start CMD in the namespace with a bounded lifetime,
+# output to STATEDIR/NAME.out
 spawn() {
 	local name=$1; shift
 	ip netns exec "$LAB_NS" timeout "$LIFETIME" "$@" >>"$STATE/$name.out" 2>&1 &
 	echo "$! $name" >>"$STATE/pids"
+	PIDS[$name]=$!
 }
 
-# wait_dns NAME ADDR QNAME QTYPE [CLASS]
-wait_dns() {
-	local name=$1 addr=$2 q=$3 t=$4 cls=${5:-IN}
-	for _ in $(seq 1 100); do
-		if ip netns exec "$LAB_NS" dig +time=1 +tries=1 +norec @"$addr" "$q" "$t" "$cls" 2>/dev/null \
-			| grep -q 'status: NOERROR'; then
-			return 0
+# not_up NAME WHY [LOG]: the named server did not come up; show its log
+not_up() {
+	local name=$1 why=$2 log=${3:-$STATE/$1.out}
+	{
+		echo "lab.sh: $name $why"
+		if [ -s "$log" ]; then
+			echo "lab.sh: last lines of $log:"
+			tail -n 15 "$log" | sed 's/^/    /'
+		fi
+	} >&2
+	exit 1
+}
+
+# Readiness checks, one a line: NAME LOG KIND ARG... (KIND: dns ADDR QNAME
+# QTYPE, a NOERROR answer over UDP; udp|tcp ADDR PORT, a socket listening
+# there; connect ADDR PORT, a TCP connection accepted; https URL CAFILE).
+CHECKS=()
+expect() { CHECKS+=("$*"); }
+
+# probe: run the pending checks, all in one process inside the namespace,
+# and print the index of each that does not pass yet
+probe() {
+	local i kind args
+	for i in "${!CHECKS[@]}"; do
+		read -r _ _ kind args <<<"${CHECKS[$i]}"
+		echo "$i $kind $args"
+	done | nsx bash -c "$(declare -f probe_inner); probe_inner"
+}
+
+# probe_inner, inside the namespace: reads "INDEX KIND ARG..." lines, runs
+# the network checks in parallel, looks the sockets up in one ss listing
+probe_inner() {
+	local want="" i kind a b c
+	while read -r i kind a b c; do
+		case $kind in
+		dns) { dig +time=1 +tries=1 +norec @"$a" "$b" "$c" 2>/dev/null | grep -q "status: NOERROR" || echo "$i"; } & ;;
+		connect) { timeout 1 bash -c "</dev/tcp/$a/$b" 2>/dev/null || echo "$i"; } & ;;
+		https) { curl -sf --max-time 1 --cacert "$b" "$a" >/dev/null 2>&1 || echo "$i"; } & ;;
+		udp | tcp)
+			if [[ $a == *:* ]]; then a="[$a]"; fi
+			want+="$i $kind $a:$b"$'\n' ;;
+		*) echo "$i" ;;
+		esac
+	done
+	printf '%s' "$want" |
+		awk 'NR == FNR { have[$1 " " $5]; next } !(($2 " " $3) in have) { print $1 }' <(ss -Hlnut; echo) -
+	wait
+}
+
+# await_all: poll until every check passes, for at most $WAIT s; fail at
+# once, naming the server, if its process has exited
+await_all() {
+	local deadline=$((SECONDS + WAIT)) failing i name log kind args
+	while :; do
+		mapfile -t failing < <(probe)
+		[ ${#failing[@]} -gt 0 ] || return 0
+		for i in "${failing[@]}"; do
+			read -r name log kind args <<<"${CHECKS[$i]}"
+			if [ -n "${PIDS[$name]:-}" ] && ! kill -0 "${PIDS[$name]}" 2>/dev/null; then
+				not_up "$name" "exited during start-up" "$log"
+			fi
+		done
+		local keep=()
+		for i in "${failing[@]}"; do keep+=("${CHECKS[$i]}"); done
+		CHECKS=("${keep[@]}")
+		if [ "$SECONDS" -ge "$deadline" ]; then
+			read -r name log kind args <<<"${CHECKS[0]}"
+			not_up "$name" "did not come up within ${WAIT}s ($kind $args failed)" "$log"
 		fi
 		sleep 0.1
 	done
-	die "$name at $addr did not come up (see $STATE/$name.out)"
 }
 
 up() {
 	need_root
-	[ -n "${1:-}" ] || die "usage: lab.sh up STATEDIR"
-	STATE=$1
-	mkdir -p "$STATE"
-	[ ! -f "$STATE/env" ] || die "$STATE already holds a lab; 'lab.sh down $STATE' first"
-	for c in nsd dnsmasq dig ip cc; do command -v "$c" >/dev/null || die "$c missing: run 'lab.sh deps'"; done
-	LAB_NS=acmediag-$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')
+	[ $# -eq 1 ] || usage
+	local c
+	for c in nsd nsd-checkconf nsd-checkzone dnsmasq dig ip ss sysctl cc timeout openssl nginx pebble chronyd curl; do
+		command -v "$c" >/dev/null || die "$c missing: run 'tests/lab/lab.sh deps' (as root)"
+	done
+	mkdir -p "$1"
+	STATE=$(cd "$1" && pwd)
+	[ ! -e "$STATE/env" ] || die "$STATE already holds a lab; 'lab.sh down $STATE' first"
+	# down removes STATEDIR whole, so it must be new or empty (a dnsjunk
+	# built there before may stay: it is reused).
+	local f base origin
+	for f in "$STATE"/* "$STATE"/.[!.]* "$STATE"/..?*; do
+		[ ! -e "$f" ] || [ "$f" = "$STATE/dnsjunk" ] ||
+			die "$STATE is not empty; give a new or empty directory (lab.sh down removes it whole)"
+	done
+	: >"$STATE/.acmediag-lab"   # marks the directory as one that down may remove
+	trap up_exit EXIT
+	trap 'exit 130' INT TERM HUP
+
+	# dnsjunk builds in the background meanwhile (half a second saved).
+	if [ ! -x "$STATE/dnsjunk" ] || [ "$HERE/dnsjunk.c" -nt "$STATE/dnsjunk" ]; then
+		cc -std=c11 -O2 -Wall -Wextra -o "$STATE/dnsjunk" "$HERE/dnsjunk.c" >"$STATE/dnsjunk.build" 2>&1 &
+		CC_PID=$!
+	fi
+
+	# Every zone file is checked before nsd starts, for a clear message;
+	# in the background too, while the namespace is set up.
+	(
+		for f in "$HERE"/zones/*.zone "$HERE"/zones/*/*.zone "$HERE"/zones/wait.test.with-txt; do
+			base=${f##*/}
+			base=${base%.with-txt}
+			base=${base%.zone}
+			if [ "$base" = root ]; then origin=.; else origin=$base.; fi
+			nsd-checkzone "$origin" "$f" >/dev/null 2>&1 || echo "$origin $f"
+		done
+	) >"$STATE/zonecheck" &
+	ZC_PID=$!
+
+	local i
+	for i in 1 2 3 4 5; do
+		LAB_NS=acmediag-$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')
+		[ -e "/run/netns/$LAB_NS" ] || break
+	done
 	printf 'LAB_NS=%s\nLAB_DIR=%s\n' "$LAB_NS" "$STATE" >"$STATE/env"
-	trap 'if [ -z "${LAB_UP_DONE:-}" ]; then echo "lab.sh: start failed; cleaning up" >&2; down "$STATE" >/dev/null 2>&1; fi' EXIT
 	ip netns add "$LAB_NS"
 	mkdir -p "/etc/netns/$LAB_NS"
 	echo "nameserver 192.0.2.10" >"/etc/netns/$LAB_NS/resolv.conf"
-	local nx="ip netns exec $LAB_NS"
-	$nx ip link set lo up
-	$nx sysctl -qw net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.lo.disable_ipv6=0 >/dev/null
-	for a in 10 11 12 53 54 55 80 81 84 85 86 87 88 89 90 96 97 98 99 123; do $nx ip addr add 192.0.2.$a/32 dev lo; done
-	for a in 10 53 54 80 81 82; do $nx ip -6 addr add 2001:db8::$a/128 dev lo nodad; done
-	# A blackholed IPv6 path: 2001:db8:dead::/64 is routed into a veth whose
-	# far end never answers (a permanent neighbour entry with a MAC nobody
-	# has), so a TCP connect there times out as behind a dropping firewall.
-	$nx ip link add bh0 type veth peer name bh1
-	$nx ip link set bh0 up
-	$nx ip link set bh1 up
-	$nx ip -6 route add 2001:db8:dead::/64 dev bh0
-	for a in 80 81 82 83; do
-		$nx ip -6 neigh replace 2001:db8:dead::$a lladdr 02:00:00:00:de:ad dev bh0 nud permanent
-	done
-	for i in $(seq 1 100); do $nx ip addr add 198.51.100.$i/32 dev lo; done
+	nsx sysctl -qw net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.default.disable_ipv6=0 \
+		net.ipv6.conf.lo.disable_ipv6=0 >/dev/null
+	# Every address is on the namespace's lo, added in one ip -batch run.
+	# 2001:db8:dead::/64 is routed into a veth whose far end never answers
+	# (a permanent neighbour entry with a MAC nobody has), so a TCP connect
+	# there times out as behind a dropping firewall.
+	{
+		echo "link set lo up"
+		for a in 10 11 12 53 54 55 80 81 84 85 86 87 88 89 90 96 97 98 99 123; do
+			echo "addr add 192.0.2.$a/32 dev lo"
+		done
+		for a in 10 53 54 80 81 82; do echo "addr add 2001:db8::$a/128 dev lo nodad"; done
+		for i in $(seq 1 100); do echo "addr add 198.51.100.$i/32 dev lo"; done
+		echo "link add bh0 type veth peer name bh1"
+		echo "link set bh0 up"
+		echo "link set bh1 up"
+		echo "route add 2001:db8:dead::/64 dev bh0"
+		for a in 80 81 82 83; do
+			echo "neigh replace 2001:db8:dead::$a lladdr 02:00:00:00:de:ad dev bh0 nud permanent"
+		done
+	} | ip -n "$LAB_NS" -batch - || die "could not set up the addresses in $LAB_NS"
 
-	local all_zones=$ZONES
-	nsd_conf ns1 "192.0.2.53 2001:db8::53" "$all_zones"
-	nsd_conf ns2 "192.0.2.54 2001:db8::54" "$all_zones"
+	wait "$ZC_PID"
+	ZC_PID=
+	if [ -s "$STATE/zonecheck" ]; then
+		read -r origin f <"$STATE/zonecheck"
+		die "zone file $f does not load (nsd-checkzone $origin $f)"
+	fi
+
+	# nsd: ns1 and ns2 (ns2 with its overrides from zones/ns2), ns3 lame
+	# for every child of test., and one bench instance on 100 addresses.
+	nsd_conf ns1 "192.0.2.53 2001:db8::53" "$ZONES"
+	nsd_conf ns2 "192.0.2.54 2001:db8::54" "$ZONES"
 	nsd_conf ns3 "192.0.2.55" "root test"
 	local bench_addrs=""
 	for i in $(seq 1 100); do bench_addrs="$bench_addrs 198.51.100.$i"; done
-	nsd_conf bench "$bench_addrs" "$all_zones"
+	nsd_conf bench "$bench_addrs" "$ZONES"
+	local n
 	for n in ns1 ns2 ns3 bench; do spawn "$n" nsd -d -c "$STATE/$n/nsd.conf"; done
 
-	local dm=(dnsmasq -k --no-resolv --no-hosts --bind-interfaces --port=53 --server=192.0.2.53
-	          --cache-size=1000 --log-facility=-)
-	# The plain resolver, with a home-router style local override for
-	# split.test (--local plus a host record): it answers that domain from
-	# local data only, so SOA split.test is NODATA there while the
-	# authoritative servers have the zone. (--address= and a bare
+	# dnsmasq: --listen-address with --bind-interfaces binds only the
+	# addresses given, so the three instances share lo. Logs (with the
+	# queries) go to STATEDIR/NAME.out.
+	local dm=(dnsmasq --keep-in-foreground --no-resolv --no-hosts --bind-interfaces --port=53
+	          --server=192.0.2.53 --cache-size=1000 --log-facility=- --log-queries)
+	# The plain resolver, with a home router's local override for split.test:
+	# --local makes dnsmasq answer that domain from local data only, the host
+	# record gives its apex an address. SOA split.test is then NODATA here
+	# while the authoritative servers have the zone. (--address= or a bare
 	# --host-record do not do this in dnsmasq 2.90: SOA is still forwarded.)
 	spawn resolver "${dm[@]}" --listen-address=192.0.2.10 --listen-address=2001:db8::10 \
 		--pid-file="$STATE/resolver.pid" --local=/split.test/ --host-record=split.test,192.0.2.80
@@ -135,16 +279,19 @@ up() {
 	spawn filter-rr "${dm[@]}" --listen-address=192.0.2.12 --pid-file="$STATE/filter-rr.pid" \
 		--filter-rr=SOA
 
-	if [ ! -x "$STATE/dnsjunk" ] || [ "$LAB_DIR/dnsjunk.c" -nt "$STATE/dnsjunk" ]; then
-		cc -std=c11 -O2 -Wall -Wextra -o "$STATE/dnsjunk" "$LAB_DIR/dnsjunk.c"
+	# The junk responders: the one stand-in (dnsjunk.c says why).
+	if [ -n "${CC_PID:-}" ]; then
+		wait "$CC_PID" ||
+			not_up dnsjunk "did not build (cc -O2 -o $STATE/dnsjunk $HERE/dnsjunk.c)" "$STATE/dnsjunk.build"
+		CC_PID=
 	fi
-	spawn junk-silent "$STATE/dnsjunk" silent 192.0.2.99 53
-	spawn junk-garbage "$STATE/dnsjunk" garbage 192.0.2.98 53
-	spawn junk-tc "$STATE/dnsjunk" tc 192.0.2.97 53
-	spawn junk-short "$STATE/dnsjunk" short 192.0.2.96 53
-	spawn junk-endless "$STATE/dnsjunk" endless 192.0.2.87 80
-	spawn junk-stall "$STATE/dnsjunk" stall 192.0.2.88 80
-	spawn junk-reset "$STATE/dnsjunk" reset 192.0.2.89 80
+	local junk=(silent:192.0.2.99:53 garbage:192.0.2.98:53 tc:192.0.2.97:53 short:192.0.2.96:53
+	            endless:192.0.2.87:80 stall:192.0.2.88:80 reset:192.0.2.89:80)
+	local j mode addr port
+	for j in "${junk[@]}"; do
+		IFS=: read -r mode addr port <<<"$j"
+		spawn "junk-$mode" "$STATE/dnsjunk" "$mode" "$addr" "$port"
+	done
 
 	web_up
 	pebble_up
@@ -152,21 +299,44 @@ up() {
 	printf 'bindaddress 192.0.2.123\nport 123\nallow all\nlocal stratum 8\ncmdport 0\npidfile %s\ndriftfile %s\n' \
 		"$STATE/chronyd.pid" "$STATE/chrony.drift" >"$STATE/chrony.conf"
 	spawn chrony chronyd -d -x -f "$STATE/chrony.conf"
-	for _ in $(seq 1 100); do
-		ip netns exec "$LAB_NS" ss -Hlun 2>/dev/null | grep -q '192.0.2.123:123' && break
-		sleep 0.1
-	done
 
-	wait_dns ns1 192.0.2.53 healthy.test SOA
-	wait_dns ns1-v6 2001:db8::53 healthy.test SOA
-	wait_dns ns2 192.0.2.54 healthy.test SOA
-	wait_dns ns3 192.0.2.55 test SOA
-	wait_dns bench 198.51.100.100 healthy.test SOA
-	wait_dns resolver 192.0.2.10 healthy.test SOA
-	wait_dns filterwin2k 192.0.2.11 version.bind TXT CH
-	wait_dns filter-rr 192.0.2.12 version.bind TXT CH
-	LAB_UP_DONE=1
+	# Wait until every server answers.
+	expect ns1 "$STATE/ns1/nsd.log" dns 192.0.2.53 healthy.test SOA
+	expect ns1 "$STATE/ns1/nsd.log" dns 2001:db8::53 healthy.test SOA
+	expect ns2 "$STATE/ns2/nsd.log" dns 192.0.2.54 healthy.test SOA
+	expect ns2 "$STATE/ns2/nsd.log" dns 2001:db8::54 healthy.test SOA
+	expect ns3 "$STATE/ns3/nsd.log" dns 192.0.2.55 test SOA
+	expect bench "$STATE/bench/nsd.log" dns 198.51.100.1 healthy.test SOA
+	expect bench "$STATE/bench/nsd.log" dns 198.51.100.100 healthy.test SOA
+	expect resolver "$STATE/resolver.out" dns 192.0.2.10 healthy.test SOA
+	expect resolver "$STATE/resolver.out" dns 2001:db8::10 healthy.test SOA
+	expect filterwin2k "$STATE/filterwin2k.out" dns 192.0.2.11 _acme-challenge.healthy.test TXT
+	expect filter-rr "$STATE/filter-rr.out" dns 192.0.2.12 _acme-challenge.healthy.test TXT
+	for j in "${junk[@]}"; do
+		IFS=: read -r mode addr port <<<"$j"
+		expect "junk-$mode" "$STATE/junk-$mode.out" udp "$addr" "$port"
+		expect "junk-$mode" "$STATE/junk-$mode.out" tcp "$addr" "$port"
+	done
+	expect nginx "$STATE/web/error.log" connect 192.0.2.80 80
+	expect pebble "$STATE/pebble.out" https https://192.0.2.90:14000/dir "$STATE/pebble/ca.pem"
+	expect chrony "$STATE/chrony.out" udp 192.0.2.123 123
+	await_all
+	UP_DONE=1
 	echo "lab up: namespace $LAB_NS, state in $STATE"
+}
+
+up_exit() {
+	local rc=$?
+	[ -z "${UP_DONE:-}" ] || return 0
+	local p
+	for p in ${CC_PID:-} ${ZC_PID:-}; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done || true
+	if [ -n "${LAB_KEEP:-}" ]; then
+		echo "lab.sh: up failed; LAB_KEEP is set, so $STATE and namespace ${LAB_NS:-?} are left for inspection ('lab.sh down $STATE' removes them)" >&2
+	else
+		echo "lab.sh: up failed; cleaning up (LAB_KEEP=1 keeps $STATE for inspection)" >&2
+		down "$STATE" >/dev/null 2>&1 || true
+	fi
+	exit "$rc"
 }
 
 # nginx for HTTP-01: a webroot tests write tokens into ($STATE/www), and one
@@ -242,11 +412,6 @@ http {
 }
 NGINX
 	spawn nginx nginx -c "$w/nginx.conf"
-	for _ in $(seq 1 100); do
-		[ -f "$w/nginx.pid" ] && ip netns exec "$LAB_NS" bash -c '</dev/tcp/192.0.2.80/80' 2>/dev/null && return 0
-		sleep 0.1
-	done
-	die "nginx did not come up (see $w/error.log)"
 }
 
 # Pebble, Let's Encrypt's test CA, at https://192.0.2.90:14000/dir: it
@@ -269,81 +434,92 @@ pebble_up() {
 JSON
 	PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 PEBBLE_AUTHZREUSE=0 \
 		spawn pebble pebble -config "$p/pebble.json" -dnsserver 192.0.2.53:53
-	for _ in $(seq 1 100); do
-		ip netns exec "$LAB_NS" curl -sf --cacert "$p/ca.pem" https://192.0.2.90:14000/dir >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	die "pebble did not come up (see $STATE/pebble.out)"
 }
 
 load_env() {
-	[ -n "${1:-}" ] || die "missing STATEDIR"
+	[ -n "${1:-}" ] || usage
 	STATE=$1
 	[ -f "$STATE/env" ] || die "no lab in $STATE (lab.sh up $STATE)"
-	# shellcheck disable=SC1091
-	. "$STATE/env"
+	LAB_NS=$(sed -n 's/^LAB_NS=//p' "$STATE/env")
+	[[ $LAB_NS =~ ^[A-Za-z0-9_.-]+$ ]] || die "$STATE/env: no usable LAB_NS"
+	[ -e "/run/netns/$LAB_NS" ] || die "the lab in $STATE is down (no namespace $LAB_NS)"
 }
 
 down() {
-	STATE=${1:-}
-	[ -n "$STATE" ] || die "usage: lab.sh down STATEDIR"
-	[ -d "$STATE" ] || return 0
-	local ns=""
-	[ -f "$STATE/env" ] && ns=$(sed -n 's/^LAB_NS=//p' "$STATE/env")
-	if [ -f "$STATE/pids" ]; then
-		while read -r pid _; do kill "$pid" 2>/dev/null || true; done <"$STATE/pids"
+	[ $# -eq 1 ] || usage
+	local state=$1 ns="" pids i
+	[ -d "$state" ] || return 0
+	need_root
+	[ -f "$state/env" ] && ns=$(sed -n 's/^LAB_NS=//p' "$state/env")
+	if [[ $ns =~ ^[A-Za-z0-9_.-]+$ ]]; then
+		if [ -e "/run/netns/$ns" ]; then
+			# Every process in the namespace is one the lab started (the
+			# servers, their timeout wrappers, their children): TERM, then
+			# KILL what is left after 3 s. timeout forwards TERM to its server.
+			for i in $(seq 1 40); do
+				mapfile -t pids < <(ip netns pids "$ns" 2>/dev/null)
+				[ ${#pids[@]} -gt 0 ] || break
+				if [ "$i" -eq 1 ]; then kill "${pids[@]}" 2>/dev/null || true; fi
+				if [ "$i" -ge 30 ]; then kill -9 "${pids[@]}" 2>/dev/null || true; fi
+				sleep 0.1
+			done
+			mapfile -t pids < <(ip netns pids "$ns" 2>/dev/null)
+			[ ${#pids[@]} -eq 0 ] || echo "lab.sh: processes ${pids[*]} survive in $ns" >&2
+			ip netns del "$ns" 2>/dev/null || true
+		fi
+		rm -rf "/etc/netns/${ns:?}"
 	fi
-	if [ -n "$ns" ] && ip netns list 2>/dev/null | grep -qw "$ns"; then
-		# anything still alive in the namespace goes too
-		for _ in 1 2 3 4 5; do
-			pids=$(ip netns pids "$ns" 2>/dev/null || true)
-			[ -z "$pids" ] && break
-			kill $pids 2>/dev/null || true
-			sleep 0.2
-		done
-		pids=$(ip netns pids "$ns" 2>/dev/null || true)
-		[ -z "$pids" ] || kill -9 $pids 2>/dev/null || true
-		ip netns del "$ns" 2>/dev/null || true
+	# STATEDIR goes only if it is a lab's (a marker or an env file), or empty.
+	if [ -e "$state/.acmediag-lab" ] || [ -e "$state/env" ]; then
+		rm -rf "$state"
+	else
+		rmdir "$state" 2>/dev/null || echo "lab.sh: $state is not a lab state directory; left as it is" >&2
 	fi
-	[ -n "$ns" ] && rm -rf "/etc/netns/$ns"
-	rm -rf "$STATE"
 }
 
 zone() {
+	[ $# -eq 4 ] || usage
 	load_env "$1"
-	local which=$2 zname=$3 file=$4
-	[ -f "$file" ] || die "zone file $file not found"
-	local serial
-	serial=$(awk '/SOA/ { for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+$/) { print $i; exit } }' "$file")
-	[ -n "$serial" ] || die "$file: no SOA serial found"
-	local insts
-	case "$which" in ns1) insts=ns1 ;; ns2) insts=ns2 ;; both) insts="ns1 ns2" ;; *) die "ns1, ns2 or both" ;; esac
+	local which=$2 zname=$3 src=$4 insts inst serial file origin
+	case "$which" in ns1 | ns2) insts=$which ;; both) insts="ns1 ns2" ;; *) usage ;; esac
+	[ -f "$src" ] || die "zone file $src not found"
+	file=$(zone_file "$zname")
+	origin=$(zone_origin "$zname")
+	nsd-checkzone "$origin" "$src" >/dev/null || die "$src is not a valid zone file for $origin (nsd-checkzone)"
+	serial=$(soa_serial "$src")
+	[[ $serial =~ ^[0-9]+$ ]] || die "$src: no SOA serial found"
 	for inst in $insts; do
-		cp "$file" "$STATE/$inst/zones/$zname.zone"
-		kill -HUP "$(cat "$STATE/$inst/nsd.pid")"
+		[ -f "$STATE/$inst/zones/$file" ] || die "$inst does not serve $origin"
 	done
 	for inst in $insts; do
-		local addr=192.0.2.53
+		# a new file in place at once (nsd never reads a half-written one),
+		# then SIGHUP: nsd 4.6 rereads the zone files that changed
+		cp "$src" "$STATE/$inst/zones/.$file.new"
+		mv -f "$STATE/$inst/zones/.$file.new" "$STATE/$inst/zones/$file"
+		kill -HUP "$(cat "$STATE/$inst/nsd.pid")" || die "$inst: no nsd to reload (pid file $STATE/$inst/nsd.pid)"
+	done
+	for inst in $insts; do
+		local addr=192.0.2.53 deadline=$((SECONDS + WAIT))
 		[ "$inst" = ns2 ] && addr=192.0.2.54
-		local ok=0
-		for _ in $(seq 1 100); do
-			if ip netns exec "$LAB_NS" dig +short +norec @"$addr" "$zname" SOA | awk '{print $3}' | grep -qx "$serial"; then
-				ok=1
-				break
-			fi
-			sleep 0.1
+		until [ "$(nsx dig +short +norec +time=1 +tries=1 @"$addr" "$origin" SOA 2>/dev/null | awk '{ print $3 }')" = "$serial" ]; do
+			[ "$SECONDS" -lt "$deadline" ] ||
+				die "$inst ($addr) does not serve serial $serial of $origin after ${WAIT}s (see $STATE/$inst/nsd.log)"
+			sleep 0.05
 		done
-		[ "$ok" -eq 1 ] || die "$inst did not load serial $serial of $zname"
 	done
 }
 
+declare -A PIDS=()
 cmd=${1:-}
 [ $# -gt 0 ] && shift
 case "$cmd" in
-	deps) deps ;;
+	deps) [ $# -eq 0 ] || usage; deps ;;
 	up) up "$@" ;;
 	down) down "$@" ;;
-	run) load_env "${1:-}"; shift; exec ip netns exec "$LAB_NS" "$@" ;;
-	zone) [ $# -eq 4 ] || die "usage: lab.sh zone STATEDIR ns1|ns2|both ZONE FILE"; zone "$@" ;;
-	*) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+	run)
+		[ $# -ge 2 ] || usage
+		load_env "$1"; shift
+		exec ip netns exec "$LAB_NS" "$@" ;;
+	zone) zone "$@" ;;
+	*) usage ;;
 esac
