@@ -169,10 +169,11 @@ static BIGNUM *jwk_bn(const json_t *jwk, const char *name)
 	return bn;
 }
 
-int acme_key_from_jwk(const json_t *jwk, struct acme_key *k, char *err, size_t errlen)
+/* A key from a JWK: the public members, and the private ones when
+ * want_private is set. Returns NULL with err set. */
+static EVP_PKEY *jwk_to_pkey(const json_t *jwk, int want_private, char *err, size_t errlen)
 {
-	memset(k, 0, sizeof(*k));
-	int ret = -1;
+	EVP_PKEY *pk = NULL;
 	const char *kty = json_string_value(json_object_get(jwk, "kty"));
 	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
 	OSSL_PARAM *params = NULL;
@@ -180,7 +181,7 @@ int acme_key_from_jwk(const json_t *jwk, struct acme_key *k, char *err, size_t e
 	BIGNUM *bn[8] = {0};
 	unsigned char *pub = NULL;
 	if (!bld || !kty) {
-		snprintf(err, errlen, "not a JWK private key (no \"kty\")");
+		snprintf(err, errlen, "not a JWK (no \"kty\")");
 		goto out;
 	}
 	if (!strcmp(kty, "RSA")) {
@@ -190,10 +191,11 @@ int acme_key_from_jwk(const json_t *jwk, struct acme_key *k, char *err, size_t e
 			OSSL_PKEY_PARAM_RSA_FACTOR1, OSSL_PKEY_PARAM_RSA_FACTOR2,
 			OSSL_PKEY_PARAM_RSA_EXPONENT1, OSSL_PKEY_PARAM_RSA_EXPONENT2,
 			OSSL_PKEY_PARAM_RSA_COEFFICIENT1};
-		for (int i = 0; i < 8; i++) {
+		for (int i = 0; i < (want_private ? 8 : 2); i++) {
 			bn[i] = jwk_bn(jwk, names[i]);
 			if (!bn[i] && i < 3) {
-				snprintf(err, errlen, "RSA JWK without \"%s\" (a private key is needed)", names[i]);
+				snprintf(err, errlen, "RSA JWK without \"%s\"%s", names[i],
+				         i == 2 ? " (a private key is needed)" : "");
 				goto out;
 			}
 			if (bn[i])
@@ -211,37 +213,42 @@ int acme_key_from_jwk(const json_t *jwk, struct acme_key *k, char *err, size_t e
 		}
 		bn[0] = jwk_bn(jwk, "x");
 		bn[1] = jwk_bn(jwk, "y");
-		bn[2] = jwk_bn(jwk, "d");
-		if (!bn[0] || !bn[1] || !bn[2]) {
-			snprintf(err, errlen, "EC JWK without x, y or d (a private key is needed)");
+		bn[2] = want_private ? jwk_bn(jwk, "d") : NULL;
+		if (!bn[0] || !bn[1] || (want_private && !bn[2]) ||
+		    BN_num_bytes(bn[0]) > size || BN_num_bytes(bn[1]) > size) {
+			snprintf(err, errlen, "EC JWK without valid x, y%s", want_private ? " or d" : "");
 			goto out;
 		}
 		pub = malloc((size_t)(1 + 2 * size));
 		if (!pub)
 			goto out;
-		pub[0] = 4;
+		pub[0] = 4;  /* uncompressed point */
 		BN_bn2binpad(bn[0], pub + 1, size);
 		BN_bn2binpad(bn[1], pub + 1 + size, size);
 		OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, group, 0);
 		OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pub, (size_t)(1 + 2 * size));
-		OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, bn[2]);
+		if (bn[2])
+			OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, bn[2]);
 		ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+	} else if (!strcmp(kty, "OKP") && !want_private) {
+		const char *x = json_string_value(json_object_get(jwk, "x"));
+		unsigned char raw[64];
+		if (x && strlen(x) < 80 && diag_b64url_decode(x, strlen(x), raw) == 32)
+			pk = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, raw, 32);
+		if (!pk)
+			snprintf(err, errlen, "OKP JWK without a valid Ed25519 \"x\"");
+		goto out;
 	} else {
 		snprintf(err, errlen, "unsupported JWK key type \"%s\"", kty);
 		goto out;
 	}
 	params = OSSL_PARAM_BLD_to_param(bld);
 	if (!ctx || !params || EVP_PKEY_fromdata_init(ctx) <= 0 ||
-	    EVP_PKEY_fromdata(ctx, &k->pkey, EVP_PKEY_KEYPAIR, params) <= 0) {
+	    EVP_PKEY_fromdata(ctx, &pk, want_private ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY, params) <= 0) {
+		pk = NULL;
 		snprintf(err, errlen, "the JWK does not make a valid key");
-		goto out;
 	}
-	if (describe(k, err, errlen))
-		goto out;
-	ret = 0;
 out:
-	if (ret)
-		acme_key_free(k);
 	ERR_clear_error();
 	for (int i = 0; i < 8; i++)
 		BN_free(bn[i]);
@@ -249,7 +256,24 @@ out:
 	OSSL_PARAM_free(params);
 	OSSL_PARAM_BLD_free(bld);
 	EVP_PKEY_CTX_free(ctx);
-	return ret;
+	return pk;
+}
+
+int acme_key_from_jwk(const json_t *jwk, struct acme_key *k, char *err, size_t errlen)
+{
+	memset(k, 0, sizeof(*k));
+	k->pkey = jwk_to_pkey(jwk, 1, err, errlen);
+	if (!k->pkey || describe(k, err, errlen)) {
+		acme_key_free(k);
+		return -1;
+	}
+	return 0;
+}
+
+EVP_PKEY *acme_jwk_public(const json_t *jwk)
+{
+	char err[160];
+	return jwk_to_pkey(jwk, 0, err, sizeof(err));
 }
 
 int acme_key_load(const char *path, struct acme_key *k, char *err, size_t errlen)

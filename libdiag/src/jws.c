@@ -5,10 +5,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
-#include <openssl/param_build.h>
 
 #include "diag/jws.h"
 #include "diag/keyauth.h"
@@ -219,72 +217,6 @@ static json_t *b64_json(const char *s, char **raw, size_t *rawlen)
 		free(buf);
 	}
 	return j;
-}
-
-/* A public key from a JWK (RSA n/e, EC x/y, OKP x), or NULL. */
-static EVP_PKEY *jwk_public(const json_t *jwk)
-{
-	const char *kty = json_string_value(json_object_get(jwk, "kty"));
-	EVP_PKEY *pk = NULL;
-	EVP_PKEY_CTX *ctx = NULL;
-	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
-	OSSL_PARAM *params = NULL;
-	BIGNUM *n = NULL, *e = NULL;
-	unsigned char buf[1100], pub[140];
-	if (!kty || !bld)
-		goto out;
-	if (!strcmp(kty, "OKP")) {
-		const char *x = json_string_value(json_object_get(jwk, "x"));
-		long l = x && strlen(x) < 100 ? diag_b64url_decode(x, strlen(x), buf) : -1;
-		if (l == 32)
-			pk = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, buf, 32);
-		goto out;
-	}
-	if (!strcmp(kty, "RSA")) {
-		const char *ns = json_string_value(json_object_get(jwk, "n"));
-		const char *es = json_string_value(json_object_get(jwk, "e"));
-		long nl = ns && strlen(ns) < 1400 ? diag_b64url_decode(ns, strlen(ns), buf) : -1;
-		if (nl <= 0)
-			goto out;
-		n = BN_bin2bn(buf, (int)nl, NULL);
-		long el = es && strlen(es) < 20 ? diag_b64url_decode(es, strlen(es), buf) : -1;
-		if (el <= 0)
-			goto out;
-		e = BN_bin2bn(buf, (int)el, NULL);
-		OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n);
-		OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e);
-		ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
-	} else if (!strcmp(kty, "EC")) {
-		const char *crv = json_string_value(json_object_get(jwk, "crv"));
-		const char *group = crv && !strcmp(crv, "P-256") ? "prime256v1"
-		                    : crv && !strcmp(crv, "P-384") ? "secp384r1" : NULL;
-		int size = group && !strcmp(group, "prime256v1") ? 32 : 48;
-		const char *x = json_string_value(json_object_get(jwk, "x"));
-		const char *y = json_string_value(json_object_get(jwk, "y"));
-		if (!group || !x || !y || strlen(x) > 100 || strlen(y) > 100)
-			goto out;
-		pub[0] = 4;
-		if (diag_b64url_decode(x, strlen(x), pub + 1) != size ||
-		    diag_b64url_decode(y, strlen(y), pub + 1 + size) != size)
-			goto out;
-		OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, group, 0);
-		OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pub, (size_t)(1 + 2 * size));
-		ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-	} else {
-		goto out;
-	}
-	params = OSSL_PARAM_BLD_to_param(bld);
-	if (!ctx || !params || EVP_PKEY_fromdata_init(ctx) <= 0 ||
-	    EVP_PKEY_fromdata(ctx, &pk, EVP_PKEY_PUBLIC_KEY, params) <= 0)
-		pk = NULL;
-out:
-	ERR_clear_error();
-	BN_free(n);
-	BN_free(e);
-	OSSL_PARAM_free(params);
-	OSSL_PARAM_BLD_free(bld);
-	EVP_PKEY_CTX_free(ctx);
-	return pk;
 }
 
 /* 1 verified, 0 does not verify, -1 cannot tell (unsupported alg). */
@@ -547,7 +479,7 @@ int diag_jws_run(const struct jws_opts *o, struct diag_report *r)
 		}
 		/* signature */
 		if (alg_ok && s64) {
-			EVP_PKEY *pk = json_is_object(jwk) ? jwk_public(jwk) : NULL;
+			EVP_PKEY *pk = json_is_object(jwk) ? acme_jwk_public(jwk) : NULL;
 			EVP_PKEY *use = pk ? pk : (kid && o->key ? o->key->pkey : NULL);
 			input = diag_asprintf("%s.%s", p64, b64);
 			int v = use && input ? verify(use, alg, input, s64) : -1;

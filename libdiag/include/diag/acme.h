@@ -32,6 +32,8 @@ int acme_key_load(const char *path, struct acme_key *k, char *err, size_t errlen
 int acme_key_from_pem(const char *pem, size_t len, struct acme_key *k, char *err, size_t errlen);
 int acme_key_from_jwk(const json_t *jwk, struct acme_key *k, char *err, size_t errlen);
 void acme_key_free(struct acme_key *k);
+/* A public key from a public JWK (RSA, EC P-256/P-384, Ed25519), or NULL. */
+EVP_PKEY *acme_jwk_public(const json_t *jwk);
 
 /* JWS signature over "protected.payload" (base64url, raw r||s for ECDSA). */
 char *acme_jws_sign(const struct acme_key *k, const char *signing_input);
