@@ -53,7 +53,7 @@ int main(int argc, char **argv)
 	const char *urls[MAX_URLS], *store_dir = NULL;
 	size_t n = 0;
 	for (int i = first; i < argc; i++) {
-		if (!strncmp(argv[i], "https://", 8) || !strncmp(argv[i], "http://", 7)) {
+		if (cli_is_http_url(argv[i])) {
 			if (n == MAX_URLS) {
 				cli_error(&tool, "at most %d URLs", MAX_URLS);
 				return DIAG_EXIT_USAGE;

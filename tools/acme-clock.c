@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "common/cli.h"
 
@@ -37,11 +36,8 @@ static int handle(void *ctx, int key, const char *arg)
 	switch (key) {
 	case K_DIRECTORY:
 	case K_URL:
-		if (strncmp(arg, "https://", 8) && strncmp(arg, "http://", 7)) {
-			cli_error(a->tool, "--%s %s: expected an http:// or https:// URL",
-			          key == K_URL ? "url" : "directory", arg);
+		if (cli_url_arg(a->tool, key == K_URL ? "--url" : "--directory", arg))
 			return -1;
-		}
 		if (a->nurls == MAX_SOURCES) {
 			cli_error(a->tool, "at most %d URLs", MAX_SOURCES);
 			return -1;
@@ -64,10 +60,8 @@ static int handle(void *ctx, int key, const char *arg)
 	case K_FAIL:
 		return cli_long(a->tool, "--fail", arg, 1, 86400, &a->fail);
 	case K_CA_BUNDLE:
-		if (access(arg, R_OK)) {
-			cli_error(a->tool, "--ca-bundle %s: cannot read the file", arg);
+		if (cli_file_arg(a->tool, "--ca-bundle", arg))
 			return -1;
-		}
 		a->ca_bundle = arg;
 		return 0;
 	case K_INSECURE:

@@ -83,10 +83,8 @@ static int handle(void *ctx, int key, const char *arg)
 		return 0;
 	}
 	case K_ACCOUNT_URI:
-		if (strncmp(arg, "https://", 8) && strncmp(arg, "http://", 7)) {
-			cli_error(t, "--account-uri %s: expected an http(s) URL", arg);
+		if (cli_url_arg(t, "--account-uri", arg))
 			return -1;
-		}
 		a->account_uri = arg;
 		return 0;
 	case K_METHOD:

@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "common/cli.h"
 
@@ -28,18 +27,14 @@ static int handle(void *ctx, int key, const char *arg)
 	struct args *a = ctx;
 	switch (key) {
 	case K_DIRECTORY:
-		if (strncmp(arg, "https://", 8) && strncmp(arg, "http://", 7)) {
-			cli_error(a->tool, "--directory %s: expected an http(s) URL", arg);
+		if (cli_url_arg(a->tool, "--directory", arg))
 			return -1;
-		}
 		a->directory = arg;
 		return 0;
 	case K_KEY:
 	case K_CA_BUNDLE:
-		if (access(arg, R_OK)) {
-			cli_error(a->tool, "--%s %s: cannot read the file", key == K_KEY ? "account-key" : "ca-bundle", arg);
+		if (cli_file_arg(a->tool, key == K_KEY ? "--account-key" : "--ca-bundle", arg))
 			return -1;
-		}
 		*(key == K_KEY ? &a->key : &a->ca_bundle) = arg;
 		return 0;
 	case K_INSECURE:

@@ -6,7 +6,7 @@
 # the wrong Content-Type, and unreadable lines.
 . "$(dirname "$0")/../lib/tap.sh"
 require_lab
-plan 27
+plan 28
 
 dir=https://192.0.2.90:14000/dir
 ca=$LAB_STATE/pebble/ca.pem
@@ -32,7 +32,8 @@ openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$T_TMP/other.
 J --account-key "$T_TMP/other.pem" "$log"
 check "with another key, kid requests do not verify" finding_in jws.signature fail "newOrder"
 run_tool acme-jwslint --directory "$dir" --ca-bundle "$ca" "$log"
-check "--directory: endpoints named from the directory" rc_is 0
+check "--directory: exit 0" rc_is 0
+check "--directory: the directory was read (no fallback to path guessing)" bash -c "! grep -q 'endpoints will be guessed' '$T_TMP/err'"
 
 # Captures with flaws, signed here with openssl (RS256).
 k=$T_TMP/k.pem

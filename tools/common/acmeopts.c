@@ -2,7 +2,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "acmeopts.h"
 
@@ -12,36 +11,18 @@ void acme_opts_init(struct acme_opts *a)
 	a->from = -1;
 }
 
-static int readable(const struct cli_tool *t, const char *opt, const char *path)
-{
-	if (access(path, R_OK)) {
-		cli_error(t, "%s %s: cannot read the file", opt, path);
-		return -1;
-	}
-	return 1;
-}
-
-static int url(const struct cli_tool *t, const char *opt, const char *arg)
-{
-	if (strncmp(arg, "https://", 8) && strncmp(arg, "http://", 7)) {
-		cli_error(t, "%s %s: expected an http(s) URL", opt, arg);
-		return -1;
-	}
-	return 1;
-}
-
 int acme_opts_handle(struct acme_opts *a, const struct cli_tool *t, int key, const char *arg)
 {
 	switch (key) {
 	case K_ACME_DIRECTORY:
 		a->directory = arg;
-		return url(t, "--directory", arg);
+		return cli_url_arg(t, "--directory", arg) ? -1 : 1;
 	case K_ACME_KID:
 		a->kid = arg;
-		return url(t, "--kid", arg);
+		return cli_url_arg(t, "--kid", arg) ? -1 : 1;
 	case K_ACME_KEY:
 		a->key_path = arg;
-		return readable(t, "--account-key", arg);
+		return cli_file_arg(t, "--account-key", arg) ? -1 : 1;
 	case K_ACME_FROM:
 		if (!strcmp(arg, "certbot")) a->from = STORE_CERTBOT;
 		else if (!strcmp(arg, "lego")) a->from = STORE_LEGO;
@@ -53,7 +34,7 @@ int acme_opts_handle(struct acme_opts *a, const struct cli_tool *t, int key, con
 		return 1;
 	case K_ACME_CA_BUNDLE:
 		a->ca_bundle = arg;
-		return readable(t, "--ca-bundle", arg);
+		return cli_file_arg(t, "--ca-bundle", arg) ? -1 : 1;
 	case K_ACME_INSECURE:
 		a->insecure = 1;
 		return 1;

@@ -39,6 +39,27 @@ void cli_error(const struct cli_tool *t, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+int cli_is_http_url(const char *s)
+{
+	return !strncmp(s, "https://", 8) || !strncmp(s, "http://", 7);
+}
+
+int cli_url_arg(const struct cli_tool *t, const char *opt, const char *arg)
+{
+	if (cli_is_http_url(arg))
+		return 0;
+	cli_error(t, "%s %s: expected an http:// or https:// URL", opt, arg);
+	return -1;
+}
+
+int cli_file_arg(const struct cli_tool *t, const char *opt, const char *path)
+{
+	if (access(path, R_OK) == 0)
+		return 0;
+	cli_error(t, "%s %s: cannot read the file", opt, path);
+	return -1;
+}
+
 int cli_long(const struct cli_tool *t, const char *opt, const char *s,
              long min, long max, long *out)
 {

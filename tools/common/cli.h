@@ -51,6 +51,12 @@ int cli_parse(const struct cli_tool *t, int argc, char **argv,
 void cli_error(const struct cli_tool *t, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* Is s an http:// or https:// URL? */
+int cli_is_http_url(const char *s);
+/* Option argument checks; print "tool: OPT ARG: why" and return -1, or 0. */
+int cli_url_arg(const struct cli_tool *t, const char *opt, const char *arg);
+int cli_file_arg(const struct cli_tool *t, const char *opt, const char *path);
+
 /* Integer option with a range; prints the error itself. */
 int cli_long(const struct cli_tool *t, const char *opt, const char *s,
              long min, long max, long *out);
