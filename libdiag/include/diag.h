@@ -6,6 +6,7 @@
 #include "diag/finding.h"
 #include "diag/render.h"
 #include "diag/loop.h"
+#include "diag/probe.h"
 #include "diag/dns.h"
 #include "diag/caa.h"
 #include "diag/keyauth.h"

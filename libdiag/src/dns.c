@@ -22,12 +22,40 @@ struct chan {
 	ares_channel ch;
 };
 
+/* A send in progress: c-ares's callback argument. The query may be freed
+ * (or the engine go away) before c-ares calls back: then q is NULL, or the
+ * engine is dying, and the callback only frees this. */
+struct dns_send {
+	struct dns_engine *e;
+	struct dns_q *q;
+};
+
 struct dns_engine {
 	struct diag_loop *loop;
 	int timeout_ms;
+	int dying;
 	struct chan *chans;
 	size_t nchans, cap;
+	struct dns_q **cache;           /* queries of dns_ask(), owned here */
+	size_t ncache, capcache;
+	struct sockaddr_storage *dead;  /* servers that timed out */
+	size_t ndead, capdead;
 };
+
+static int grow_array(void **v, size_t *cap, size_t need, size_t size)
+{
+	if (need <= *cap)
+		return 0;
+	size_t c = *cap ? *cap * 2 : 16;
+	while (c < need)
+		c *= 2;
+	void *n = realloc(*v, c * size);
+	if (!n)
+		return -1;
+	*v = n;
+	*cap = c;
+	return 0;
+}
 
 const char *dns_status_text(enum dns_status st)
 {
@@ -95,18 +123,14 @@ static int parse_port(const char *s, uint16_t *port, char *err, size_t errlen)
 	return 0;
 }
 
-int diag_server_parse(const char *s, int family, struct diag_server *out,
-                      char *err, size_t errlen)
+int diag_hostport(const char *s, char *host, size_t hostlen, uint16_t *port,
+                  uint16_t default_port, char *err, size_t errlen)
 {
-	char host[256];
-	uint16_t port = DIAG_DNS_PORT;
 	const char *colon;
+	size_t n;
+	*port = default_port;
 	if (!s || !*s) {
 		snprintf(err, errlen, "empty server");
-		return -1;
-	}
-	if (strlen(s) >= sizeof(host)) {
-		snprintf(err, errlen, "server name too long");
 		return -1;
 	}
 	if (s[0] == '[') {
@@ -115,52 +139,66 @@ int diag_server_parse(const char *s, int family, struct diag_server *out,
 			snprintf(err, errlen, "missing ']' after IPv6 address");
 			return -1;
 		}
-		size_t n = (size_t)(close - s - 1);
-		memcpy(host, s + 1, n);
-		host[n] = '\0';
+		n = (size_t)(close - s - 1);
 		if (close[1] == ':') {
-			if (parse_port(close + 2, &port, err, errlen))
+			if (parse_port(close + 2, port, err, errlen))
 				return -1;
 		} else if (close[1]) {
 			snprintf(err, errlen, "unexpected text after ']'");
 			return -1;
 		}
-		if (diag_server_from_ip(host, port, out) || out->family != AF_INET6) {
-			snprintf(err, errlen, "not an IPv6 address inside [ ]");
-			return -1;
-		}
+		s++;
 	} else if ((colon = strchr(s, ':')) && strchr(colon + 1, ':')) {
-		/* two colons or more: a bare IPv6 address, no port */
-		if (diag_server_from_ip(s, port, out)) {
-			snprintf(err, errlen, "not an IPv6 address (write [IPv6]:PORT for a port)");
-			return -1;
-		}
+		n = strlen(s);  /* two colons or more: a bare IPv6 address, no port */
 	} else {
-		size_t n = colon ? (size_t)(colon - s) : strlen(s);
-		memcpy(host, s, n);
-		host[n] = '\0';
-		if (colon && parse_port(colon + 1, &port, err, errlen))
+		n = colon ? (size_t)(colon - s) : strlen(s);
+		if (colon && parse_port(colon + 1, port, err, errlen))
 			return -1;
-		if (!*host) {
-			snprintf(err, errlen, "empty host");
+	}
+	if (n == 0) {
+		snprintf(err, errlen, "empty host");
+		return -1;
+	}
+	if (n >= hostlen) {
+		snprintf(err, errlen, "server name too long");
+		return -1;
+	}
+	memcpy(host, s, n);
+	host[n] = '\0';
+	return 0;
+}
+
+int diag_server_parse(const char *s, int family, struct diag_server *out,
+                      char *err, size_t errlen)
+{
+	char host[256];
+	uint16_t port;
+	if (diag_hostport(s, host, sizeof(host), &port, DIAG_DNS_PORT, err, errlen))
+		return -1;
+	int bracketed = s[0] == '[', v6 = strchr(host, ':') != NULL;
+	if (diag_server_from_ip(host, port, out)) {
+		if (bracketed || v6) {
+			snprintf(err, errlen, bracketed ? "not an IPv6 address inside [ ]"
+			         : "not an IPv6 address (write [IPv6]:PORT for a port)");
 			return -1;
 		}
-		if (diag_server_from_ip(host, port, out)) {
-			struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *res = NULL;
-			hints.ai_family = family == 4 ? AF_INET : family == 6 ? AF_INET6 : AF_UNSPEC;
-			int rc = getaddrinfo(host, NULL, &hints, &res);
-			if (rc || !res) {
-				snprintf(err, errlen, "cannot resolve host name: %s", gai_strerror(rc));
-				return -1;
-			}
-			char ip[INET6_ADDRSTRLEN];
-			void *src = res->ai_family == AF_INET
-				? (void *)&((struct sockaddr_in *)res->ai_addr)->sin_addr
-				: (void *)&((struct sockaddr_in6 *)res->ai_addr)->sin6_addr;
-			inet_ntop(res->ai_family, src, ip, sizeof(ip));
-			freeaddrinfo(res);
-			diag_server_from_ip(ip, port, out);
+		struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *res = NULL;
+		hints.ai_family = family == 4 ? AF_INET : family == 6 ? AF_INET6 : AF_UNSPEC;
+		int rc = getaddrinfo(host, NULL, &hints, &res);
+		if (rc || !res) {
+			snprintf(err, errlen, "cannot resolve host name: %s", gai_strerror(rc));
+			return -1;
 		}
+		char ip[INET6_ADDRSTRLEN];
+		void *src = res->ai_family == AF_INET
+			? (void *)&((struct sockaddr_in *)res->ai_addr)->sin_addr
+			: (void *)&((struct sockaddr_in6 *)res->ai_addr)->sin6_addr;
+		inet_ntop(res->ai_family, src, ip, sizeof(ip));
+		freeaddrinfo(res);
+		diag_server_from_ip(ip, port, out);
+	} else if (bracketed && out->family != AF_INET6) {
+		snprintf(err, errlen, "not an IPv6 address inside [ ]");
+		return -1;
 	}
 	if ((family == 4 && out->family != AF_INET) || (family == 6 && out->family != AF_INET6)) {
 		snprintf(err, errlen, "address family excluded by -%d", family);
@@ -187,6 +225,21 @@ size_t diag_system_resolvers(const char *path, struct diag_server *out, size_t m
 			n++;
 	}
 	fclose(f);
+	return n;
+}
+
+size_t diag_resolvers(const struct diag_server *ns, size_t nns, const char *resolv_conf,
+                      int family, struct diag_server *out, size_t max)
+{
+	struct diag_server sys[64];
+	if (!nns) {
+		nns = diag_system_resolvers(resolv_conf, sys, sizeof(sys) / sizeof(sys[0]));
+		ns = sys;
+	}
+	size_t n = 0;
+	for (size_t i = 0; i < nns && n < max; i++)
+		if (!(family == 4 && ns[i].family != AF_INET) && !(family == 6 && ns[i].family != AF_INET6))
+			out[n++] = ns[i];
 	return n;
 }
 
@@ -274,12 +327,25 @@ struct dns_engine *dns_engine_new(struct diag_loop *loop, int timeout_ms)
 	return e;
 }
 
+int dns_engine_timeout(const struct dns_engine *e)
+{
+	return e->timeout_ms;
+}
+
 void dns_engine_free(struct dns_engine *e)
 {
 	if (!e)
 		return;
-	/* channels belong to the loop */
+	/* Destroying a channel calls back every query in it: those callbacks
+	 * see the engine dying and only free their send records. */
+	e->dying = 1;
+	for (size_t i = 0; i < e->nchans; i++)
+		diag_loop_ares_free(e->loop, e->chans[i].ch);
 	free(e->chans);
+	for (size_t i = 0; i < e->ncache; i++)
+		dns_q_free(e->cache[i]);
+	free(e->cache);
+	free(e->dead);
 	free(e);
 }
 
@@ -301,14 +367,8 @@ static ares_channel engine_channel(struct dns_engine *e, const struct diag_serve
 	for (size_t i = 0; i < e->nchans; i++)
 		if (e->chans[i].tcp == tcp && same_addr(&e->chans[i].addr, &s->addr))
 			return e->chans[i].ch;
-	if (e->nchans == e->cap) {
-		size_t cap = e->cap ? e->cap * 2 : 16;
-		struct chan *c = realloc(e->chans, cap * sizeof(*c));
-		if (!c)
-			return NULL;
-		e->chans = c;
-		e->cap = cap;
-	}
+	if (grow_array((void **)&e->chans, &e->cap, e->nchans + 1, sizeof(*e->chans)))
+		return NULL;
 	struct ares_options o;
 	memset(&o, 0, sizeof(o));
 	/* c-ares doubles the timeout on the retry: t + 2t = the budget. */
@@ -331,8 +391,10 @@ static ares_channel engine_channel(struct dns_engine *e, const struct diag_serve
 		memcpy(&node.addr.addr6, &((const struct sockaddr_in6 *)&s->addr)->sin6_addr,
 		       sizeof(node.addr.addr6));
 	node.udp_port = node.tcp_port = s->port;
-	if (ares_set_servers_ports(ch, &node) != ARES_SUCCESS)
+	if (ares_set_servers_ports(ch, &node) != ARES_SUCCESS) {
+		diag_loop_ares_free(e->loop, ch);
 		return NULL;
+	}
 	e->chans[e->nchans++] = (struct chan){ .addr = s->addr, .tcp = tcp, .ch = ch };
 	return ch;
 }
@@ -349,7 +411,7 @@ struct dns_q *dns_q_new(const struct diag_server *srv, const char *qname,
 		free(q);
 		return NULL;
 	}
-	q->server = srv;
+	q->server = *srv;
 	q->qtype = type;
 	q->qclass = cls;
 	q->flags = flags;
@@ -358,6 +420,10 @@ struct dns_q *dns_q_new(const struct diag_server *srv, const char *qname,
 
 void dns_q_reset(struct dns_q *q)
 {
+	if (q->inflight) {
+		q->inflight->q = NULL;  /* the old send's reply, if any, is dropped */
+		q->inflight = NULL;
+	}
 	ldns_pkt_free(q->pkt);
 	q->pkt = NULL;
 	q->done = 0;
@@ -365,13 +431,17 @@ void dns_q_reset(struct dns_q *q)
 	q->errtext = NULL;
 	q->rtt_ms = 0;
 	q->wire_len = 0;
+	q->not_asked = 0;
 }
 
 void dns_q_free(struct dns_q *q)
 {
 	if (!q)
 		return;
+	if (q->inflight)
+		q->inflight->q = NULL;
 	ldns_pkt_free(q->pkt);
+	free(q->waiters);
 	free(q->qname);
 	free(q);
 }
@@ -384,16 +454,37 @@ static void q_finish(struct dns_q *q, enum dns_status st, const char *why)
 	q->rtt_ms = diag_now_ms() - q->sent_ms;
 	if (q->on_done)
 		q->on_done(q);
+	/* Waiters run in the order they asked; a waiter may ask more (and
+	 * register on other queries), never on this one, which is done. */
+	for (size_t i = 0; i < q->nwaiters; i++) {
+		struct dns_waiter w = q->waiters[i];
+		if (w.cb)
+			w.cb(w.arg, q);
+	}
+	q->nwaiters = 0;
 }
+
+static int is_dead(const struct dns_engine *e, const struct sockaddr_storage *a);
+static void mark_dead(struct dns_engine *e, const struct sockaddr_storage *a);
 
 static void ares_done(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 {
 	(void)timeouts;
-	struct dns_q *q = arg;
+	struct dns_send *sd = arg;
+	struct dns_q *q = sd->q;
+	struct dns_engine *e = sd->e;
+	int dying = e->dying;
+	free(sd);
+	if (!q)
+		return;
+	q->inflight = NULL;
+	if (dying)
+		return;
 	switch (status) {
 	case ARES_SUCCESS:
 		break;
 	case ARES_ETIMEOUT:
+		mark_dead(e, &q->server.addr);
 		q_finish(q, DNS_TIMEOUT, "timed out");
 		return;
 	case ARES_ECONNREFUSED:
@@ -437,6 +528,7 @@ int dns_q_send(struct dns_engine *e, struct dns_q *q)
 	uint8_t *wire = NULL;
 	size_t len = 0;
 	ldns_pkt *pkt = NULL;
+	struct dns_send *sd = NULL;
 	dns_q_reset(q);
 	q->sent_ms = diag_now_ms();
 
@@ -455,10 +547,13 @@ int dns_q_send(struct dns_engine *e, struct dns_q *q)
 		ldns_pkt_set_edns_udp_size(pkt, EDNS_BUFSIZE);
 	if (ldns_pkt2wire(&wire, pkt, &len) != LDNS_STATUS_OK)
 		goto out;
-	ares_channel ch = engine_channel(e, q->server, (q->flags & DNS_Q_TCP) != 0);
-	if (!ch)
+	ares_channel ch = engine_channel(e, &q->server, (q->flags & DNS_Q_TCP) != 0);
+	sd = ch ? malloc(sizeof(*sd)) : NULL;
+	if (!sd)
 		goto out;
-	ares_send(ch, wire, (int)len, ares_done, q);
+	*sd = (struct dns_send){ .e = e, .q = q };
+	q->inflight = sd;
+	ares_send(ch, wire, (int)len, ares_done, sd);  /* may call back at once */
 	ret = 0;
 out:
 	ldns_pkt_free(pkt);
@@ -466,6 +561,83 @@ out:
 	if (ret && !q->done)
 		q_finish(q, DNS_ERROR, "could not build or send the query");
 	return ret;
+}
+
+/* ---- shared questions ---- */
+
+static int is_dead(const struct dns_engine *e, const struct sockaddr_storage *a)
+{
+	for (size_t i = 0; i < e->ndead; i++)
+		if (same_addr(&e->dead[i], a))
+			return 1;
+	return 0;
+}
+
+static void mark_dead(struct dns_engine *e, const struct sockaddr_storage *a)
+{
+	if (is_dead(e, a) || grow_array((void **)&e->dead, &e->capdead, e->ndead + 1, sizeof(*e->dead)))
+		return;
+	e->dead[e->ndead++] = *a;
+}
+
+static struct dns_q *cache_find(struct dns_engine *e, const struct diag_server *srv,
+                                const char *abs, ldns_rr_type type, ldns_rr_class cls,
+                                unsigned flags)
+{
+	for (size_t i = 0; i < e->ncache; i++) {
+		struct dns_q *q = e->cache[i];
+		if (q->qtype == type && q->qclass == cls && q->flags == flags &&
+		    same_addr(&q->server.addr, &srv->addr) && !strcasecmp(q->qname, abs))
+			return q;
+	}
+	return NULL;
+}
+
+struct dns_q *dns_ask(struct dns_engine *e, const struct diag_server *srv, const char *qname,
+                      ldns_rr_type type, ldns_rr_class cls, unsigned flags,
+                      dns_ask_cb cb, void *arg)
+{
+	size_t n = strlen(qname);
+	char *abs = (n && qname[n - 1] == '.') ? diag_strdup(qname) : diag_asprintf("%s.", qname);
+	if (!abs)
+		return NULL;
+	struct dns_q *q = cache_find(e, srv, abs, type, cls, flags);
+	free(abs);
+	int fresh = !q;
+	if (fresh) {
+		if (grow_array((void **)&e->cache, &e->capcache, e->ncache + 1, sizeof(*e->cache)))
+			return NULL;
+		if (!(q = dns_q_new(srv, qname, type, cls, flags)))
+			return NULL;
+		e->cache[e->ncache++] = q;
+	}
+	if (!q->done && cb) {
+		if (grow_array((void **)&q->waiters, &q->capwaiters, q->nwaiters + 1, sizeof(*q->waiters)))
+			return NULL;
+		q->waiters[q->nwaiters++] = (struct dns_waiter){ .cb = cb, .arg = arg };
+	}
+	if (fresh) {
+		if (is_dead(e, &srv->addr)) {
+			q->sent_ms = diag_now_ms();
+			q->not_asked = 1;
+			q_finish(q, DNS_TIMEOUT, "no answer earlier in this run (not asked again)");
+		} else {
+			dns_q_send(e, q);
+		}
+	} else if (q->done && cb) {
+		cb(arg, q);
+	}
+	return q;
+}
+
+void dns_engine_forget(struct dns_engine *e, void *arg)
+{
+	for (size_t i = 0; i < e->ncache; i++) {
+		struct dns_q *q = e->cache[i];
+		for (size_t k = 0; k < q->nwaiters; k++)
+			if (q->waiters[k].arg == arg)
+				q->waiters[k].cb = NULL;
+	}
 }
 
 int dns_q_rcode(const struct dns_q *q)

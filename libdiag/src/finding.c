@@ -49,6 +49,103 @@ char *diag_asprintf(const char *fmt, ...)
 	return s;
 }
 
+/* The length of the well-formed UTF-8 sequence at s (n bytes left), or 0. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0];
+	if (c >= 0x01 && c <= 0x7f)
+		return 1;
+	size_t len;
+	unsigned char lo = 0x80, hi = 0xbf;  /* the range of the second byte */
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2;
+	else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		if (c == 0xe0)
+			lo = 0xa0;  /* no overlongs */
+		else if (c == 0xed)
+			hi = 0x9f;  /* no surrogates */
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		if (c == 0xf0)
+			lo = 0x90;
+		else if (c == 0xf4)
+			hi = 0x8f;  /* nothing above U+10FFFF */
+	} else {
+		return 0;
+	}
+	if (n < len || s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < len; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return len;
+}
+
+char *diag_utf8_clean(const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t out = 0;
+	for (size_t i = 0; i < len;) {
+		size_t k = utf8_seq(u + i, len - i);
+		out += k ? k : 4;
+		i += k ? k : 1;
+	}
+	char *d = malloc(out + 1), *p = d;
+	if (!d)
+		return NULL;
+	for (size_t i = 0; i < len;) {
+		size_t k = utf8_seq(u + i, len - i);
+		if (k) {
+			memcpy(p, u + i, k);
+			p += k;
+			i += k;
+		} else {
+			snprintf(p, 5, "\\x%02x", u[i]);
+			p += 4;
+			i++;
+		}
+	}
+	*p = '\0';
+	return d;
+}
+
+size_t diag_utf8_cut(const char *s, size_t len, size_t max)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	if (len <= max)
+		return len;
+	/* back up from max to the first byte of the character it falls in */
+	size_t k = max;
+	while (k > 0 && max - k < 3 && (u[k] & 0xc0) == 0x80)
+		k--;
+	if ((u[k] & 0xc0) != 0xc0)
+		return max;  /* max is on a boundary (or the bytes are not UTF-8) */
+	size_t n = utf8_seq(u + k, len - k);
+	return n && k + n <= max ? k + n : k;
+}
+
+json_t *diag_json_strn(const char *s, size_t len)
+{
+	if (!s)
+		return json_null();
+	char *c = diag_utf8_clean(s, len);
+	json_t *j = c ? json_stringn(c, strlen(c)) : NULL;
+	free(c);
+	return j;
+}
+
+json_t *diag_json_str(const char *s)
+{
+	return diag_json_strn(s, s ? strlen(s) : 0);
+}
+
+/* A copy of s made valid UTF-8, or NULL. */
+static char *clean_copy(const char *s)
+{
+	return s ? diag_utf8_clean(s, strlen(s)) : NULL;
+}
+
 struct diag_report *diag_report_new(const char *tool, const char *version,
                                     const char *target)
 {
@@ -69,6 +166,7 @@ static void finding_free(struct diag_finding *f)
 	if (!f)
 		return;
 	free(f->id);
+	free(f->domain);
 	free(f->target);
 	free(f->summary);
 	free(f->detail);
@@ -81,50 +179,124 @@ void diag_report_free(struct diag_report *r)
 {
 	if (!r)
 		return;
-	for (size_t i = 0; i < r->n; i++)
-		finding_free(r->v[i]);
+	if (!r->parent)
+		for (size_t i = 0; i < r->n; i++)
+			finding_free(r->v[i]);
 	free(r->v);
 	free(r->tool);
 	free(r->version);
 	free(r->target);
+	free(r->domain);
 	free(r);
+}
+
+static struct diag_report *root_of(struct diag_report *r)
+{
+	while (r->parent)
+		r = r->parent;
+	return r;
+}
+
+struct diag_report *diag_report_view(struct diag_report *parent, const char *domain)
+{
+	struct diag_report *root = root_of(parent);
+	struct diag_report *v = diag_report_new(root->tool, root->version, domain ? domain : root->target);
+	if (!v)
+		return NULL;
+	v->parent = parent;
+	if (domain && !(v->domain = diag_strdup(domain))) {
+		diag_report_free(v);
+		return NULL;
+	}
+	return v;
+}
+
+void diag_report_observe(struct diag_report *r, diag_observer_cb cb, void *arg)
+{
+	r = root_of(r);
+	r->observer = cb;
+	r->observer_arg = arg;
+}
+
+void diag_report_flush(struct diag_report *r)
+{
+	r = root_of(r);
+	/* the observer may add findings (a diagnosis): the loop sees them */
+	while (r->observer && r->notified < r->n) {
+		const struct diag_finding *f = r->v[r->notified++];
+		r->observer(r->observer_arg, r, f);
+	}
 }
 
 void diag_report_finish(struct diag_report *r)
 {
 	r->duration_ms = diag_now_ms() - r->started_mono;
+	diag_report_flush(r);
+}
+
+static int push(struct diag_report *r, struct diag_finding *f)
+{
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 16;
+		struct diag_finding **v = realloc(r->v, cap * sizeof(*v));
+		if (!v)
+			return -1;
+		r->v = v;
+		r->cap = cap;
+	}
+	r->v[r->n++] = f;
+	return 0;
 }
 
 struct diag_finding *diag_add(struct diag_report *r, enum diag_status st,
                               const char *id, const char *target,
                               const char *fmt, ...)
 {
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 16;
-		struct diag_finding **v = realloc(r->v, cap * sizeof(*v));
-		if (!v)
-			return NULL;
-		r->v = v;
-		r->cap = cap;
-	}
 	struct diag_finding *f = calloc(1, sizeof(*f));
 	if (!f)
 		return NULL;
 	va_list ap;
 	va_start(ap, fmt);
-	f->summary = diag_vasprintf(fmt, ap);
+	char *raw = diag_vasprintf(fmt, ap);
 	va_end(ap);
+	f->summary = clean_copy(raw);
+	free(raw);
 	f->id = diag_strdup(id);
-	f->target = diag_strdup(target ? target : "");
+	f->target = clean_copy(target ? target : "");
 	f->status = st;
 	f->evidence = json_object();
 	f->duration_ms = -1;
-	if (!f->summary || !f->id || !f->target || !f->evidence) {
+	/* the innermost view that names a domain tags the finding */
+	const char *dom = NULL;
+	for (struct diag_report *v = r; v && !dom; v = v->parent)
+		dom = v->domain;
+	f->domain = diag_strdup(dom);
+	if (!f->summary || !f->id || !f->target || !f->evidence || (dom && !f->domain)) {
 		finding_free(f);
 		return NULL;
 	}
-	r->v[r->n++] = f;
+	/* the root owns it; views keep a pointer (a view that cannot grow only
+	 * loses its own list, never the finding) */
+	struct diag_report *root = root_of(r);
+	if (push(root, f)) {
+		finding_free(f);
+		return NULL;
+	}
+	for (struct diag_report *v = r; v != root; v = v->parent)
+		push(v, f);
 	return f;
+}
+
+static void set_text(char **field, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
+static void set_text(char **field, const char *fmt, va_list ap)
+{
+	char *raw = diag_vasprintf(fmt, ap);  /* before freeing: fmt's args may use the old text */
+	char *s = clean_copy(raw);
+	free(raw);
+	free(*field);
+	*field = s;
 }
 
 void diag_set_detail(struct diag_finding *f, const char *fmt, ...)
@@ -133,10 +305,8 @@ void diag_set_detail(struct diag_finding *f, const char *fmt, ...)
 		return;
 	va_list ap;
 	va_start(ap, fmt);
-	char *s = diag_vasprintf(fmt, ap);  /* before freeing: fmt's args may use the old text */
+	set_text(&f->detail, fmt, ap);
 	va_end(ap);
-	free(f->detail);
-	f->detail = s;
 }
 
 void diag_set_hint(struct diag_finding *f, const char *fmt, ...)
@@ -145,10 +315,8 @@ void diag_set_hint(struct diag_finding *f, const char *fmt, ...)
 		return;
 	va_list ap;
 	va_start(ap, fmt);
-	char *s = diag_vasprintf(fmt, ap);
+	set_text(&f->hint, fmt, ap);
 	va_end(ap);
-	free(f->hint);
-	f->hint = s;
 }
 
 void diag_evidence(struct diag_finding *f, const char *key, json_t *val)

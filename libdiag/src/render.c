@@ -18,7 +18,25 @@ void diag_rfc3339(int64_t wall_ms, char buf[32])
 
 static json_t *str_or_null(const char *s)
 {
-	return s ? json_string(s) : json_null();
+	return diag_json_str(s);
+}
+
+static json_t *finding_json(const struct diag_finding *f)
+{
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:O, s:o}",
+	                      "id", f->id, "target", f->target,
+	                      "status", diag_status_name(f->status),
+	                      "summary", f->summary,
+	                      "detail", str_or_null(f->detail),
+	                      "hint", str_or_null(f->hint),
+	                      "evidence", f->evidence,
+	                      "duration_ms", f->duration_ms >= 0 ? json_integer(f->duration_ms)
+	                                                         : json_null());
+	if (o && f->domain && json_object_set_new(o, "domain", json_string(f->domain))) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
 }
 
 json_t *diag_report_json(const struct diag_report *r)
@@ -26,21 +44,17 @@ json_t *diag_report_json(const struct diag_report *r)
 	char ts[32];
 	diag_rfc3339(r->started_ms, ts);
 	json_t *checks = json_array();
+	if (!checks)
+		return NULL;
+	/* Every string in a finding is valid UTF-8 (finding.c), so a finding
+	 * fails to render only when memory runs out: then the whole document
+	 * fails, and the tool says so; a finding is never left out. */
 	for (size_t i = 0; i < r->n; i++) {
-		const struct diag_finding *f = r->v[i];
-		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:O}",
-		                      "id", f->id, "target", f->target,
-		                      "status", diag_status_name(f->status),
-		                      "summary", f->summary,
-		                      "detail", str_or_null(f->detail),
-		                      "hint", str_or_null(f->hint),
-		                      "evidence", f->evidence);
-		if (!o)
-			continue;
-		json_object_set_new(o, "duration_ms",
-		                    f->duration_ms >= 0 ? json_integer(f->duration_ms)
-		                                        : json_null());
-		json_array_append_new(checks, o);
+		json_t *o = finding_json(r->v[i]);
+		if (!o || json_array_append_new(checks, o)) {
+			json_decref(checks);
+			return NULL;
+		}
 	}
 	return json_pack("{s:s, s:s, s:s, s:o, s:s, s:I, s:s, s:o}",
 	                 "schema", DIAG_JSON_SCHEMA,

@@ -4,7 +4,12 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <cmocka.h>
 
 #include "diag.h"
@@ -101,9 +106,154 @@ static void dns01_digest(void **state)
 	assert_string_equal(b, "-_8");
 }
 
+static void count_cb(void *arg, struct dns_q *q)
+{
+	(void)q;
+	(*(int *)arg)++;
+}
+
+/* A UDP socket on 127.0.0.1 that never answers: a dead server (a real
+ * socket, no stand-in for a DNS server is needed to stay silent). */
+static int silent_server(struct diag_server *out)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	socklen_t len = sizeof(a);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	assert_int_equal(diag_server_from_ip("127.0.0.1", ntohs(a.sin_port), out), 0);
+	return fd;
+}
+
+static int datagrams(int fd)
+{
+	char buf[512];
+	int n = 0;
+	while (recv(fd, buf, sizeof(buf), 0) > 0)
+		n++;
+	return n;
+}
+
+/* The same question asked twice shares one query; a server that timed out
+ * is not asked again in the run (one timeout per dead server). */
+static void engine_shares_and_remembers_dead(void **state)
+{
+	(void)state;
+	struct diag_server srv;
+	int fd = silent_server(&srv);
+	struct diag_loop *loop = diag_loop_new();
+	struct dns_engine *e = dns_engine_new(loop, 300);
+	int calls = 0;
+	struct dns_q *a = dns_ask(e, &srv, "example.test", LDNS_RR_TYPE_SOA, LDNS_RR_CLASS_IN, 0, count_cb, &calls);
+	struct dns_q *b = dns_ask(e, &srv, "EXAMPLE.test.", LDNS_RR_TYPE_SOA, LDNS_RR_CLASS_IN, 0, count_cb, &calls);
+	struct dns_q *other = dns_ask(e, &srv, "example.test", LDNS_RR_TYPE_NS, LDNS_RR_CLASS_IN, 0, count_cb, &calls);
+	assert_ptr_equal(a, b);
+	assert_ptr_not_equal(a, other);
+	int64_t t0 = diag_now_ms();
+	assert_int_equal(diag_loop_run(loop), 0);
+	int64_t took = diag_now_ms() - t0;
+	assert_int_equal(calls, 3);
+	assert_int_equal(a->status, DNS_TIMEOUT);
+	assert_int_equal(a->not_asked, 0);
+	assert_true(took >= 250 && took < 2000);
+	/* two questions: at most two datagrams each (one retry) */
+	int sent = datagrams(fd);
+	assert_true(sent >= 2 && sent <= 4);
+	/* later questions to the dead server end at once, unasked */
+	t0 = diag_now_ms();
+	struct dns_q *late = dns_ask(e, &srv, "www.example.test", LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, 0, count_cb, &calls);
+	assert_int_equal(calls, 4);  /* called back before dns_ask returned */
+	assert_true(late->done);
+	assert_int_equal(late->status, DNS_TIMEOUT);
+	assert_int_equal(late->not_asked, 1);
+	diag_loop_run(loop);
+	assert_true(diag_now_ms() - t0 < 100);
+	assert_int_equal(datagrams(fd), 0);
+	/* a forgotten waiter is never called */
+	struct diag_server srv2;
+	int fd2 = silent_server(&srv2);
+	dns_ask(e, &srv2, "example.test", LDNS_RR_TYPE_TXT, LDNS_RR_CLASS_IN, 0, count_cb, &calls);
+	dns_engine_forget(e, &calls);
+	diag_loop_run(loop);
+	assert_int_equal(calls, 4);
+	dns_engine_free(e);
+	diag_loop_free(loop);
+	close(fd);
+	close(fd2);
+}
+
+/* A private query freed while in flight, and an engine freed with queries
+ * in flight: no callback runs afterwards (ASan would see a use after free). */
+static void engine_detaches(void **state)
+{
+	(void)state;
+	struct diag_server srv;
+	int fd = silent_server(&srv);
+	struct diag_loop *loop = diag_loop_new();
+	struct dns_engine *e = dns_engine_new(loop, 300);
+	struct dns_q *q = dns_q_new(&srv, "example.test", LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, 0);
+	assert_int_equal(dns_q_send(e, q), 0);
+	dns_q_free(q);
+	int calls = 0;
+	dns_ask(e, &srv, "example.test", LDNS_RR_TYPE_AAAA, LDNS_RR_CLASS_IN, 0, count_cb, &calls);
+	dns_engine_free(e);
+	assert_int_equal(diag_loop_run(loop), 0);
+	assert_int_equal(calls, 0);
+	diag_loop_free(loop);
+	close(fd);
+}
+
+static void resolver_selection(void **state)
+{
+	(void)state;
+	struct diag_server ns[3], out[3];
+	diag_server_from_ip("192.0.2.1", 0, &ns[0]);
+	diag_server_from_ip("2001:db8::1", 0, &ns[1]);
+	diag_server_from_ip("192.0.2.2", 0, &ns[2]);
+	assert_int_equal(diag_resolvers(ns, 3, NULL, 0, out, 3), 3);
+	assert_int_equal(diag_resolvers(ns, 3, NULL, 4, out, 3), 2);
+	assert_string_equal(out[1].ip, "192.0.2.2");
+	assert_int_equal(diag_resolvers(ns, 3, NULL, 6, out, 3), 1);
+	assert_int_equal(diag_resolvers(ns, 3, NULL, 0, out, 2), 2);
+	char path[] = "/tmp/acmediag-resolv.XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	const char conf[] = "# comment\nnameserver 192.0.2.53\nnameserver fe80::1%eth0\nnameserver 2001:db8::53\n";
+	assert_int_equal(write(fd, conf, sizeof(conf) - 1), (ssize_t)(sizeof(conf) - 1));
+	close(fd);
+	assert_int_equal(diag_resolvers(NULL, 0, path, 0, out, 3), 2);
+	assert_int_equal(diag_resolvers(NULL, 0, path, 6, out, 3), 1);
+	assert_string_equal(out[0].ip, "2001:db8::53");
+	unlink(path);
+}
+
+static void host_and_port(void **state)
+{
+	(void)state;
+	char host[64], err[160];
+	uint16_t port;
+	assert_int_equal(diag_hostport("ntp.example:1123", host, sizeof(host), &port, 123, err, sizeof(err)), 0);
+	assert_string_equal(host, "ntp.example");
+	assert_int_equal(port, 1123);
+	assert_int_equal(diag_hostport("[2001:db8::1]", host, sizeof(host), &port, 123, err, sizeof(err)), 0);
+	assert_string_equal(host, "2001:db8::1");
+	assert_int_equal(port, 123);
+	assert_int_equal(diag_hostport("2001:db8::1", host, sizeof(host), &port, 123, err, sizeof(err)), 0);
+	assert_string_equal(host, "2001:db8::1");
+	assert_int_equal(diag_hostport("h:0", host, sizeof(host), &port, 123, err, sizeof(err)), -1);
+	assert_int_equal(diag_hostport(":53", host, sizeof(host), &port, 123, err, sizeof(err)), -1);
+	assert_int_equal(diag_hostport("[::1]x", host, sizeof(host), &port, 123, err, sizeof(err)), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(engine_shares_and_remembers_dead),
+		cmocka_unit_test(engine_detaches),
+		cmocka_unit_test(resolver_selection),
+		cmocka_unit_test(host_and_port),
 		cmocka_unit_test(server_forms),
 		cmocka_unit_test(server_errors),
 		cmocka_unit_test(domain_names),

@@ -30,10 +30,18 @@ struct diag_server {
 };
 
 /*
- * Parse "IP", "IP:PORT", "[IPv6]", "[IPv6]:PORT", a bare IPv6 address, or a
- * host name (optionally ":PORT", resolved with the system resolver; the
- * first address is used). family 0 allows both, 4 or 6 restricts. On error
- * returns -1 and writes a reason ("port out of range", ...) to err.
+ * Split "HOST", "HOST:PORT", "[IPv6]", "[IPv6]:PORT" or a bare IPv6 address
+ * into host and port (default_port when none is written). Returns 0, or -1
+ * with a reason ("port out of range (1-65535)", ...) in err.
+ */
+int diag_hostport(const char *s, char *host, size_t hostlen, uint16_t *port,
+                  uint16_t default_port, char *err, size_t errlen);
+
+/*
+ * Parse a server as diag_hostport() splits it; a host name is resolved
+ * with the system resolver (the first address is used; for command lines,
+ * never inside a probe). family 0 allows both, 4 or 6 restricts. On error
+ * returns -1 and writes a reason to err.
  */
 int diag_server_parse(const char *s, int family, struct diag_server *out,
                       char *err, size_t errlen);
@@ -43,6 +51,14 @@ int diag_server_from_ip(const char *ip, uint16_t port, struct diag_server *out);
 
 /* The nameservers of /etc/resolv.conf (or path), at most max. */
 size_t diag_system_resolvers(const char *path, struct diag_server *out, size_t max);
+
+/*
+ * The resolvers a probe asks: ns[0..nns) when nns > 0, else the nameservers
+ * of resolv_conf (NULL: /etc/resolv.conf); only those of family (0 both, 4
+ * or 6); at most max. Returns how many were written to out (0: none usable).
+ */
+size_t diag_resolvers(const struct diag_server *ns, size_t nns, const char *resolv_conf,
+                      int family, struct diag_server *out, size_t max);
 
 /*
  * Check a domain name as a user typed it. Accepts an optional trailing dot
@@ -74,9 +90,17 @@ const char *dns_status_text(enum dns_status st);
 #define DNS_Q_TCP    0x2  /* TCP only */
 #define DNS_Q_NOEDNS 0x4  /* no OPT record */
 
-/* One query and, once done, its outcome. Owned by the caller. */
+struct dns_q;
+typedef void (*dns_ask_cb)(void *arg, struct dns_q *q);
+struct dns_waiter {
+	dns_ask_cb cb;
+	void *arg;
+};
+struct dns_send;
+
+/* One query and, once done, its outcome. */
 struct dns_q {
-	const struct diag_server *server;
+	struct diag_server server;  /* a copy: the query does not point at the caller's */
 	char *qname;          /* absolute form, with trailing dot */
 	ldns_rr_type qtype;
 	ldns_rr_class qclass;
@@ -88,25 +112,53 @@ struct dns_q {
 	ldns_pkt *pkt;        /* parsed reply when status == DNS_OK */
 	int64_t sent_ms, rtt_ms;
 	size_t wire_len;
-	void (*on_done)(struct dns_q *q);  /* optional */
+	int not_asked;        /* 1: the server had timed out earlier in the run */
+	void (*on_done)(struct dns_q *q);  /* optional (queries sent with dns_q_send) */
 	void *arg;
+	/* engine bookkeeping */
+	struct dns_send *inflight;  /* the send in progress, NULL if none */
+	struct dns_waiter *waiters; /* dns_ask() callers waiting for the outcome */
+	size_t nwaiters, capwaiters;
 };
 
 struct dns_engine;
 
-/* timeout_ms is the whole budget of one query, retries included. */
+/*
+ * An engine sends queries on a loop. timeout_ms is the whole budget of one
+ * query, retries included. Free the engine before its loop: its channels
+ * go with it, and no callback of its queries runs afterwards.
+ */
 struct dns_engine *dns_engine_new(struct diag_loop *loop, int timeout_ms);
 void dns_engine_free(struct dns_engine *e);
+int dns_engine_timeout(const struct dns_engine *e);
 
-/* A new query (not sent). qname may lack the trailing dot. NULL on ENOMEM. */
+/*
+ * Ask srv a question, once per engine: the same (server, name, type, class,
+ * flags) asked again, by any probe on the engine, shares the first query
+ * and its outcome. A server that timed out is not asked again in the run:
+ * later questions to it end at once with DNS_TIMEOUT and not_asked set, so
+ * a dead server costs one timeout per run. cb(arg, q) runs once when q is
+ * done, at once (before dns_ask returns) when it is done already. The
+ * query belongs to the engine. NULL when out of memory (cb never runs).
+ */
+struct dns_q *dns_ask(struct dns_engine *e, const struct diag_server *srv, const char *qname,
+                      ldns_rr_type type, ldns_rr_class cls, unsigned flags,
+                      dns_ask_cb cb, void *arg);
+/* Drop every callback registered with arg (a probe that is cancelled). */
+void dns_engine_forget(struct dns_engine *e, void *arg);
+
+/* A private query (not sent, not shared; polls use these). qname may lack
+ * the trailing dot. NULL on ENOMEM. Free it with dns_q_free(), in flight
+ * or not. */
 struct dns_q *dns_q_new(const struct diag_server *srv, const char *qname,
                         ldns_rr_type type, ldns_rr_class cls, unsigned flags);
 void dns_q_free(struct dns_q *q);
 /* Drop a previous outcome so the query can be sent again. */
 void dns_q_reset(struct dns_q *q);
 
-/* Send; the outcome lands in q (and q->on_done runs) during diag_loop_run().
- * Returns 0, or -1 (then q is done with DNS_ERROR). */
+/* Send a private query; the outcome lands in q (and q->on_done runs)
+ * during the loop's run. Returns 0, or -1 (then q is done with DNS_ERROR
+ * and on_done has run). */
 int dns_q_send(struct dns_engine *e, struct dns_q *q);
 
 /* Record a reply received for q (what the transport does on receipt):

@@ -29,7 +29,10 @@ char *diag_render_text(const struct diag_report *r,
  * The acme-diag/1 document:
  * {"schema","tool","version","target","started_at","duration_ms",
  *  "verdict","checks":[{id,target,status,summary,detail,hint,evidence,
- *  duration_ms}]}. detail/hint are null when unset. New reference.
+ *  duration_ms[,domain]}]}. detail/hint are null when unset; domain is
+ * there only for findings added through a view that names one. New
+ * reference, or NULL when out of memory (never a document that lacks a
+ * finding).
  */
 json_t *diag_report_json(const struct diag_report *r);
 

@@ -1,0 +1,80 @@
+/* probe.c - the life of a probe: start, done (deferred), cancel, run alone. */
+#include <stdlib.h>
+
+#include "diag/probe.h"
+
+void diag_probe_init(struct diag_probe *p, const struct diag_probe_ops *ops,
+                     struct diag_loop *loop, struct diag_report *r,
+                     diag_done_cb done, void *arg)
+{
+	p->ops = ops;
+	p->loop = loop;
+	p->r = r;
+	p->done = done;
+	p->arg = arg;
+	p->finishing = 0;
+}
+
+static void finish_now(void *arg)
+{
+	struct diag_probe *p = arg;
+	diag_done_cb done = p->done;
+	void *darg = p->arg;
+	p->ops->cancel(p);  /* nothing should be left; make sure */
+	p->ops->destroy(p);
+	if (done)
+		done(darg);
+}
+
+int diag_probe_finish(struct diag_probe *p)
+{
+	if (p->finishing)
+		return 0;
+	p->finishing = 1;
+	if (diag_loop_timer(p->loop, 0, finish_now, p) == 0)
+		return 0;
+	finish_now(p);
+	return -1;
+}
+
+void diag_probe_cancel(struct diag_probe *p)
+{
+	if (!p)
+		return;
+	diag_loop_cancel_timers(p->loop, p);
+	p->ops->cancel(p);
+	p->ops->destroy(p);
+}
+
+static void set_flag(void *arg)
+{
+	*(int *)arg = 1;
+}
+
+int diag_probe_run(diag_start_fn start, const void *opts, struct diag_report *r,
+                   const char *error_id)
+{
+	struct diag_loop *loop = diag_loop_new();
+	if (!loop) {
+		diag_add(r, DIAG_ERROR, error_id, "", "cannot start the event loop (curl or c-ares "
+		         "failed to initialise, or out of memory)");
+		return -1;
+	}
+	int done = 0;
+	struct diag_probe *p = start(loop, opts, r, set_flag, &done);
+	if (!p) {
+		diag_add(r, DIAG_ERROR, error_id, "", "cannot start the checks (out of memory)");
+		diag_loop_free(loop);
+		return -1;
+	}
+	int rc = diag_loop_run(loop);
+	if (!done) {
+		struct diag_finding *f = diag_add(r, DIAG_ERROR, error_id, "", rc
+		                                  ? "the event loop failed (poll error); the checks did not finish"
+		                                  : "the checks stopped before they finished (internal error)");
+		diag_set_hint(f, "The findings above are incomplete. Please report this with the command line.");
+		diag_probe_cancel(p);
+	}
+	diag_loop_free(loop);
+	return done ? 0 : -1;
+}
