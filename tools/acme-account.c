@@ -71,8 +71,8 @@ int main(int argc, char **argv)
 		.o = {
 			.directory = a.directory, .key = &a.key, .key_path = a.key_path, .kid = a.kid,
 			.contact = a.ref.contact[0] ? a.ref.contact : NULL, .ca_bundle = a.ca_bundle,
-			.insecure = a.insecure, .timeout_ms = c.timeout_ms, .clock_warn_s = 30,
-			.clock_fail_s = 300,
+			.insecure = a.insecure, .timeout_ms = c.timeout_ms, .clock_warn_s = DIAG_CLOCK_WARN_S,
+			.clock_fail_s = DIAG_CLOCK_FAIL_S,
 		},
 	};
 	rc = cli_run(&tool, &c, a.directory, probe, &x);

@@ -204,18 +204,10 @@ int diag_account_run(const struct account_opts *o, struct diag_report *r)
 		diag_evidence(f, "externalAccountRequired", json_boolean(eab));
 		diag_evidence(f, "termsOfService", tos ? json_string(tos) : json_null());
 	}
-	if (rs.date_s) {
-		struct clock_sample cs = diag_clock_from_date(rs.sent_ms, rs.first_byte_ms, rs.date_s);
-		double off = (double)cs.offset_ms / 1000.0, mag = off < 0 ? -off : off;
-		double least = mag - (double)cs.uncertainty_ms / 1000.0;
-		enum diag_status st = least >= o->clock_fail_s ? DIAG_FAIL : least >= o->clock_warn_s ? DIAG_WARN : DIAG_OK;
-		f = diag_add(r, st, "clock.skew", o->directory, "local clock %.1f s %s the server (+/- %.1f s)",
-		             mag, off >= 0 ? "ahead of" : "behind", (double)cs.uncertainty_ms / 1000.0);
-		if (st != DIAG_OK)
-			diag_set_hint(f, "Synchronise the clock (timedatectl set-ntp true, or chronyc makestep); "
-			              "see acme-clock(1).");
-		diag_evidence(f, "offset_ms", json_integer(cs.offset_ms));
-	}
+	if (rs.date_s)
+		diag_clock_judge(r, o->directory, NULL, "http-date",
+		                 diag_clock_from_date(rs.sent_ms, rs.first_byte_ms, rs.date_s),
+		                 o->clock_warn_s, o->clock_fail_s);
 	acme_resp_free(&rs);
 	if (missing)
 		goto out;

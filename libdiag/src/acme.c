@@ -21,6 +21,7 @@
 #include "diag/finding.h"
 #include "diag/keyauth.h"
 #include "diag/version.h"
+#include "httputil.h"
 
 void acme_resp_free(struct acme_resp *r)
 {
@@ -99,33 +100,16 @@ static size_t on_body(char *d, size_t size, size_t n, void *arg)
 	return len;
 }
 
-static void header_value(const char *data, size_t len, size_t namelen, char *out, size_t outlen)
-{
-	const char *v = data + namelen;
-	size_t k = len - namelen;
-	while (k && (*v == ' ' || *v == '\t'))
-		v++, k--;
-	while (k && (v[k - 1] == '\r' || v[k - 1] == '\n' || v[k - 1] == ' '))
-		k--;
-	if (k >= outlen)
-		k = outlen - 1;
-	memcpy(out, v, k);
-	out[k] = '\0';
-}
-
 static size_t on_header(char *data, size_t size, size_t n, void *arg)
 {
 	struct acme_resp *r = arg;
 	size_t len = size * n;
 	char buf[1024];
-	if (len > 9 && !strncasecmp(data, "Location:", 9))
-		header_value(data, len, 9, r->location, sizeof(r->location));
-	else if (len > 13 && !strncasecmp(data, "Replay-Nonce:", 13))
-		header_value(data, len, 13, r->nonce, sizeof(r->nonce));
-	else if (len > 13 && !strncasecmp(data, "Content-Type:", 13))
-		header_value(data, len, 13, r->content_type, sizeof(r->content_type));
-	else if (len > 12 && !strncasecmp(data, "Retry-After:", 12)) {
-		header_value(data, len, 12, buf, sizeof(buf));
+	if (diag_http_header(data, len, "Location", r->location, sizeof(r->location)) ||
+	    diag_http_header(data, len, "Replay-Nonce", r->nonce, sizeof(r->nonce)) ||
+	    diag_http_header(data, len, "Content-Type", r->content_type, sizeof(r->content_type)))
+		return len;
+	if (diag_http_header(data, len, "Retry-After", buf, sizeof(buf))) {
 		char *end;
 		long v = strtol(buf, &end, 10);
 		if (*buf && !*end && v >= 0)
@@ -135,13 +119,11 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg)
 			if (t > 0)
 				r->retry_after = (long)(t - (time_t)(diag_wall_ms() / 1000));
 		}
-	} else if (len > 5 && !strncasecmp(data, "Date:", 5)) {
-		header_value(data, len, 5, buf, sizeof(buf));
+	} else if (diag_http_header(data, len, "Date", buf, sizeof(buf))) {
 		time_t t = curl_getdate(buf, NULL);
 		if (t > 0)
 			r->date_s = (int64_t)t;
-	} else if (len > 5 && !strncasecmp(data, "Link:", 5) && strstr(data, "rel=\"up\"")) {
-		header_value(data, len, 5, buf, sizeof(buf));
+	} else if (diag_http_header(data, len, "Link", buf, sizeof(buf)) && strstr(buf, "rel=\"up\"")) {
 		char *lt = strchr(buf, '<'), *gt = lt ? strchr(lt, '>') : NULL;
 		if (lt && gt) {
 			*gt = '\0';

@@ -17,6 +17,7 @@
 #include "diag/clock.h"
 #include "diag/loop.h"
 #include "diag/version.h"
+#include "httputil.h"
 
 #define NTP_EPOCH_OFFSET 2208988800LL  /* 1900-01-01 to 1970-01-01, seconds */
 #define MAX_DISCARD (64 * 1024)
@@ -85,10 +86,8 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg)
 {
 	struct source *src = arg;
 	size_t len = size * n;
-	if (len > 5 && len < 200 && !strncasecmp(data, "Date:", 5)) {
-		char v[200];
-		memcpy(v, data + 5, len - 5);
-		v[len - 5] = '\0';
+	char v[200];
+	if (diag_http_header(data, len, "Date", v, sizeof(v))) {
 		time_t t = curl_getdate(v, NULL);
 		if (t > 0)
 			src->date_s = (int64_t)t;
@@ -267,6 +266,41 @@ static const char *HINT =
 	"'chronyc makestep' once and keep chronyd running; in a container or VM, fix the host's "
 	"clock. ACME clients and servers compare certificate validity and renewal times with it.";
 
+struct diag_finding *diag_clock_judge(struct diag_report *r, const char *source,
+                                      const char *server, const char *method,
+                                      struct clock_sample s, double warn_s, double fail_s)
+{
+	double off = (double)s.offset_ms / 1000.0, unc = (double)s.uncertainty_ms / 1000.0;
+	double mag = off < 0 ? -off : off;
+	/* Judge by the smallest skew the measurement allows. */
+	double least = mag - unc > 0 ? mag - unc : 0;
+	enum diag_status st = least >= fail_s ? DIAG_FAIL : least >= warn_s ? DIAG_WARN : DIAG_OK;
+	int sntp = method && !strcmp(method, "sntp");
+	struct diag_finding *f = diag_add(r, st, "clock.skew", source,
+	                                  "local clock %.1f s %s %s (+/- %.1f s, %s)", mag,
+	                                  off >= 0 ? "ahead of" : "behind",
+	                                  server && *server ? server : source, unc,
+	                                  sntp ? "SNTP" : "Date header");
+	if (f && st != DIAG_OK) {
+		diag_set_detail(f, "%s", off >= 0
+		                ? "A clock ahead sees certificates expire early and renews on the wrong "
+		                  "day; it may reject short-lived responses (OCSP, ARI windows) as stale."
+		                : "A clock behind sees freshly issued certificates as not yet valid "
+		                  "(Let's Encrypt backdates notBefore by one hour, no more), renews late, "
+		                  "and may believe an expired certificate is still good.");
+		diag_set_hint(f, "%s", HINT);
+	}
+	diag_evidence(f, "offset_ms", json_integer(s.offset_ms));
+	diag_evidence(f, "uncertainty_ms", json_integer(s.uncertainty_ms));
+	diag_evidence(f, "rtt_ms", json_integer(s.rtt_ms));
+	diag_evidence(f, "method", diag_json_str(sntp ? "sntp" : "http-date"));
+	diag_evidence(f, "warn_s", json_real(warn_s));
+	diag_evidence(f, "fail_s", json_real(fail_s));
+	if (f)
+		f->duration_ms = s.rtt_ms;
+	return f;
+}
+
 int diag_clock_run(const struct clock_opts *o, struct diag_report *r)
 {
 	int ret = -1;
@@ -305,27 +339,8 @@ int diag_clock_run(const struct clock_opts *o, struct diag_report *r)
 			continue;
 		}
 		good++;
-		double off = (double)s->s.offset_ms / 1000.0, unc = (double)s->s.uncertainty_ms / 1000.0;
-		double mag = off < 0 ? -off : off;
-		/* Judge by the smallest skew the measurement allows. */
-		double least = mag - unc > 0 ? mag - unc : 0;
-		enum diag_status st = least >= o->fail_s ? DIAG_FAIL : least >= o->warn_s ? DIAG_WARN : DIAG_OK;
-		f = diag_add(r, st, "clock.skew", s->name, "local clock %.1f s %s %s (+/- %.1f s, %s)",
-		             mag, off >= 0 ? "ahead of" : "behind", s->server_ip[0] ? s->server_ip : s->name,
-		             unc, kind);
-		if (st != DIAG_OK) {
-			diag_set_detail(f, "%s", off >= 0
-			                ? "A clock ahead sees certificates expire early and renews on the wrong "
-			                  "day; it may reject short-lived responses (OCSP, ARI windows) as stale."
-			                : "A clock behind sees freshly issued certificates as not yet valid "
-			                  "(Let's Encrypt backdates notBefore by one hour, no more), renews late, "
-			                  "and may believe an expired certificate is still good.");
-			diag_set_hint(f, "%s", HINT);
-		}
-		diag_evidence(f, "offset_ms", json_integer(s->s.offset_ms));
-		diag_evidence(f, "uncertainty_ms", json_integer(s->s.uncertainty_ms));
-		diag_evidence(f, "rtt_ms", json_integer(s->s.rtt_ms));
-		diag_evidence(f, "method", json_string(s->kind == SRC_HTTP ? "http-date" : "sntp"));
+		f = diag_clock_judge(r, s->name, s->server_ip, s->kind == SRC_HTTP ? "http-date" : "sntp",
+		                     s->s, o->warn_s, o->fail_s);
 		if (s->tls_note[0]) {
 			diag_set_detail(f, "TLS verification failed (%s), as it does when the local clock is "
 			                "off; the Date header was read without verification.%s%s", s->tls_note,
@@ -334,7 +349,6 @@ int diag_clock_run(const struct clock_opts *o, struct diag_report *r)
 		}
 		if (s->server_ip[0])
 			diag_evidence(f, "address", json_string(s->server_ip));
-		f->duration_ms = s->s.rtt_ms;
 	}
 	/* A source that did not answer is an error only when no source did:
 	 * otherwise the clock was measured, and the dead source is a warning. */

@@ -25,6 +25,7 @@
 
 #include "diag/http01.h"
 #include "diag/keyauth.h"
+#include "httputil.h"
 
 #define NAMELEN 256
 #define MAX_HOPS (HTTP01_MAX_REDIRECTS + 2)
@@ -273,18 +274,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg)
 {
 	struct probe *p = arg;
 	size_t len = size * n;
-	if (len > 7 && !strncasecmp(data, "Server:", 7)) {
-		size_t k = len - 7;
-		const char *v = data + 7;
-		while (k && (*v == ' ' || *v == '\t'))
-			v++, k--;
-		while (k && (v[k - 1] == '\r' || v[k - 1] == '\n'))
-			k--;
-		if (k >= sizeof(p->server))
-			k = sizeof(p->server) - 1;
-		memcpy(p->server, v, k);
-		p->server[k] = '\0';
-	}
+	diag_http_header(data, len, "Server", p->server, sizeof(p->server));
 	return len;
 }
 

@@ -47,6 +47,21 @@ struct clock_sample diag_clock_from_date(int64_t sent_ms, int64_t received_ms, i
  */
 struct clock_sample diag_clock_from_ntp(int64_t t1, int64_t t2, int64_t t3, int64_t t4);
 
+/* Thresholds every probe that measures the clock uses unless told otherwise. */
+#define DIAG_CLOCK_WARN_S 30.0
+#define DIAG_CLOCK_FAIL_S 300.0
+
+/*
+ * The one clock-skew judgment, for every probe that measures the clock: a
+ * clock.skew finding about source (shown as server when set), judged by the
+ * smallest skew the measurement allows (|offset| - uncertainty): at or
+ * above fail_s it fails, at or above warn_s it warns. method is
+ * "http-date" or "sntp". Returns the finding, NULL when out of memory.
+ */
+struct diag_finding *diag_clock_judge(struct diag_report *r, const char *source,
+                                      const char *server, const char *method,
+                                      struct clock_sample s, double warn_s, double fail_s);
+
 /* Check every source concurrently; findings clock.skew and clock.source. */
 int diag_clock_run(const struct clock_opts *o, struct diag_report *r);
 
