@@ -10,10 +10,11 @@ _acme_clock() {
 		--warn) COMPREPLY=(); return ;;
 		--fail) COMPREPLY=(); return ;;
 		--ca-bundle) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+		--ns) COMPREPLY=(); return ;;
 		--timeout) COMPREPLY=(); return ;;
 	esac
 	if [[ $cur == -* ]]; then
-		COMPREPLY=($(compgen -W "--directory --url --ntp --warn --fail --ca-bundle --insecure --ipv4 -4 --ipv6 -6 --timeout --json --verbose -v --quiet -q --strict --no-color --version --help -h" -- "$cur"))
+		COMPREPLY=($(compgen -W "--directory --url --ntp --warn --fail --ca-bundle --insecure --ipv4 -4 --ipv6 -6 --ns --timeout --json --verbose -v --quiet -q --strict --no-color --version --help -h" -- "$cur"))
 	fi
 }
 complete -F _acme_clock acme-clock

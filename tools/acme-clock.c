@@ -91,7 +91,7 @@ int main(int argc, char **argv)
 			"Examples:\n"
 			"  acme-clock --directory https://acme-v02.api.letsencrypt.org/directory\n"
 			"  acme-clock --directory https://ca.internal/acme/directory --ca-bundle ca.pem --ntp ntp.internal\n",
-		.opts = opts, .handle = handle, .ctx = &a, .no_ns = 1,
+		.opts = opts, .handle = handle, .ctx = &a,
 	};
 	a.tool = &tool;
 	struct cli_common c;
@@ -115,7 +115,7 @@ int main(int argc, char **argv)
 	struct clock_opts o = {
 		.urls = a.urls, .nurls = a.nurls, .ntp = a.ntp, .nntp = a.nntp, .family = c.family,
 		.timeout_ms = c.timeout_ms, .warn_s = (double)a.warn, .fail_s = (double)a.fail,
-		.ca_bundle = a.ca_bundle, .insecure = a.insecure,
+		.ca_bundle = a.ca_bundle, .insecure = a.insecure, .ns = c.ns, .nns = c.nns,
 	};
 	return cli_run(&tool, &c, a.nurls ? a.urls[0] : a.ntp[0], probe, &o);
 }

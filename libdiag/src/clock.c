@@ -3,7 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +15,9 @@
 #include <openssl/rand.h>
 
 #include "diag/clock.h"
+#include "diag/dns.h"
 #include "diag/loop.h"
+#include "diag/probe.h"
 #include "diag/version.h"
 #include "httputil.h"
 
@@ -51,9 +53,13 @@ struct clock_sample diag_clock_from_ntp(int64_t t1, int64_t t2, int64_t t3, int6
 
 enum src_kind { SRC_HTTP, SRC_NTP };
 
+struct cctx;
+
 struct source {
+	struct cctx *c;
 	enum src_kind kind;
 	const char *name;
+	int finished;           /* the source has its outcome */
 	/* HTTP */
 	CURL *easy;
 	int64_t start_wall;
@@ -61,7 +67,12 @@ struct source {
 	size_t discarded;
 	char errbuf[CURL_ERROR_SIZE];
 	long status;
+	char tls_note[300];     /* why verification was dropped for a retry */
 	/* NTP */
+	char host[256];
+	uint16_t port;
+	struct dns_q *qa, *q6;  /* the host's addresses, when it is a name */
+	int lookups;            /* lookups pending (plus a guard while asking) */
 	int fd;
 	uint8_t req[48];
 	int64_t t1;
@@ -70,9 +81,45 @@ struct source {
 	char why[300];
 	struct clock_sample s;
 	char server_ip[64];
-	struct diag_loop *loop;
-	char tls_note[300];     /* why verification was dropped for a retry */
 };
+
+struct cctx {
+	struct diag_probe head;  /* first: the handle */
+	const struct clock_opts *o;
+	struct source *src;
+	size_t n, left;          /* sources, and those still running */
+	int timeout_ms;
+	struct dns_engine *eng;
+	int own_engine;
+	struct diag_server res[16];
+	size_t nres;
+};
+
+static void report_sources(struct cctx *c);
+
+/* A source has its outcome; the last one reports them all. */
+static void source_done(struct source *src)
+{
+	if (src->finished)
+		return;
+	src->finished = 1;
+	if (--src->c->left == 0) {
+		report_sources(src->c);
+		diag_probe_finish(&src->c->head);
+	}
+}
+
+static void source_fail(struct source *src, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void source_fail(struct source *src, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(src->why, sizeof(src->why), fmt, ap);
+	va_end(ap);
+	source_done(src);
+}
 
 static size_t discard(char *d, size_t size, size_t n, void *arg)
 {
@@ -109,7 +156,8 @@ static void http_done(void *arg, CURL *easy, CURLcode res)
 		res = CURLE_OK;  /* we stopped reading a large body on purpose */
 	/* A certificate "not yet valid" or "expired" may be our own clock's
 	 * doing: measure anyway, without verification, and say so. The sample
-	 * is then only as trustworthy as the network path. */
+	 * is then only as trustworthy as the network path. (OpenSSL gives no
+	 * reason code through curl here, so curl's text is what there is.) */
 	if (res == CURLE_PEER_FAILED_VERIFICATION && !src->tls_note[0] &&
 	    (strstr(src->errbuf, "not yet valid") || strstr(src->errbuf, "expired"))) {
 		snprintf(src->tls_note, sizeof(src->tls_note), "%s", src->errbuf);
@@ -119,21 +167,21 @@ static void http_done(void *arg, CURL *easy, CURLcode res)
 		src->date_s = 0;
 		src->discarded = 0;
 		src->start_wall = diag_wall_ms();
-		if (diag_loop_add_curl(src->loop, easy, http_done, src) == 0)
+		if (diag_loop_add_curl(src->c->head.loop, easy, http_done, src) == 0)
 			return;
 	}
 	if (res != CURLE_OK && !src->date_s) {
-		snprintf(src->why, sizeof(src->why), "%s", src->errbuf[0] ? src->errbuf : curl_easy_strerror(res));
+		source_fail(src, "%s", src->errbuf[0] ? src->errbuf : curl_easy_strerror(res));
 		return;
 	}
 	if (!src->date_s) {
-		snprintf(src->why, sizeof(src->why), "no valid Date header in the response (HTTP %ld)",
-		         src->status);
+		source_fail(src, "no valid Date header in the response (HTTP %ld)", src->status);
 		return;
 	}
 	int64_t sent = src->start_wall + pre / 1000, received = src->start_wall + first / 1000;
 	src->s = diag_clock_from_date(sent, received, src->date_s);
 	src->ok = 1;
+	source_done(src);
 }
 
 static int64_t ntp_to_ms(const uint8_t *p)
@@ -147,99 +195,153 @@ static void ntp_reply(void *arg, int fd, int readable)
 {
 	struct source *src = arg;
 	if (!readable) {
-		snprintf(src->why, sizeof(src->why), "no SNTP reply (timed out)");
+		source_fail(src, "no SNTP reply (timed out)");
 		return;
 	}
 	uint8_t buf[128];
 	ssize_t n = recv(fd, buf, sizeof(buf), 0);
 	int64_t t4 = diag_wall_ms();
 	if (n < 0) {
-		snprintf(src->why, sizeof(src->why), "%s", strerror(errno));
+		source_fail(src, "%s", strerror(errno));
 		return;
 	}
 	if (n < 48) {
-		snprintf(src->why, sizeof(src->why), "SNTP reply too short (%zd bytes)", n);
+		source_fail(src, "SNTP reply too short (%zd bytes)", n);
 		return;
 	}
 	int mode = buf[0] & 7, stratum = buf[1];
 	if (mode != 4 && mode != 5) {
-		snprintf(src->why, sizeof(src->why), "SNTP reply with mode %d, not a server reply", mode);
+		source_fail(src, "SNTP reply with mode %d, not a server reply", mode);
 		return;
 	}
 	if (stratum == 0) {
-		snprintf(src->why, sizeof(src->why), "SNTP kiss-o'-death \"%.4s\"", (char *)buf + 12);
+		char kod[5];
+		for (int i = 0; i < 4; i++)
+			kod[i] = buf[12 + i] >= 0x20 && buf[12 + i] < 0x7f ? (char)buf[12 + i] : '?';
+		kod[4] = '\0';
+		source_fail(src, "SNTP kiss-o'-death \"%s\"", kod);
 		return;
 	}
 	if (memcmp(buf + 24, src->req + 40, 8)) {
-		snprintf(src->why, sizeof(src->why), "SNTP reply does not answer our request (origin timestamp differs)");
+		source_fail(src, "SNTP reply does not answer our request (origin timestamp differs)");
 		return;
 	}
 	src->s = diag_clock_from_ntp(src->t1, ntp_to_ms(buf + 32), ntp_to_ms(buf + 40), t4);
 	src->ok = 1;
+	source_done(src);
 }
 
-static int ntp_start(struct diag_loop *loop, struct source *src, int family, int timeout_ms)
+/* Send the SNTP request to a numeric address. */
+static void ntp_send(struct source *src, const char *ip)
 {
-	char host[256], port[8] = "123";
-	const char *s = src->name;
-	if (s[0] == '[') {
-		const char *close = strchr(s, ']');
-		if (!close || (size_t)(close - s - 1) >= sizeof(host))
-			goto bad;
-		snprintf(host, sizeof(host), "%.*s", (int)(close - s - 1), s + 1);
-		if (close[1] == ':')
-			snprintf(port, sizeof(port), "%s", close + 2);
-	} else if (strchr(s, ':') && strchr(s, ':') == strrchr(s, ':')) {
-		snprintf(host, sizeof(host), "%.*s", (int)(strchr(s, ':') - s), s);
-		snprintf(port, sizeof(port), "%s", strchr(s, ':') + 1);
-	} else {
-		snprintf(host, sizeof(host), "%s", s);
+	struct diag_server to;
+	if (diag_server_from_ip(ip, src->port, &to)) {
+		source_fail(src, "bad address %s", ip);
+		return;
 	}
-	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *res = NULL;
-	hints.ai_family = family == 4 ? AF_INET : family == 6 ? AF_INET6 : AF_UNSPEC;
-	int rc = getaddrinfo(host, port, &hints, &res);
-	if (rc || !res) {
-		snprintf(src->why, sizeof(src->why), "cannot resolve %s: %s", host, gai_strerror(rc));
-		return -1;
+	snprintf(src->server_ip, sizeof(src->server_ip), "%s", to.ip);
+	src->fd = socket(to.family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (src->fd < 0 || connect(src->fd, (struct sockaddr *)&to.addr, to.addrlen)) {
+		source_fail(src, "%s: %s", to.label, strerror(errno));
+		return;
 	}
-	src->fd = socket(res->ai_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (src->fd < 0 || connect(src->fd, res->ai_addr, res->ai_addrlen)) {
-		snprintf(src->why, sizeof(src->why), "%s", strerror(errno));
-		freeaddrinfo(res);
-		return -1;
-	}
-	getnameinfo(res->ai_addr, res->ai_addrlen, src->server_ip, sizeof(src->server_ip), NULL, 0,
-	            NI_NUMERICHOST);
-	freeaddrinfo(res);
 	memset(src->req, 0, sizeof(src->req));
 	src->req[0] = 0x23;  /* LI 0, version 4, mode 3 (client) */
 	/* A random transmit timestamp: the reply must echo it (RFC 4330 s. 5). */
-	if (RAND_bytes(src->req + 40, 8) != 1)
-		goto bad;
+	if (RAND_bytes(src->req + 40, 8) != 1) {
+		source_fail(src, "no random bytes for the request");
+		return;
+	}
 	src->t1 = diag_wall_ms();
 	if (send(src->fd, src->req, sizeof(src->req), 0) != (ssize_t)sizeof(src->req)) {
-		snprintf(src->why, sizeof(src->why), "%s", strerror(errno));
-		return -1;
+		source_fail(src, "%s: %s", to.label, strerror(errno));
+		return;
 	}
-	return diag_loop_watch_fd(loop, src->fd, timeout_ms, ntp_reply, src);
-bad:
-	snprintf(src->why, sizeof(src->why), "bad NTP server \"%s\"", s);
-	return -1;
+	if (diag_loop_watch_fd(src->c->head.loop, src->fd, src->c->timeout_ms, ntp_reply, src))
+		source_fail(src, "out of memory");
 }
 
-static void http_start(struct diag_loop *loop, struct source *src, const struct clock_opts *o,
-                       int timeout_ms)
+/* The host's A and AAAA are in: IPv4 first (unless -6), as NTP is mostly
+ * reached; a lookup failure on our side is said as such. */
+static void ntp_answered(void *arg, struct dns_q *q)
 {
+	(void)q;
+	struct source *src = arg;
+	if (--src->lookups > 0)
+		return;
+	if (!src->qa && !src->q6) {
+		source_fail(src, "out of memory");
+		return;
+	}
+	char ip[64];
+	if ((src->qa && dns_q_first_addr(src->qa, LDNS_RR_TYPE_A, ip, sizeof(ip))) ||
+	    (src->q6 && dns_q_first_addr(src->q6, LDNS_RR_TYPE_AAAA, ip, sizeof(ip)))) {
+		ntp_send(src, ip);
+		return;
+	}
+	const struct dns_q *any = src->qa ? src->qa : src->q6;
+	int rc = dns_q_rcode(any);
+	if (rc < 0)
+		source_fail(src, "cannot look up %s: resolver %s %s", src->host, any->server.label,
+		            any->errtext ? any->errtext : dns_status_text(any->status));
+	else if (rc == LDNS_RCODE_NXDOMAIN)
+		source_fail(src, "%s does not exist (NXDOMAIN)", src->host);
+	else
+		source_fail(src, "no %saddress for %s", src->c->o->family == 4 ? "IPv4 "
+		            : src->c->o->family == 6 ? "IPv6 " : "", src->host);
+}
+
+static void ntp_start(struct source *src)
+{
+	struct cctx *c = src->c;
+	char err[160];
+	if (diag_hostport(src->name, src->host, sizeof(src->host), &src->port, 123, err, sizeof(err))) {
+		source_fail(src, "bad NTP server \"%s\": %s", src->name, err);
+		return;
+	}
+	struct diag_server lit;
+	if (diag_server_from_ip(src->host, src->port, &lit) == 0) {
+		if ((c->o->family == 4 && lit.family != AF_INET) || (c->o->family == 6 && lit.family != AF_INET6))
+			source_fail(src, "address family excluded by -%d", c->o->family);
+		else
+			ntp_send(src, src->host);
+		return;
+	}
+	if (!c->nres) {
+		source_fail(src, "cannot look up %s: no resolver (--ns SERVER, or /etc/resolv.conf)", src->host);
+		return;
+	}
+	/* A and AAAA at the first resolver; dns_ask may answer at once, so a
+	 * guard keeps the lookup open until both are asked. */
+	src->lookups = 1;
+	if (c->o->family != 6) {
+		src->lookups++;
+		if (!(src->qa = dns_ask(c->eng, &c->res[0], src->host, LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN,
+		                        DNS_Q_RD, ntp_answered, src)))
+			src->lookups--;
+	}
+	if (c->o->family != 4) {
+		src->lookups++;
+		if (!(src->q6 = dns_ask(c->eng, &c->res[0], src->host, LDNS_RR_TYPE_AAAA, LDNS_RR_CLASS_IN,
+		                        DNS_Q_RD, ntp_answered, src)))
+			src->lookups--;
+	}
+	ntp_answered(src, NULL);
+}
+
+static void http_start(struct source *src)
+{
+	const struct clock_opts *o = src->c->o;
 	CURL *e = curl_easy_init();
 	src->easy = e;
 	if (!e) {
-		snprintf(src->why, sizeof(src->why), "out of memory");
+		source_fail(src, "out of memory");
 		return;
 	}
 	curl_easy_setopt(e, CURLOPT_URL, src->name);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "acme-diag/" DIAG_VERSION " (acme-clock)");
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)src->c->timeout_ms);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, src);
@@ -256,9 +358,8 @@ static void http_start(struct diag_loop *loop, struct source *src, const struct 
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
 	}
 	src->start_wall = diag_wall_ms();
-	src->loop = loop;
-	if (diag_loop_add_curl(loop, e, http_done, src))
-		snprintf(src->why, sizeof(src->why), "could not start the request");
+	if (diag_loop_add_curl(src->c->head.loop, e, http_done, src))
+		source_fail(src, "could not start the request");
 }
 
 static const char *HINT =
@@ -301,69 +402,127 @@ struct diag_finding *diag_clock_judge(struct diag_report *r, const char *source,
 	return f;
 }
 
-int diag_clock_run(const struct clock_opts *o, struct diag_report *r)
+/* Every source has its outcome. A source that did not answer is an error
+ * only when no source did: otherwise the clock was measured, and the dead
+ * source is a warning. */
+static void report_sources(struct cctx *c)
 {
-	int ret = -1;
-	size_t n = o->nurls + o->nntp;
-	int timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 5000;
-	struct source *src = calloc(n ? n : 1, sizeof(*src));
-	struct diag_loop *loop = diag_loop_new();
-	if (!src || !loop) {
-		diag_add(r, DIAG_ERROR, "clock.run", "", "cannot start (out of memory)");
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++) {
-		src[i].fd = -1;
-		if (i < o->nurls) {
-			src[i].kind = SRC_HTTP;
-			src[i].name = o->urls[i];
-			http_start(loop, &src[i], o, timeout_ms);
-		} else {
-			src[i].kind = SRC_NTP;
-			src[i].name = o->ntp[i - o->nurls];
-			ntp_start(loop, &src[i], o->family, timeout_ms);
-		}
-	}
-	diag_loop_run(loop);
-
 	size_t good = 0;
-	for (size_t i = 0; i < n; i++) {
-		struct source *s = &src[i];
+	for (size_t i = 0; i < c->n; i++)
+		good += c->src[i].ok;
+	for (size_t i = 0; i < c->n; i++) {
+		struct source *s = &c->src[i];
 		const char *kind = s->kind == SRC_HTTP ? "Date header" : "SNTP";
 		struct diag_finding *f;
 		if (!s->ok) {
-			f = diag_add(r, DIAG_ERROR, "clock.source", s->name, "%s: %s", kind,
-			             s->why[0] ? s->why : "no answer");
+			f = diag_add(c->head.r, good ? DIAG_WARN : DIAG_ERROR, "clock.source", s->name,
+			             "%s: %s", kind, s->why[0] ? s->why : "no answer");
 			diag_set_hint(f, "Check the URL or server and that it is reachable from here "
 			              "(--ca-bundle for a private CA).");
 			continue;
 		}
-		good++;
-		f = diag_clock_judge(r, s->name, s->server_ip, s->kind == SRC_HTTP ? "http-date" : "sntp",
-		                     s->s, o->warn_s, o->fail_s);
+		f = diag_clock_judge(c->head.r, s->name, s->server_ip,
+		                     s->kind == SRC_HTTP ? "http-date" : "sntp", s->s,
+		                     c->o->warn_s, c->o->fail_s);
 		if (s->tls_note[0]) {
 			diag_set_detail(f, "TLS verification failed (%s), as it does when the local clock is "
 			                "off; the Date header was read without verification.%s%s", s->tls_note,
-			                f->detail ? " " : "", f->detail ? f->detail : "");
-			diag_evidence(f, "tls_error", json_string(s->tls_note));
+			                f && f->detail ? " " : "", f && f->detail ? f->detail : "");
+			diag_evidence(f, "tls_error", diag_json_str(s->tls_note));
 		}
 		if (s->server_ip[0])
-			diag_evidence(f, "address", json_string(s->server_ip));
+			diag_evidence(f, "address", diag_json_str(s->server_ip));
 	}
-	/* A source that did not answer is an error only when no source did:
-	 * otherwise the clock was measured, and the dead source is a warning. */
-	for (size_t i = 0; good && i < r->n; i++)
-		if (r->v[i]->status == DIAG_ERROR && !strcmp(r->v[i]->id, "clock.source"))
-			r->v[i]->status = DIAG_WARN;
-	ret = 0;
-out:
-	for (size_t i = 0; src && i < n; i++) {
-		if (src[i].easy)
-			curl_easy_cleanup(src[i].easy);
-		if (src[i].fd >= 0)
-			close(src[i].fd);
+}
+
+static void clock_cancel(struct diag_probe *p)
+{
+	struct cctx *c = (struct cctx *)p;
+	for (size_t i = 0; i < c->n; i++) {
+		struct source *s = &c->src[i];
+		if (c->eng)
+			dns_engine_forget(c->eng, s);
+		if (s->easy) {
+			diag_loop_remove_curl(p->loop, s->easy);
+			curl_easy_cleanup(s->easy);
+			s->easy = NULL;
+		}
+		if (s->fd >= 0) {
+			diag_loop_unwatch_fd(p->loop, s->fd);
+			close(s->fd);
+			s->fd = -1;
+		}
 	}
-	free(src);
-	diag_loop_free(loop);
-	return ret;
+}
+
+static void clock_destroy(struct diag_probe *p)
+{
+	struct cctx *c = (struct cctx *)p;
+	if (c->own_engine)
+		dns_engine_free(c->eng);
+	free(c->src);
+	free(c);
+}
+
+static const struct diag_probe_ops clock_ops = {
+	.name = "clock", .cancel = clock_cancel, .destroy = clock_destroy,
+};
+
+static void clock_begin(void *arg)
+{
+	struct cctx *c = arg;
+	if (!c->n) {
+		diag_probe_finish(&c->head);
+		return;
+	}
+	/* a source may end at once (a bad name): left counts down from n */
+	for (size_t i = 0; i < c->n; i++) {
+		struct source *s = &c->src[i];
+		if (s->kind == SRC_HTTP)
+			http_start(s);
+		else
+			ntp_start(s);
+	}
+}
+
+struct diag_probe *diag_clock_start(struct diag_loop *loop, const struct clock_opts *o,
+                                    struct diag_report *r, diag_done_cb done, void *arg)
+{
+	struct cctx *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	diag_probe_init(&c->head, &clock_ops, loop, r, done, arg);
+	c->o = o;
+	c->n = c->left = o->nurls + o->nntp;
+	c->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 5000;
+	c->src = calloc(c->n ? c->n : 1, sizeof(*c->src));
+	c->eng = o->engine;
+	if (!c->eng && o->nntp) {
+		c->eng = dns_engine_new(loop, c->timeout_ms);
+		c->own_engine = 1;
+	}
+	if (!c->src || (o->nntp && !c->eng) || diag_loop_timer(loop, 0, clock_begin, c)) {
+		clock_destroy(&c->head);
+		return NULL;
+	}
+	c->nres = diag_resolvers(o->ns, o->nns, o->resolv_conf, 0, c->res, 16);
+	for (size_t i = 0; i < c->n; i++) {
+		struct source *s = &c->src[i];
+		s->c = c;
+		s->fd = -1;
+		s->kind = i < o->nurls ? SRC_HTTP : SRC_NTP;
+		s->name = i < o->nurls ? o->urls[i] : o->ntp[i - o->nurls];
+	}
+	return &c->head;
+}
+
+static struct diag_probe *start_any(struct diag_loop *loop, const void *o, struct diag_report *r,
+                                    diag_done_cb done, void *arg)
+{
+	return diag_clock_start(loop, o, r, done, arg);
+}
+
+int diag_clock_run(const struct clock_opts *o, struct diag_report *r)
+{
+	return diag_probe_run(start_any, o, r, "clock.run");
 }

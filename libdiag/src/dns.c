@@ -674,6 +674,23 @@ ldns_rr_list *dns_q_answer(const struct dns_q *q, ldns_rr_type t, const char *na
 	return out;
 }
 
+int dns_q_first_addr(const struct dns_q *q, ldns_rr_type t, char *out, size_t len)
+{
+	ldns_rr_list *l = dns_q_answer(q, t, NULL);
+	int ok = 0;
+	for (size_t i = 0; l && !ok && i < ldns_rr_list_rr_count(l); i++) {
+		const ldns_rr *rr = ldns_rr_list_rr(l, i);
+		char *s = ldns_rr_rd_count(rr) ? ldns_rdf2str(ldns_rr_rdf(rr, 0)) : NULL;
+		if (s) {
+			snprintf(out, len, "%s", s);
+			ok = 1;
+		}
+		free(s);
+	}
+	ldns_rr_list_deep_free(l);
+	return ok;
+}
+
 const ldns_rr *dns_q_authority_soa(const struct dns_q *q)
 {
 	if (dns_q_rcode(q) < 0)

@@ -1,15 +1,20 @@
 /*
  * dnscheck.c - the DNS side of DNS-01, and resolver audits.
  *
- * The run is a short chain of phases, each a concurrent fan-out on the one
- * loop: (1) every resolver gets SOA and NS for every label of the challenge
- * name, TXT, and a CHAOS fingerprint, all at once; (2) delegation is
- * followed down from the deepest zone any source names, asking the
- * authoritative servers directly (RD=0); (3) CNAME targets repeat (2);
- * (4) --wait polls the TXT queries; (5) CAA. A phase waits only for its own
- * slowest query.
+ * The run is a chain of steps on the caller's loop, each a concurrent
+ * fan-out: (1) every resolver gets SOA and NS for every label of the
+ * challenge name, TXT, and a CHAOS fingerprint, all at once; (2)
+ * delegation is followed down from the deepest zone any source names,
+ * asking the authoritative servers directly (RD=0); (3) CNAME targets
+ * repeat (2); (4) --wait polls the TXT queries; (5) CAA. A step counts
+ * the answers it waits for; when the count reaches zero its continuation
+ * starts the next step, so a step waits only for its own slowest query
+ * and nothing here ever drains the loop. Questions go through the DNS
+ * engine, which asks each (server, name, type) once per run and skips
+ * servers that timed out: a dead server costs one timeout in all.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +22,7 @@
 
 #include "diag/caa.h"
 #include "diag/dnscheck.h"
+#include "diag/probe.h"
 
 #define NAMELEN 256
 
@@ -48,14 +54,37 @@ struct zoneinfo {
 	size_t nns;
 	struct authsrv srv[DNSCHECK_MAX_ADDRS];
 	size_t nsrv;
+	size_t ns_cut, addr_cut; /* NS names and addresses left out by the bounds */
+	char start[NAMELEN];  /* where locating began */
 	char err[256];        /* why locating failed, "" on success */
+	/* locating, step by step */
+	int depth, have_ns;
+	struct dns_q *nsq[DNSCHECK_MAX_RESOLVERS];  /* NS <zone> at resolvers, when not seen */
+	struct dns_q *qa[DNSCHECK_MAX_NS], *q6[DNSCHECK_MAX_NS];  /* NS name addresses */
+	struct dns_q *childq[DNSCHECK_MAX_ADDRS];   /* NS <child> at the servers */
+	char child[NAMELEN];
 };
 
+/* A list of distinct strings (see strv_add). */
+struct strv {
+	char **v;
+	size_t n;
+};
+
+struct txtsrv;
+struct audit_qs;
+struct ctx;
+typedef void (*step_fn)(struct ctx *c);
+
 struct ctx {
+	struct diag_probe head;   /* first: the handle */
 	const struct dnscheck_opts *o;
 	struct diag_report *r;
-	struct diag_loop *loop;
 	struct dns_engine *eng;
+	int own_engine;
+	int pending;              /* answers the current step still waits for */
+	step_fn next;             /* the step after it */
+	step_fn located;          /* what follows locate() */
 	struct diag_server res[DNSCHECK_MAX_RESOLVERS];
 	size_t nres;
 	int working;          /* index of a resolver that answered, -1 if none */
@@ -65,8 +94,32 @@ struct ctx {
 	char *suffix[130];
 	size_t nsuffix;
 	struct resolver_qs *rq;
-	struct qlist all;     /* every query, for freeing */
 	const char *ca_domain, *method;
+	int64_t t0;
+	/* the zone of the challenge name, and of each CNAME target */
+	struct zoneinfo *zi, *final, *extra[DNSCHECK_MAX_CNAME];
+	size_t nextra;
+	struct strv chain;
+	const char *cname_problem;
+	char loop_back[NAMELEN];
+	struct zoneinfo *cur;     /* the zone being located */
+	const char *how;          /* how the challenge name's zone was found */
+	/* a CNAME target's candidate zone, asked at the working resolver */
+	char cand_name[NAMELEN], cand_zone[NAMELEN];
+	char *cand_sfx[130];
+	struct dns_q *cand_soa[130], *cand_ns[130];
+	size_t ncand;
+	/* TXT at every server, polled with --wait */
+	struct txtsrv *txt;
+	size_t ntxt, ntxt_res;
+	const char *final_name;
+	int64_t deadline;
+	/* CAA, one query per label of the base name */
+	struct dns_q *caa[130];
+	const char *caa_names[130];
+	size_t ncaa;
+	/* resolver audit */
+	struct audit_qs *audit;
 };
 
 /* ---- small helpers ---- */
@@ -93,28 +146,44 @@ static size_t label_count(const char *name)
 	return n;
 }
 
+/*
+ * Steps. step_begin() opens a step with a guard count of one, so answers
+ * that are already known (the engine calls back before dns_ask returns)
+ * cannot end the step while it is still asking; step_end() drops the
+ * guard. When the count reaches zero the continuation runs.
+ */
+static void step_begin(struct ctx *c, step_fn next)
+{
+	c->pending = 1;
+	c->next = next;
+}
+
+static void step_end(struct ctx *c)
+{
+	if (--c->pending > 0)
+		return;
+	step_fn next = c->next;
+	c->next = NULL;
+	if (next)
+		next(c);
+}
+
+static void answered(void *arg, struct dns_q *q)
+{
+	(void)q;
+	step_end(arg);
+}
+
+/* Ask within the open step. NULL when out of memory (the step does not
+ * wait for it; readers treat NULL as "not sent"). */
 static struct dns_q *ask(struct ctx *c, const struct diag_server *srv, const char *name,
                          ldns_rr_type type, ldns_rr_class cls, unsigned flags)
 {
-	if (c->all.n == c->all.cap) {
-		size_t cap = c->all.cap ? c->all.cap * 2 : 64;
-		struct dns_q **v = realloc(c->all.v, cap * sizeof(*v));
-		if (!v)
-			return NULL;
-		c->all.v = v;
-		c->all.cap = cap;
-	}
-	struct dns_q *q = dns_q_new(srv, name, type, cls, flags);
+	c->pending++;
+	struct dns_q *q = dns_ask(c->eng, srv, name, type, cls, flags, answered, c);
 	if (!q)
-		return NULL;
-	c->all.v[c->all.n++] = q;
-	dns_q_send(c->eng, q);
+		c->pending--;
 	return q;
-}
-
-static void run(struct ctx *c)
-{
-	diag_loop_run(c->loop);
 }
 
 /* "NXDOMAIN", "timed out", ... for a query that did not give a usable answer. */
@@ -168,10 +237,6 @@ static void set_duration(struct diag_finding *f, const struct dns_q *q)
 }
 
 /* A string list as a JSON array and as "a, b, c". */
-struct strv {
-	char **v;
-	size_t n;
-};
 
 static void strv_add(struct strv *s, const char *x)
 {
@@ -337,11 +402,15 @@ static char *fingerprint(const struct dns_q *q)
 static void add_server(struct zoneinfo *zi, const char *nsname, const char *ip)
 {
 	struct diag_server s;
-	if (zi->nsrv >= DNSCHECK_MAX_ADDRS || diag_server_from_ip(ip, 0, &s))
+	if (diag_server_from_ip(ip, 0, &s))
 		return;
 	for (size_t i = 0; i < zi->nsrv; i++)
 		if (!strcmp(zi->srv[i].srv.ip, s.ip))
 			return;
+	if (zi->nsrv == DNSCHECK_MAX_ADDRS) {
+		zi->addr_cut++;  /* said in dns.auth.limit */
+		return;
+	}
 	struct authsrv *a = &zi->srv[zi->nsrv++];
 	memset(a, 0, sizeof(*a));
 	a->srv = s;
@@ -377,10 +446,14 @@ static void add_addrs(struct ctx *c, struct zoneinfo *zi, const char *nsname, ld
 /* Append the targets of the NS records in l to zi's NS names. */
 static void nsnames_from(struct zoneinfo *zi, const ldns_rr_list *l)
 {
-	for (size_t i = 0; l && i < ldns_rr_list_rr_count(l) && zi->nns < DNSCHECK_MAX_NS; i++) {
+	for (size_t i = 0; l && i < ldns_rr_list_rr_count(l); i++) {
 		const ldns_rr *rr = ldns_rr_list_rr(l, i);
 		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_NS || !ldns_rr_rd_count(rr))
 			continue;
+		if (zi->nns == DNSCHECK_MAX_NS) {
+			zi->ns_cut++;  /* said in dns.auth.limit */
+			continue;
+		}
 		char *ns = dns_name_str(ldns_rr_rdf(rr, 0));
 		if (ns)
 			snprintf(zi->nsnames[zi->nns++], NAMELEN, "%s", ns);
@@ -388,39 +461,41 @@ static void nsnames_from(struct zoneinfo *zi, const ldns_rr_list *l)
 	}
 }
 
-/* NS names of zone from the answers already seen, else by asking. */
-static void zone_nsnames(struct ctx *c, struct zoneinfo *zi)
+/* NS names of zi's zone from the resolvers' phase-1 answers: 1 if found. */
+static int nsnames_seen(struct ctx *c, struct zoneinfo *zi)
 {
-	const struct dns_q *found = NULL;
-	for (size_t r = 0; r < c->nres && !found; r++)
-		for (size_t k = 0; k < c->nsuffix && !found; k++)
+	for (size_t r = 0; r < c->nres; r++)
+		for (size_t k = 0; k < c->nsuffix; k++)
 			if (!strcasecmp(c->suffix[k], zi->zone) &&
-			    has_rr(c->rq[r].ns[k], LDNS_RR_TYPE_NS, zi->zone))
-				found = c->rq[r].ns[k];
-	if (!found) {
-		struct dns_q *qs[DNSCHECK_MAX_RESOLVERS] = {0};
-		size_t n = c->nres < 4 ? c->nres : 4;
-		for (size_t r = 0; r < n; r++)
-			qs[r] = ask(c, &c->res[r], zi->zone, LDNS_RR_TYPE_NS, LDNS_RR_CLASS_IN, DNS_Q_RD);
-		run(c);
-		for (size_t r = 0; r < n && !found; r++)
-			if (has_rr(qs[r], LDNS_RR_TYPE_NS, zi->zone))
-				found = qs[r];
-	}
-	if (!found)
-		return;
-	ldns_rr_list *l = dns_q_answer(found, LDNS_RR_TYPE_NS, zi->zone);
-	nsnames_from(zi, l);
-	ldns_rr_list_deep_free(l);
+			    has_rr(c->rq[r].ns[k], LDNS_RR_TYPE_NS, zi->zone)) {
+				ldns_rr_list *l = dns_q_answer(c->rq[r].ns[k], LDNS_RR_TYPE_NS, zi->zone);
+				nsnames_from(zi, l);
+				ldns_rr_list_deep_free(l);
+				return 1;
+			}
+	return 0;
 }
 
-/* Resolve NS names that have no address yet, through a working resolver. */
-static void resolve_nsnames(struct ctx *c, struct zoneinfo *zi)
+/* NS names of zi's zone from its own NS queries (nsq). */
+static void nsnames_read(struct zoneinfo *zi, size_t n)
 {
+	for (size_t r = 0; r < n; r++)
+		if (has_rr(zi->nsq[r], LDNS_RR_TYPE_NS, zi->zone)) {
+			ldns_rr_list *l = dns_q_answer(zi->nsq[r], LDNS_RR_TYPE_NS, zi->zone);
+			nsnames_from(zi, l);
+			ldns_rr_list_deep_free(l);
+			return;
+		}
+}
+
+/* Ask a working resolver for the addresses of NS names that have none yet. */
+static void nsaddrs_ask(struct ctx *c, struct zoneinfo *zi)
+{
+	memset(zi->qa, 0, sizeof(zi->qa));
+	memset(zi->q6, 0, sizeof(zi->q6));
 	if (c->working < 0)
 		return;
 	const struct diag_server *res = &c->res[c->working];
-	struct dns_q *qa[DNSCHECK_MAX_NS] = {0}, *q6[DNSCHECK_MAX_NS] = {0};
 	for (size_t i = 0; i < zi->nns; i++) {
 		int have = 0;
 		for (size_t k = 0; k < zi->nsrv; k++)
@@ -428,18 +503,21 @@ static void resolve_nsnames(struct ctx *c, struct zoneinfo *zi)
 		if (have)
 			continue;
 		if (family_ok(c, LDNS_RR_TYPE_A))
-			qa[i] = ask(c, res, zi->nsnames[i], LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, DNS_Q_RD);
+			zi->qa[i] = ask(c, res, zi->nsnames[i], LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, DNS_Q_RD);
 		if (family_ok(c, LDNS_RR_TYPE_AAAA))
-			q6[i] = ask(c, res, zi->nsnames[i], LDNS_RR_TYPE_AAAA, LDNS_RR_CLASS_IN, DNS_Q_RD);
+			zi->q6[i] = ask(c, res, zi->nsnames[i], LDNS_RR_TYPE_AAAA, LDNS_RR_CLASS_IN, DNS_Q_RD);
 	}
-	run(c);
+}
+
+static void nsaddrs_read(struct ctx *c, struct zoneinfo *zi)
+{
 	for (size_t i = 0; i < zi->nns; i++) {
 		ldns_rr_list *l;
-		if (qa[i] && (l = dns_q_answer(qa[i], LDNS_RR_TYPE_A, zi->nsnames[i]))) {
+		if (zi->qa[i] && (l = dns_q_answer(zi->qa[i], LDNS_RR_TYPE_A, zi->nsnames[i]))) {
 			add_addrs(c, zi, zi->nsnames[i], l);
 			ldns_rr_list_deep_free(l);
 		}
-		if (q6[i] && (l = dns_q_answer(q6[i], LDNS_RR_TYPE_AAAA, zi->nsnames[i]))) {
+		if (zi->q6[i] && (l = dns_q_answer(zi->q6[i], LDNS_RR_TYPE_AAAA, zi->nsnames[i]))) {
 			add_addrs(c, zi, zi->nsnames[i], l);
 			ldns_rr_list_deep_free(l);
 		}
@@ -461,6 +539,7 @@ static void move_to_child(struct ctx *c, struct zoneinfo *zi, const char *child,
 	snprintf(zi->zone, NAMELEN, "%s", child);
 	zi->nns = 0;
 	zi->nsrv = 0;
+	zi->ns_cut = zi->addr_cut = 0;
 	nsnames_from(zi, ns_rrs);
 	for (size_t i = 0; i < zi->nns; i++)
 		add_addrs(c, zi, zi->nsnames[i], glue);
@@ -516,119 +595,209 @@ static int deeper_apex(const struct zoneinfo *zi, const char *name, char out[NAM
 	return 0;
 }
 
-/* Move zi to the child zone served by the same servers: ask them for its NS. */
-static int child_nsnames(struct ctx *c, struct zoneinfo *zi, const char *child)
+/*
+ * Locating a zone: find the zone of a name and its authoritative servers,
+ * starting at the deepest zone known and following referrals down, asking
+ * every authoritative address directly with RD=0. One depth is up to four
+ * steps (NS names, their addresses, the servers, a child's NS at the same
+ * servers); c->cur is the zone being located, c->located what follows.
+ */
+static void locate_depth(struct ctx *c);
+
+static void locate_finish(struct ctx *c)
 {
-	struct dns_q *qs[DNSCHECK_MAX_ADDRS] = {0};
-	for (size_t i = 0; i < zi->nsrv; i++)
-		qs[i] = ask(c, &zi->srv[i].srv, child, LDNS_RR_TYPE_NS, LDNS_RR_CLASS_IN, 0);
-	run(c);
-	const struct dns_q *found = NULL;
-	for (size_t i = 0; i < zi->nsrv && !found; i++)
-		if (has_rr(qs[i], LDNS_RR_TYPE_NS, child))
-			found = qs[i];
-	if (!found) {
-		snprintf(zi->err, sizeof(zi->err), "no NS records for %s at the servers of %s",
-		         child, zi->zone);
-		return 0;
-	}
-	ldns_rr_list *l = dns_q_answer(found, LDNS_RR_TYPE_NS, child);
-	move_to_child(c, zi, child, l, ldns_pkt_additional(found->pkt));
-	ldns_rr_list_deep_free(l);
-	return zi->nns > 0;
+	step_fn then = c->located;
+	c->located = NULL;
+	then(c);
 }
 
-/*
- * Find the zone of name and its authoritative servers, starting at the
- * deepest zone known (start) and following referrals down, asking every
- * authoritative address directly with RD=0.
- */
-static void locate(struct ctx *c, const char *name, const char *start, struct zoneinfo *zi)
+static void locate_fail(struct ctx *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void locate_fail(struct ctx *c, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(c->cur->err, sizeof(c->cur->err), fmt, ap);
+	va_end(ap);
+	locate_finish(c);
+}
+
+static void locate(struct ctx *c, struct zoneinfo *zi, const char *name, const char *start,
+                   step_fn then)
 {
 	memset(zi, 0, sizeof(*zi));
 	snprintf(zi->name, NAMELEN, "%s", name);
 	snprintf(zi->zone, NAMELEN, "%s", start);
-	int have_ns = 0;
-	for (int depth = 0; depth < DNSCHECK_MAX_DEPTH; depth++) {
-		if (!have_ns)
-			zone_nsnames(c, zi);
-		if (zi->nns == 0) {
-			snprintf(zi->err, sizeof(zi->err), "no NS records found for %s", zi->zone);
-			return;
-		}
-		resolve_nsnames(c, zi);
-		if (zi->nsrv == 0) {
-			snprintf(zi->err, sizeof(zi->err),
-			         "no %saddress found for the nameservers of %s",
-			         c->o->family == 4 ? "IPv4 " : c->o->family == 6 ? "IPv6 " : "", zi->zone);
-			return;
-		}
-		for (size_t i = 0; i < zi->nsrv; i++) {
-			zi->srv[i].soa = ask(c, &zi->srv[i].srv, zi->zone, LDNS_RR_TYPE_SOA, LDNS_RR_CLASS_IN, 0);
-			zi->srv[i].txt = ask(c, &zi->srv[i].srv, name, LDNS_RR_TYPE_TXT, LDNS_RR_CLASS_IN, 0);
-			zi->srv[i].own = ask(c, &zi->srv[i].srv, name, LDNS_RR_TYPE_SOA, LDNS_RR_CLASS_IN, 0);
-		}
-		run(c);
-		char child[NAMELEN];
-		const struct dns_q *ref = NULL;
-		for (size_t i = 0; i < zi->nsrv && !ref; i++)
-			if (referral(zi->srv[i].txt, zi->zone, name, child) ||
-			    referral(zi->srv[i].own, zi->zone, name, child))
-				ref = referral(zi->srv[i].txt, zi->zone, name, child) ? zi->srv[i].txt
-				                                                       : zi->srv[i].own;
+	snprintf(zi->start, NAMELEN, "%s", start);
+	c->cur = zi;
+	c->located = then;
+	locate_depth(c);
+}
+
+/* A child zone found: go one level down. */
+static void locate_down(struct ctx *c)
+{
+	c->cur->have_ns = 1;
+	c->cur->depth++;
+	locate_depth(c);
+}
+
+/* The child's NS records, asked at the parent's servers, arrived. */
+static void locate_child_read(struct ctx *c)
+{
+	struct zoneinfo *zi = c->cur;
+	const struct dns_q *found = NULL;
+	for (size_t i = 0; i < zi->nsrv && !found; i++)
+		if (has_rr(zi->childq[i], LDNS_RR_TYPE_NS, zi->child))
+			found = zi->childq[i];
+	if (!found) {
+		locate_fail(c, "no NS records for %s at the servers of %s", zi->child, zi->zone);
+		return;
+	}
+	ldns_rr_list *l = dns_q_answer(found, LDNS_RR_TYPE_NS, zi->child);
+	char child[NAMELEN];
+	snprintf(child, sizeof(child), "%s", zi->child);
+	move_to_child(c, zi, child, l, ldns_pkt_additional(found->pkt));
+	ldns_rr_list_deep_free(l);
+	locate_down(c);
+}
+
+/* Every server of the zone answered: a referral goes down; the same
+ * servers may also serve a zone cut below (parent and child on one
+ * server), which their authoritative answer names; else this is the zone. */
+static void locate_judge(struct ctx *c)
+{
+	struct zoneinfo *zi = c->cur;
+	char child[NAMELEN];
+	for (size_t i = 0; i < zi->nsrv; i++) {
+		const struct dns_q *ref = referral(zi->srv[i].txt, zi->zone, zi->name, child)
+		                          ? zi->srv[i].txt
+		                          : referral(zi->srv[i].own, zi->zone, zi->name, child)
+		                          ? zi->srv[i].own : NULL;
 		if (ref) {
 			move_to_child(c, zi, child, ldns_pkt_authority(ref->pkt), ldns_pkt_additional(ref->pkt));
-			have_ns = 1;
-			continue;
+			locate_down(c);
+			return;
 		}
-		/* The same servers may also serve a zone cut below (parent and
-		 * child on one server): their authoritative answer names it. */
-		if (!deeper_apex(zi, name, child))
-			return;
-		if (!child_nsnames(c, zi, child))
-			return;
-		have_ns = 1;
 	}
-	snprintf(zi->err, sizeof(zi->err), "more than %d delegations below %s", DNSCHECK_MAX_DEPTH, start);
+	if (!deeper_apex(zi, zi->name, zi->child)) {
+		locate_finish(c);
+		return;
+	}
+	step_begin(c, locate_child_read);
+	memset(zi->childq, 0, sizeof(zi->childq));
+	for (size_t i = 0; i < zi->nsrv; i++)
+		zi->childq[i] = ask(c, &zi->srv[i].srv, zi->child, LDNS_RR_TYPE_NS, LDNS_RR_CLASS_IN, 0);
+	step_end(c);
+}
+
+/* Addresses known: ask every server for the zone's SOA and the name. */
+static void locate_servers(struct ctx *c)
+{
+	struct zoneinfo *zi = c->cur;
+	nsaddrs_read(c, zi);
+	if (zi->nsrv == 0) {
+		locate_fail(c, "no %saddress found for the nameservers of %s",
+		            c->o->family == 4 ? "IPv4 " : c->o->family == 6 ? "IPv6 " : "", zi->zone);
+		return;
+	}
+	step_begin(c, locate_judge);
+	for (size_t i = 0; i < zi->nsrv; i++) {
+		zi->srv[i].soa = ask(c, &zi->srv[i].srv, zi->zone, LDNS_RR_TYPE_SOA, LDNS_RR_CLASS_IN, 0);
+		zi->srv[i].txt = ask(c, &zi->srv[i].srv, zi->name, LDNS_RR_TYPE_TXT, LDNS_RR_CLASS_IN, 0);
+		zi->srv[i].own = ask(c, &zi->srv[i].srv, zi->name, LDNS_RR_TYPE_SOA, LDNS_RR_CLASS_IN, 0);
+	}
+	step_end(c);
+}
+
+/* NS names known: look up the addresses that glue did not give. */
+static void locate_addrs(struct ctx *c)
+{
+	struct zoneinfo *zi = c->cur;
+	if (zi->nns == 0) {
+		locate_fail(c, "no NS records found for %s", zi->zone);
+		return;
+	}
+	step_begin(c, locate_servers);
+	nsaddrs_ask(c, zi);
+	step_end(c);
+}
+
+static void locate_ns_read(struct ctx *c)
+{
+	nsnames_read(c->cur, c->nres < 4 ? c->nres : 4);
+	locate_addrs(c);
+}
+
+static void locate_depth(struct ctx *c)
+{
+	struct zoneinfo *zi = c->cur;
+	if (zi->depth >= DNSCHECK_MAX_DEPTH) {
+		locate_fail(c, "more than %d delegations below %s", DNSCHECK_MAX_DEPTH, zi->start);
+		return;
+	}
+	if (zi->have_ns || nsnames_seen(c, zi)) {
+		locate_addrs(c);
+		return;
+	}
+	/* not in the phase-1 answers: ask up to four resolvers */
+	step_begin(c, locate_ns_read);
+	memset(zi->nsq, 0, sizeof(zi->nsq));
+	for (size_t r = 0; r < c->nres && r < 4; r++)
+		zi->nsq[r] = ask(c, &c->res[r], zi->zone, LDNS_RR_TYPE_NS, LDNS_RR_CLASS_IN, DNS_Q_RD);
+	step_end(c);
 }
 
 /* For a name with no phase-1 data (a CNAME target): the deepest zone the
- * working resolver names, by SOA walk or NS, all labels at once. */
-static int candidate_zone(struct ctx *c, const char *name, char out[NAMELEN])
+ * working resolver names, by SOA walk or NS, all labels at once. The
+ * answer is c->cand_zone ("." when none was found). */
+static void candidate_read(struct ctx *c);
+
+static void candidate_zone(struct ctx *c, const char *name, step_fn then)
 {
-	snprintf(out, NAMELEN, ".");
-	if (c->working < 0)
-		return -1;
+	snprintf(c->cand_name, sizeof(c->cand_name), "%s", name);
+	snprintf(c->cand_zone, sizeof(c->cand_zone), ".");
+	c->ncand = 0;
+	if (c->working < 0) {
+		then(c);
+		return;
+	}
+	c->located = then;
 	const struct diag_server *res = &c->res[c->working];
-	char *sfx[130];
-	struct dns_q *soa[130] = {0}, *ns[130] = {0};
-	size_t n = 0;
-	for (const char *p = name; p && *p && n < 130; n++) {
-		sfx[n] = (char *)p;
-		soa[n] = ask(c, res, p, LDNS_RR_TYPE_SOA, LDNS_RR_CLASS_IN, DNS_Q_RD);
-		ns[n] = ask(c, res, p, LDNS_RR_TYPE_NS, LDNS_RR_CLASS_IN, DNS_Q_RD);
+	step_begin(c, candidate_read);
+	for (char *p = c->cand_name; p && *p && c->ncand < 130; c->ncand++) {
+		c->cand_sfx[c->ncand] = p;
+		c->cand_soa[c->ncand] = ask(c, res, p, LDNS_RR_TYPE_SOA, LDNS_RR_CLASS_IN, DNS_Q_RD);
+		c->cand_ns[c->ncand] = ask(c, res, p, LDNS_RR_TYPE_NS, LDNS_RR_CLASS_IN, DNS_Q_RD);
 		p = strchr(p, '.');
 		if (p)
 			p++;
 	}
-	run(c);
-	for (size_t k = 0; k < n; k++) {
-		/* compare against the suffix as a string without what follows */
-		if (has_rr(soa[k], LDNS_RR_TYPE_SOA, sfx[k]) || has_rr(ns[k], LDNS_RR_TYPE_NS, sfx[k])) {
-			snprintf(out, NAMELEN, "%s", sfx[k]);
-			return 0;
+	step_end(c);
+}
+
+static void candidate_read(struct ctx *c)
+{
+	char *out = c->cand_zone;
+	for (size_t k = 0; k < c->ncand; k++) {
+		/* each suffix points into cand_name and runs to its end */
+		if (has_rr(c->cand_soa[k], LDNS_RR_TYPE_SOA, c->cand_sfx[k]) ||
+		    has_rr(c->cand_ns[k], LDNS_RR_TYPE_NS, c->cand_sfx[k])) {
+			snprintf(out, NAMELEN, "%s", c->cand_sfx[k]);
+			break;
 		}
-		const ldns_rr *a = dns_q_authority_soa(soa[k]);
+		const ldns_rr *a = dns_q_authority_soa(c->cand_soa[k]);
 		if (a) {
 			char *owner = dns_name_str(ldns_rr_owner(a));
-			if (owner && is_sub(name, owner))
+			if (owner && is_sub(c->cand_name, owner))
 				pick_deeper(out, owner);
 			free(owner);
 			if (strcmp(out, "."))
-				return 0;
+				break;
 		}
 	}
-	return strcmp(out, ".") ? 0 : -1;
+	locate_finish(c);
 }
 
 /* ---- findings ---- */
@@ -645,6 +814,8 @@ static void report_resolvers(struct ctx *c, const struct zoneinfo *zi)
 	for (size_t r = 0; r < c->nres; r++) {
 		const char *label = c->res[r].label;
 		if (!resolver_answered(c, r)) {
+			if (c->o->resolvers_audited)
+				continue;  /* the audit says it */
 			struct diag_finding *f = diag_add(c->r, DIAG_FAIL, "dns.resolver.reachable", label,
 			                                  "resolver did not answer: %s", q_outcome(c->rq[r].txt));
 			diag_set_hint(f, "Check the address and that UDP and TCP port %u are reachable from "
@@ -666,7 +837,7 @@ static void report_resolvers(struct ctx *c, const struct zoneinfo *zi)
 		int filtered = (w.empty_levels == c->nsuffix && c->nsuffix > 0) ||
 		               (w.kind == WALK_NOTFOUND && apex_hidden);
 		struct diag_finding *f;
-		if (filtered) {
+		if (filtered && !c->o->resolvers_audited) {
 			f = diag_add(c->r, DIAG_FAIL, "dns.resolver.soa-filtered", label,
 			             "resolver answers every SOA query with an empty NOERROR%s%s%s",
 			             fp ? " (" : "", fp ? fp : "", fp ? ")" : "");
@@ -761,6 +932,16 @@ static void report_auth(struct ctx *c, const struct zoneinfo *zi)
 	diag_evidence(f, "ns", strv_json(&ns));
 	free(nstext);
 	strv_free(&ns);
+	if (zi->ns_cut || zi->addr_cut) {
+		f = diag_add(c->r, DIAG_WARN, "dns.auth.limit", zi->zone,
+		             "not every nameserver was checked: %zu NS name%s beyond the first %d and %zu "
+		             "address%s beyond the first %d left out", zi->ns_cut, zi->ns_cut == 1 ? "" : "s",
+		             DNSCHECK_MAX_NS, zi->addr_cut, zi->addr_cut == 1 ? "" : "es", DNSCHECK_MAX_ADDRS);
+		diag_set_hint(f, "The CA may ask any of them. Check the rest with acme-dnscheck --ns "
+		              "ADDRESS (RD=0 answers are read as authoritative) or dig +norec.");
+		diag_evidence(f, "ns_left_out", json_integer((json_int_t)zi->ns_cut));
+		diag_evidence(f, "addresses_left_out", json_integer((json_int_t)zi->addr_cut));
+	}
 
 	int64_t max_serial = -1;
 	size_t good = 0;
@@ -837,7 +1018,8 @@ struct txtsrv {
 	const char *label;      /* server label */
 	const char *role;       /* "resolver" or "authoritative" */
 	const char *nsname;     /* for authoritative servers */
-	struct dns_q *q;
+	struct dns_q *q;        /* the latest answer: the run's query, then the last poll */
+	struct dns_q *poll;     /* private query re-sent by --wait (NULL until the first poll) */
 	const char *owner;      /* owner to read (NULL for resolvers) */
 	int64_t first_seen_ms;  /* -1: never */
 	int satisfied;
@@ -903,154 +1085,145 @@ static int txt_evaluate(struct ctx *c, struct txtsrv *t, size_t n, int64_t t0)
 	return all;
 }
 
-static void noop_timer(void *arg)
+/* What the server at t said, as one finding. */
+static void report_txt_server(struct ctx *c, const struct txtsrv *t, const struct strv *v)
 {
-	(void)arg;
-}
-
-static void txt_wait(struct ctx *c, struct txtsrv *t, size_t n, int64_t t0)
-{
-	int64_t deadline = t0 + (int64_t)c->o->wait_s * 1000;
-	int64_t interval = (int64_t)(c->o->interval_s > 0 ? c->o->interval_s : 5) * 1000;
-	while (!txt_evaluate(c, t, n, t0)) {
-		int64_t now = diag_now_ms();
-		if (now >= deadline)
-			break;
-		int64_t d = interval < deadline - now ? interval : deadline - now;
-		diag_loop_timer(c->loop, d, noop_timer, NULL);
-		run(c);
-		for (size_t i = 0; i < n; i++)
-			if (!t[i].satisfied || !c->o->nexpect)
-				dns_q_send(c->eng, t[i].q);
-		run(c);
+	const char *final_name = c->final_name;
+	char *vt = strv_text(v, 4);
+	struct diag_finding *f;
+	const char *who = t->nsname ? t->nsname : t->role;
+	if (!q_ok(t->q) || (dns_q_rcode(t->q) != LDNS_RCODE_NOERROR &&
+	                    dns_q_rcode(t->q) != LDNS_RCODE_NXDOMAIN)) {
+		f = diag_add(c->r, c->o->nexpect ? DIAG_FAIL : DIAG_WARN, "dns01.txt", t->label,
+		             "%s: TXT %s.: %s", who, final_name, q_outcome(t->q));
+		diag_set_hint(f, "The CA's resolver must get an answer here; a server that times "
+		              "out or refuses makes validation fail intermittently.");
+	} else if (c->o->nexpect && !t->satisfied) {
+		const char *absent = dns_q_rcode(t->q) == LDNS_RCODE_NXDOMAIN ? "NXDOMAIN"
+		                                                              : "no TXT record";
+		f = diag_add(c->r, DIAG_FAIL, "dns01.txt", t->label,
+		             "%s: expected value missing at %s. (%s%s)", who, final_name,
+		             v->n ? "has " : absent, v->n ? vt : "");
+		diag_set_hint(f, "%s",
+		              !strcmp(t->role, "resolver")
+		              ? "The record has not reached this resolver (or it holds a cached "
+		                "negative answer); wait, or check with --wait."
+		              : "This authoritative server lacks the record: the CA may ask it. Check "
+		                "that the DNS provider published it on every server (zone transfer, "
+		                "serial).");
+	} else if (v->n) {
+		f = diag_add(c->r, DIAG_OK, "dns01.txt", t->label, "%s: %s. has %s%s", who,
+		             final_name, vt ? vt : "", c->o->nexpect ? " (expected value present)" : "");
+	} else {
+		f = diag_add(c->r, DIAG_OK, "dns01.txt", t->label, "%s: no TXT at %s. yet (%s)",
+		             who, final_name, dns_q_rcode(t->q) == LDNS_RCODE_NXDOMAIN
+		             ? "NXDOMAIN" : "NODATA");
 	}
+	if (f) {
+		diag_evidence(f, "role", json_string(t->role));
+		diag_evidence(f, "name", json_string(final_name));
+		diag_evidence(f, "values", strv_json(v));
+		diag_evidence(f, "rcode", q_ok(t->q) ? json_string(q_outcome(t->q)) : json_null());
+		diag_evidence(f, "rtt_ms", json_rtt(t->q));
+		set_duration(f, t->q);
+		if (c->o->wait_s > 0)
+			diag_evidence(f, "first_seen_ms", t->first_seen_ms >= 0
+			              ? json_integer(t->first_seen_ms) : json_null());
+	}
+	free(vt);
 }
 
-static void report_txt(struct ctx *c, struct txtsrv *t, size_t n, const char *final_name,
-                       const struct zoneinfo *final_zone, int64_t t0)
+/* Without --expect: do the servers agree with the authoritative answer
+ * (the truth the CA reaches through its own resolvers; the first server
+ * otherwise)? */
+static void report_agreement(struct ctx *c, const struct strv *union_vals)
 {
-	int waited = c->o->wait_s > 0;
-	int all = waited ? (txt_wait(c, t, n, t0), txt_evaluate(c, t, n, t0))
-	                 : txt_evaluate(c, t, n, t0);
-	struct strv union_vals = {0};
+	const struct txtsrv *t = c->txt;
+	size_t n = c->ntxt, refi = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(t[i].role, "authoritative")) {
+			refi = i;
+			break;
+		}
+	struct strv ref = {0}, odd = {0};
+	txt_state(&t[refi], &ref);
 	for (size_t i = 0; i < n; i++) {
 		struct strv v = {0};
 		txt_state(&t[i], &v);
-		for (size_t k = 0; k < v.n; k++)
-			strv_add(&union_vals, v.v[k]);
-		char *vt = strv_text(&v, 4);
-		struct diag_finding *f;
-		const char *who = t[i].nsname ? t[i].nsname : t[i].role;
-		if (!q_ok(t[i].q) || (dns_q_rcode(t[i].q) != LDNS_RCODE_NOERROR &&
-		                      dns_q_rcode(t[i].q) != LDNS_RCODE_NXDOMAIN)) {
-			f = diag_add(c->r, c->o->nexpect ? DIAG_FAIL : DIAG_WARN, "dns01.txt", t[i].label,
-			             "%s: TXT %s.: %s", who, final_name, q_outcome(t[i].q));
-			diag_set_hint(f, "The CA's resolver must get an answer here; a server that times "
-			              "out or refuses makes validation fail intermittently.");
-		} else if (c->o->nexpect && !t[i].satisfied) {
-			const char *absent = dns_q_rcode(t[i].q) == LDNS_RCODE_NXDOMAIN ? "NXDOMAIN"
-			                                                                : "no TXT record";
-			f = diag_add(c->r, DIAG_FAIL, "dns01.txt", t[i].label,
-			             "%s: expected value missing at %s. (%s%s)", who, final_name,
-			             v.n ? "has " : absent, v.n ? vt : "");
-			diag_set_hint(f, "%s",
-			              !strcmp(t[i].role, "resolver")
-			              ? "The record has not reached this resolver (or it holds a cached "
-			                "negative answer); wait, or check with --wait."
-			              : "This authoritative server lacks the record: the CA may ask it. Check "
-			                "that the DNS provider published it on every server (zone transfer, "
-			                "serial).");
-		} else if (v.n) {
-			f = diag_add(c->r, DIAG_OK, "dns01.txt", t[i].label, "%s: %s. has %s%s", who,
-			             final_name, vt ? vt : "", c->o->nexpect ? " (expected value present)" : "");
-		} else {
-			f = diag_add(c->r, DIAG_OK, "dns01.txt", t[i].label, "%s: no TXT at %s. yet (%s)",
-			             who, final_name, dns_q_rcode(t[i].q) == LDNS_RCODE_NXDOMAIN
-			             ? "NXDOMAIN" : "NODATA");
-		}
-		if (f) {
-			diag_evidence(f, "role", json_string(t[i].role));
-			diag_evidence(f, "name", json_string(final_name));
-			diag_evidence(f, "values", strv_json(&v));
-			diag_evidence(f, "rcode", q_ok(t[i].q) ? json_string(q_outcome(t[i].q)) : json_null());
-			diag_evidence(f, "rtt_ms", json_rtt(t[i].q));
-			set_duration(f, t[i].q);
-			if (waited)
-				diag_evidence(f, "first_seen_ms", t[i].first_seen_ms >= 0
-				              ? json_integer(t[i].first_seen_ms) : json_null());
-		}
-		free(vt);
+		if (!same_set(&ref, &v))
+			strv_add(&odd, t[i].label);
 		strv_free(&v);
 	}
-	(void)final_zone;
-	if (!c->o->nexpect && n > 1) {
-		/* Compare with what the authoritative servers say (the truth the CA
-		 * reaches through its own resolvers); the first server otherwise. */
-		size_t refi = 0;
-		for (size_t i = 0; i < n; i++)
-			if (!strcmp(t[i].role, "authoritative")) {
-				refi = i;
-				break;
-			}
-		struct strv ref = {0}, odd = {0};
-		txt_state(&t[refi], &ref);
-		for (size_t i = 0; i < n; i++) {
-			struct strv v = {0};
-			txt_state(&t[i], &v);
-			if (!same_set(&ref, &v))
-				strv_add(&odd, t[i].label);
-			strv_free(&v);
-		}
-		struct diag_finding *f;
-		if (odd.n) {
-			char *list = strv_text(&odd, 8);
-			f = diag_add(c->r, DIAG_WARN, "dns01.agreement", final_name,
-			             "servers disagree about TXT %s.: %s differ%s from %s", final_name,
-			             list ? list : "", odd.n == 1 ? "s" : "", t[refi].label);
-			diag_set_hint(f, "A server that lags, holds a cached (negative) answer or answers from "
-			              "local data gives a different answer; the CA may ask any authoritative "
-			              "server. Re-run with --expect VALUE to check the value your client set, or "
-			              "--wait to watch it propagate.");
-			free(list);
-		} else {
-			f = diag_add(c->r, DIAG_OK, "dns01.agreement", final_name,
-			             "all %zu servers give the same answer", n);
-		}
-		diag_evidence(f, "values", strv_json(&union_vals));
-		diag_evidence(f, "differing", strv_json(&odd));
-		strv_free(&ref);
-		strv_free(&odd);
+	struct diag_finding *f;
+	if (odd.n) {
+		char *list = strv_text(&odd, 8);
+		f = diag_add(c->r, DIAG_WARN, "dns01.agreement", c->final_name,
+		             "servers disagree about TXT %s.: %s differ%s from %s", c->final_name,
+		             list ? list : "", odd.n == 1 ? "s" : "", t[refi].label);
+		diag_set_hint(f, "A server that lags, holds a cached (negative) answer or answers from "
+		              "local data gives a different answer; the CA may ask any authoritative "
+		              "server. Re-run with --expect VALUE to check the value your client set, or "
+		              "--wait to watch it propagate.");
+		free(list);
+	} else {
+		f = diag_add(c->r, DIAG_OK, "dns01.agreement", c->final_name,
+		             "all %zu servers give the same answer", n);
 	}
+	diag_evidence(f, "values", strv_json(union_vals));
+	diag_evidence(f, "differing", strv_json(&odd));
+	strv_free(&ref);
+	strv_free(&odd);
+}
+
+static void report_propagation(struct ctx *c, int all)
+{
+	const struct txtsrv *t = c->txt;
+	struct diag_finding *f;
+	int64_t slowest = -1;
+	for (size_t i = 0; i < c->ntxt; i++)
+		if (t[i].first_seen_ms > slowest)
+			slowest = t[i].first_seen_ms;
+	if (all)
+		f = diag_add(c->r, DIAG_OK, "dns01.propagation", c->final_name,
+		             "all %zu servers agree after %.1f s", c->ntxt, (double)slowest / 1000.0);
+	else {
+		f = diag_add(c->r, DIAG_FAIL, "dns01.propagation", c->final_name,
+		             "not every server had the value after %d s", c->o->wait_s);
+		diag_set_hint(f, "Propagation is slower than your wait; if the authoritative servers "
+		              "lack it, check the DNS provider; if only resolvers lack it, negative "
+		              "caching is the likely cause (see dns.resolver.negcache).");
+	}
+	json_t *per = json_object();
+	for (size_t i = 0; i < c->ntxt; i++)
+		json_object_set_new(per, t[i].label, t[i].first_seen_ms >= 0
+		                    ? json_integer(t[i].first_seen_ms) : json_null());
+	diag_evidence(f, "first_seen_ms", per);
+}
+
+static void report_txt(struct ctx *c, int all)
+{
+	struct strv union_vals = {0};
+	for (size_t i = 0; i < c->ntxt; i++) {
+		struct strv v = {0};
+		txt_state(&c->txt[i], &v);
+		for (size_t k = 0; k < v.n; k++)
+			strv_add(&union_vals, v.v[k]);
+		report_txt_server(c, &c->txt[i], &v);
+		strv_free(&v);
+	}
+	if (!c->o->nexpect && c->ntxt > 1)
+		report_agreement(c, &union_vals);
 	if (!c->o->nexpect && union_vals.n > 2) {
-		struct diag_finding *f = diag_add(c->r, DIAG_WARN, "dns01.stale", final_name,
-		                                  "%zu different TXT values at %s.", union_vals.n, final_name);
+		struct diag_finding *f = diag_add(c->r, DIAG_WARN, "dns01.stale", c->final_name,
+		                                  "%zu different TXT values at %s.", union_vals.n,
+		                                  c->final_name);
 		diag_set_hint(f, "Clients normally remove their record after validation; values left "
 		              "from earlier attempts grow the answer (truncation, TCP) and confuse "
 		              "checks. Delete the stale ones.");
 		diag_evidence(f, "values", strv_json(&union_vals));
 	}
-	if (waited) {
-		struct diag_finding *f;
-		int64_t slowest = -1;
-		for (size_t i = 0; i < n; i++)
-			if (t[i].first_seen_ms > slowest)
-				slowest = t[i].first_seen_ms;
-		if (all)
-			f = diag_add(c->r, DIAG_OK, "dns01.propagation", final_name,
-			             "all %zu servers agree after %.1f s", n, (double)slowest / 1000.0);
-		else {
-			f = diag_add(c->r, DIAG_FAIL, "dns01.propagation", final_name,
-			             "not every server had the value after %d s", c->o->wait_s);
-			diag_set_hint(f, "Propagation is slower than your wait; if the authoritative servers "
-			              "lack it, check the DNS provider; if only resolvers lack it, negative "
-			              "caching is the likely cause (see dns.resolver.negcache).");
-		}
-		json_t *per = json_object();
-		for (size_t i = 0; i < n; i++)
-			json_object_set_new(per, t[i].label, t[i].first_seen_ms >= 0
-			                    ? json_integer(t[i].first_seen_ms) : json_null());
-		diag_evidence(f, "first_seen_ms", per);
-	}
+	if (c->o->wait_s > 0)
+		report_propagation(c, all);
 	strv_free(&union_vals);
 }
 
@@ -1095,22 +1268,43 @@ static void report_negcache(struct ctx *c, const struct txtsrv *t, size_t n, siz
 
 /* ---- CAA ---- */
 
-static void check_caa(struct ctx *c)
+static void check_caa(struct ctx *c);
+
+static void caa_read(struct ctx *c);
+static void probe_done(struct ctx *c);
+
+/* CAA at every label of the base name, at once, through a working resolver. */
+static void caa_start(struct ctx *c)
 {
-	if (c->working < 0)
+	if (c->working < 0) {
+		probe_done(c);
 		return;
+	}
 	const struct diag_server *res = &c->res[c->working];
-	struct dns_q *q[130] = {0};
-	const char *names[130];
-	size_t n = 0;
-	for (const char *p = c->base; p && *p && n < 130; n++) {
-		names[n] = p;
-		q[n] = ask(c, res, p, LDNS_RR_TYPE_CAA, LDNS_RR_CLASS_IN, DNS_Q_RD);
+	step_begin(c, caa_read);
+	c->ncaa = 0;
+	for (const char *p = c->base; p && *p && c->ncaa < 130; c->ncaa++) {
+		c->caa_names[c->ncaa] = p;
+		c->caa[c->ncaa] = ask(c, res, p, LDNS_RR_TYPE_CAA, LDNS_RR_CLASS_IN, DNS_Q_RD);
 		p = strchr(p, '.');
 		if (p)
 			p++;
 	}
-	run(c);
+	step_end(c);
+}
+
+/* As the CA climbs: the first name with CAA records decides. */
+static void caa_read(struct ctx *c)
+{
+	check_caa(c);
+	probe_done(c);
+}
+
+static void check_caa(struct ctx *c)
+{
+	struct dns_q **q = c->caa;
+	const char **names = c->caa_names;
+	size_t n = c->ncaa;
 	for (size_t k = 0; k < n; k++) {
 		int rc = dns_q_rcode(q[k]);
 		int tld = k + 1 == n;
@@ -1181,107 +1375,140 @@ static void check_caa(struct ctx *c)
 
 /* ---- resolver audit ---- */
 
-static void audit_resolvers(struct ctx *c)
+struct audit_qs {
+	struct dns_q *soa, *ns, *tcp, *ver, *noedns;
+};
+
+static void audit_read(struct ctx *c);
+
+static void audit_start(struct ctx *c)
 {
-	struct aq { struct dns_q *soa, *ns, *tcp, *ver, *noedns; } *a = calloc(c->nres, sizeof(*a));
-	if (!a)
+	c->audit = calloc(c->nres, sizeof(*c->audit));
+	if (!c->audit) {
+		diag_add(c->r, DIAG_ERROR, "dns.run", "", "out of memory");
+		probe_done(c);
 		return;
+	}
+	step_begin(c, audit_read);
 	for (size_t r = 0; r < c->nres; r++) {
 		const struct diag_server *s = &c->res[r];
-		a[r].soa = ask(c, s, ".", LDNS_RR_TYPE_SOA, LDNS_RR_CLASS_IN, DNS_Q_RD);
-		a[r].ns = ask(c, s, ".", LDNS_RR_TYPE_NS, LDNS_RR_CLASS_IN, DNS_Q_RD);
-		a[r].tcp = ask(c, s, ".", LDNS_RR_TYPE_SOA, LDNS_RR_CLASS_IN, DNS_Q_RD | DNS_Q_TCP);
-		a[r].ver = ask(c, s, "version.bind", LDNS_RR_TYPE_TXT, LDNS_RR_CLASS_CH, DNS_Q_RD);
-		a[r].noedns = ask(c, s, ".", LDNS_RR_TYPE_NS, LDNS_RR_CLASS_IN, DNS_Q_RD | DNS_Q_NOEDNS);
+		struct audit_qs *a = &c->audit[r];
+		a->soa = ask(c, s, ".", LDNS_RR_TYPE_SOA, LDNS_RR_CLASS_IN, DNS_Q_RD);
+		a->ns = ask(c, s, ".", LDNS_RR_TYPE_NS, LDNS_RR_CLASS_IN, DNS_Q_RD);
+		a->tcp = ask(c, s, ".", LDNS_RR_TYPE_SOA, LDNS_RR_CLASS_IN, DNS_Q_RD | DNS_Q_TCP);
+		a->ver = ask(c, s, "version.bind", LDNS_RR_TYPE_TXT, LDNS_RR_CLASS_CH, DNS_Q_RD);
+		a->noedns = ask(c, s, ".", LDNS_RR_TYPE_NS, LDNS_RR_CLASS_IN, DNS_Q_RD | DNS_Q_NOEDNS);
 	}
-	run(c);
-	for (size_t r = 0; r < c->nres; r++) {
-		const char *label = c->res[r].label;
-		struct aq *x = &a[r];
-		struct diag_finding *f;
-		if (!q_ok(x->soa) && !q_ok(x->ns) && !q_ok(x->noedns)) {
-			f = diag_add(c->r, DIAG_FAIL, "dns.resolver.reachable", label,
-			             "no answer over UDP: %s", q_outcome(x->soa));
-			diag_set_hint(f, "Check the address, that a DNS service runs there and that UDP/TCP "
-			              "port %u is open from here.", c->res[r].port);
-			const char *rest[] = {"dns.resolver.recursive", "dns.resolver.soa-filtered",
-			                      "dns.resolver.fingerprint", "dns.resolver.tcp", "dns.resolver.edns"};
-			for (size_t i = 0; i < sizeof(rest) / sizeof(rest[0]); i++)
-				diag_add(c->r, DIAG_SKIP, rest[i], label, "not checked: resolver unreachable");
-			continue;
-		}
-		const struct dns_q *any = q_ok(x->soa) ? x->soa : q_ok(x->ns) ? x->ns : x->noedns;
-		f = diag_add(c->r, DIAG_OK, "dns.resolver.reachable", label, "answers over UDP in %lld ms",
-		             (long long)any->rtt_ms);
-		diag_evidence(f, "rtt_ms", json_integer(any->rtt_ms));
+	step_end(c);
+}
 
-		int ra = ldns_pkt_ra(any->pkt);
-		int soa_ok = has_rr(x->soa, LDNS_RR_TYPE_SOA, ".");
-		int ns_ok = has_rr(x->ns, LDNS_RR_TYPE_NS, ".");
-		if (ra && (soa_ok || ns_ok))
-			f = diag_add(c->r, DIAG_OK, "dns.resolver.recursive", label, "recursion available (RA set)");
-		else {
-			f = diag_add(c->r, DIAG_FAIL, "dns.resolver.recursive", label,
-			             "does not resolve the root: RA=%d, %s", ra, q_outcome(x->ns));
-			diag_set_hint(f, "An ACME client needs a recursive resolver; this looks like an "
-			              "authoritative-only server or an ACL that refuses this client.");
-		}
-		diag_evidence(f, "ra", json_boolean(ra));
+static void audit_resolver(struct ctx *c, size_t r);
 
-		if (q_rc(x->soa, LDNS_RCODE_NOERROR) && !soa_ok && ldns_pkt_nscount(x->soa->pkt) == 0 &&
-		    ns_ok) {
-			char *fp = fingerprint(x->ver);
-			f = diag_add(c->r, DIAG_FAIL, "dns.resolver.soa-filtered", label,
-			             "SOA queries get an empty NOERROR while NS works: SOA is filtered%s%s%s",
-			             fp ? " (" : "", fp ? fp : "", fp ? ")" : "");
-			diag_set_detail(f, "dnsmasq --filterwin2k / --filter-rr=SOA signature. cert-manager "
-			                "(\"Could not find the SOA record in the DNS tree\") and lego (\"could not "
-			                "find the start of authority\") cannot find any zone through it.");
-			diag_set_hint(f, "%s", HINT_FILTER);
-			free(fp);
-		} else if (soa_ok) {
-			f = diag_add(c->r, DIAG_OK, "dns.resolver.soa-filtered", label, "SOA answers pass through");
-		} else {
-			f = diag_add(c->r, DIAG_SKIP, "dns.resolver.soa-filtered", label,
-			             "not determined: the root SOA query got %s", q_outcome(x->soa));
-		}
+static void audit_read(struct ctx *c)
+{
+	for (size_t r = 0; r < c->nres; r++)
+		audit_resolver(c, r);
+	probe_done(c);
+}
 
+/* The findings of the audit for resolver r. */
+static void audit_resolver(struct ctx *c, size_t r)
+{
+	const char *label = c->res[r].label;
+	const struct audit_qs *x = &c->audit[r];
+	struct diag_finding *f;
+	if (!q_ok(x->soa) && !q_ok(x->ns) && !q_ok(x->noedns)) {
+		f = diag_add(c->r, DIAG_FAIL, "dns.resolver.reachable", label,
+		             "no answer over UDP: %s", q_outcome(x->soa));
+		diag_set_hint(f, "Check the address, that a DNS service runs there and that UDP/TCP "
+		              "port %u is open from here.", c->res[r].port);
+		const char *rest[] = {"dns.resolver.recursive", "dns.resolver.soa-filtered",
+		                      "dns.resolver.fingerprint", "dns.resolver.tcp", "dns.resolver.edns"};
+		for (size_t i = 0; i < sizeof(rest) / sizeof(rest[0]); i++)
+			diag_add(c->r, DIAG_SKIP, rest[i], label, "not checked: resolver unreachable");
+		return;
+	}
+	const struct dns_q *any = q_ok(x->soa) ? x->soa : q_ok(x->ns) ? x->ns : x->noedns;
+	f = diag_add(c->r, DIAG_OK, "dns.resolver.reachable", label, "answers over UDP in %lld ms",
+	             (long long)any->rtt_ms);
+	diag_evidence(f, "rtt_ms", json_integer(any->rtt_ms));
+
+	int ra = ldns_pkt_ra(any->pkt);
+	int soa_ok = has_rr(x->soa, LDNS_RR_TYPE_SOA, ".");
+	int ns_ok = has_rr(x->ns, LDNS_RR_TYPE_NS, ".");
+	if (ra && (soa_ok || ns_ok))
+		f = diag_add(c->r, DIAG_OK, "dns.resolver.recursive", label, "recursion available (RA set)");
+	else {
+		f = diag_add(c->r, DIAG_FAIL, "dns.resolver.recursive", label,
+		             "does not resolve the root: RA=%d, %s", ra, q_outcome(x->ns));
+		diag_set_hint(f, "An ACME client needs a recursive resolver; this looks like an "
+		              "authoritative-only server or an ACL that refuses this client.");
+	}
+	diag_evidence(f, "ra", json_boolean(ra));
+
+	if (q_rc(x->soa, LDNS_RCODE_NOERROR) && !soa_ok && ldns_pkt_nscount(x->soa->pkt) == 0 &&
+	    ns_ok) {
 		char *fp = fingerprint(x->ver);
-		if (fp)
-			f = diag_add(c->r, DIAG_OK, "dns.resolver.fingerprint", label, "version.bind: %s", fp);
-		else
-			f = diag_add(c->r, DIAG_SKIP, "dns.resolver.fingerprint", label,
-			             "no version.bind answer (%s)", q_outcome(x->ver));
-		diag_evidence(f, "version_bind", fp ? json_string(fp) : json_null());
+		f = diag_add(c->r, DIAG_FAIL, "dns.resolver.soa-filtered", label,
+		             "SOA queries get an empty NOERROR while NS works: SOA is filtered%s%s%s",
+		             fp ? " (" : "", fp ? fp : "", fp ? ")" : "");
+		diag_set_detail(f, "dnsmasq --filterwin2k / --filter-rr=SOA signature. cert-manager "
+		                "(\"Could not find the SOA record in the DNS tree\") and lego (\"could not "
+		                "find the start of authority\") cannot find any zone through it.");
+		diag_set_hint(f, "%s", HINT_FILTER);
 		free(fp);
-
-		if (q_ok(x->tcp))
-			f = diag_add(c->r, DIAG_OK, "dns.resolver.tcp", label, "answers over TCP in %lld ms",
-			             (long long)x->tcp->rtt_ms);
-		else {
-			f = diag_add(c->r, DIAG_WARN, "dns.resolver.tcp", label, "no answer over TCP: %s",
-			             q_outcome(x->tcp));
-			diag_set_hint(f, "Large answers (many TXT records, DNSSEC) need TCP; open TCP port %u.",
-			              c->res[r].port);
-		}
-
-		if (q_ok(x->soa) && ldns_pkt_edns(x->soa->pkt) && dns_q_rcode(x->soa) != LDNS_RCODE_FORMERR)
-			f = diag_add(c->r, DIAG_OK, "dns.resolver.edns", label, "EDNS supported (buffer %u)",
-			             (unsigned)ldns_pkt_edns_udp_size(x->soa->pkt));
-		else {
-			f = diag_add(c->r, DIAG_WARN, "dns.resolver.edns", label,
-			             "no EDNS in the reply (%s)", q_outcome(x->soa));
-			diag_set_hint(f, "Without EDNS answers over 512 bytes are truncated and need TCP.");
-		}
+	} else if (soa_ok) {
+		f = diag_add(c->r, DIAG_OK, "dns.resolver.soa-filtered", label, "SOA answers pass through");
+	} else {
+		f = diag_add(c->r, DIAG_SKIP, "dns.resolver.soa-filtered", label,
+		             "not determined: the root SOA query got %s", q_outcome(x->soa));
 	}
-	free(a);
+
+	char *fp = fingerprint(x->ver);
+	if (fp)
+		f = diag_add(c->r, DIAG_OK, "dns.resolver.fingerprint", label, "version.bind: %s", fp);
+	else
+		f = diag_add(c->r, DIAG_SKIP, "dns.resolver.fingerprint", label,
+		             "no version.bind answer (%s)", q_outcome(x->ver));
+	diag_evidence(f, "version_bind", fp ? json_string(fp) : json_null());
+	free(fp);
+
+	if (q_ok(x->tcp))
+		f = diag_add(c->r, DIAG_OK, "dns.resolver.tcp", label, "answers over TCP in %lld ms",
+		             (long long)x->tcp->rtt_ms);
+	else {
+		f = diag_add(c->r, DIAG_WARN, "dns.resolver.tcp", label, "no answer over TCP: %s",
+		             q_outcome(x->tcp));
+		diag_set_hint(f, "Large answers (many TXT records, DNSSEC) need TCP; open TCP port %u.",
+		              c->res[r].port);
+	}
+
+	if (q_ok(x->soa) && ldns_pkt_edns(x->soa->pkt) && dns_q_rcode(x->soa) != LDNS_RCODE_FORMERR)
+		f = diag_add(c->r, DIAG_OK, "dns.resolver.edns", label, "EDNS supported (buffer %u)",
+		             (unsigned)ldns_pkt_edns_udp_size(x->soa->pkt));
+	else {
+		f = diag_add(c->r, DIAG_WARN, "dns.resolver.edns", label,
+		             "no EDNS in the reply (%s)", q_outcome(x->soa));
+		diag_set_hint(f, "Without EDNS answers over 512 bytes are truncated and need TCP.");
+	}
 }
 
 /* ---- the run ---- */
 
-static void check_domain(struct ctx *c)
+static void probe_done(struct ctx *c)
 {
-	int64_t t0 = diag_now_ms();
+	diag_probe_finish(&c->head);
+}
+
+static void zone_start(struct ctx *c);
+static void zone_located(struct ctx *c);
+static void cname_next(struct ctx *c);
+
+/* Step 1: at every resolver, SOA and NS for every label of the challenge
+ * name, its TXT and a CHAOS fingerprint, all at once. */
+static void domain_start(struct ctx *c)
+{
+	c->t0 = diag_now_ms();
 	snprintf(c->chal, sizeof(c->chal), "_acme-challenge.%s", c->base);
 	for (char *p = c->chal; p && *p && c->nsuffix < 130;) {
 		c->suffix[c->nsuffix++] = p;
@@ -1291,14 +1518,23 @@ static void check_domain(struct ctx *c)
 	}
 	/* suffix[k] points into chal and ends at its end: a valid name string */
 	c->rq = calloc(c->nres, sizeof(*c->rq));
-	if (!c->rq)
+	for (size_t r = 0; c->rq && r < c->nres; r++) {
+		c->rq[r].soa = calloc(c->nsuffix, sizeof(*c->rq[r].soa));
+		c->rq[r].ns = calloc(c->nsuffix, sizeof(*c->rq[r].ns));
+		if (!c->rq[r].soa || !c->rq[r].ns) {
+			diag_add(c->r, DIAG_ERROR, "dns.run", c->base, "out of memory");
+			probe_done(c);
+			return;
+		}
+	}
+	if (!c->rq) {
+		diag_add(c->r, DIAG_ERROR, "dns.run", c->base, "out of memory");
+		probe_done(c);
 		return;
+	}
+	step_begin(c, zone_start);
 	for (size_t r = 0; r < c->nres; r++) {
 		struct resolver_qs *rq = &c->rq[r];
-		rq->soa = calloc(c->nsuffix, sizeof(*rq->soa));
-		rq->ns = calloc(c->nsuffix, sizeof(*rq->ns));
-		if (!rq->soa || !rq->ns)
-			return;
 		for (size_t k = 0; k < c->nsuffix; k++) {
 			rq->soa[k] = ask(c, &c->res[r], c->suffix[k], LDNS_RR_TYPE_SOA, LDNS_RR_CLASS_IN, DNS_Q_RD);
 			rq->ns[k] = ask(c, &c->res[r], c->suffix[k], LDNS_RR_TYPE_NS, LDNS_RR_CLASS_IN, DNS_Q_RD);
@@ -1306,12 +1542,15 @@ static void check_domain(struct ctx *c)
 		rq->txt = ask(c, &c->res[r], c->chal, LDNS_RR_TYPE_TXT, LDNS_RR_CLASS_IN, DNS_Q_RD);
 		rq->ver = ask(c, &c->res[r], "version.bind", LDNS_RR_TYPE_TXT, LDNS_RR_CLASS_CH, DNS_Q_RD);
 	}
-	run(c);
+	step_end(c);
+}
 
-	/* The deepest zone any source names: SOA walk, NS answers, the SOA in
-	 * the authority section of a negative TXT answer. */
-	char cand[NAMELEN] = ".";
-	const char *how = "soa-walk";
+/* The deepest zone any source names: SOA walk, NS answers, the SOA in the
+ * authority section of a negative TXT answer. Sets c->working and c->how. */
+static void zone_candidate(struct ctx *c, char cand[NAMELEN])
+{
+	snprintf(cand, NAMELEN, ".");
+	c->how = "soa-walk";
 	c->working = -1;
 	for (size_t r = 0; r < c->nres; r++) {
 		if (!resolver_answered(c, r))
@@ -1336,192 +1575,352 @@ static void check_domain(struct ctx *c)
 		}
 	}
 	if (strcmp(before, cand))
-		how = "ns-or-negative-answer";
+		c->how = "ns-or-negative-answer";
+}
 
-	struct zoneinfo *zi = calloc(1, sizeof(*zi));
-	if (!zi)
+/* Step 2: follow delegation down to the zone of the challenge name. */
+static void zone_start(struct ctx *c)
+{
+	char cand[NAMELEN];
+	zone_candidate(c, cand);
+	c->zi = calloc(1, sizeof(*c->zi));
+	if (!c->zi) {
+		diag_add(c->r, DIAG_ERROR, "dns.run", c->base, "out of memory");
+		probe_done(c);
 		return;
+	}
 	if (c->working < 0) {
-		snprintf(zi->name, NAMELEN, "%s", c->chal);
-		snprintf(zi->err, sizeof(zi->err), "no resolver answered");
-	} else {
-		locate(c, c->chal, cand, zi);
-		if (zi->referred_by[0])
-			how = "delegation";
+		snprintf(c->zi->name, NAMELEN, "%s", c->chal);
+		snprintf(c->zi->err, sizeof(c->zi->err), "no resolver answered");
+		zone_located(c);
+		return;
 	}
-	report_zone(c, zi, how);
-	report_resolvers(c, zi);
-	report_auth(c, zi);
+	locate(c, c->zi, c->chal, cand, zone_located);
+}
 
-	/* CNAME chain from the challenge name, at the authoritative servers. */
-	struct zoneinfo *final = zi, *extra[DNSCHECK_MAX_CNAME] = {0};
-	size_t nextra = 0;
-	struct strv chain = {0};
-	strv_add(&chain, c->chal);
-	const char *cname_problem = NULL;
-	char loop_back[NAMELEN] = "";
-	while (!final->err[0]) {
-		char target[NAMELEN] = "";
-		for (size_t i = 0; i < final->nsrv && !target[0]; i++) {
-			ldns_rr_list *l = dns_q_answer(final->srv[i].txt, LDNS_RR_TYPE_CNAME, final->name);
-			if (l && ldns_rr_list_rr_count(l)) {
-				char *t = dns_name_str(ldns_rr_rdf(ldns_rr_list_rr(l, 0), 0));
-				if (t)
-					snprintf(target, sizeof(target), "%s", t);
-				free(t);
-			}
-			ldns_rr_list_deep_free(l);
-		}
-		if (!target[0])
-			break;
-		if (strv_has(&chain, target)) {
-			snprintf(loop_back, sizeof(loop_back), "%s", target);
-			cname_problem = "loop";
-			break;
-		}
-		strv_add(&chain, target);
-		if (nextra == DNSCHECK_MAX_CNAME) {
-			cname_problem = "depth";
-			break;
-		}
-		struct zoneinfo *next = calloc(1, sizeof(*next));
-		if (!next)
-			break;
-		extra[nextra++] = next;
-		char tz[NAMELEN];
-		if (candidate_zone(c, target, tz) != 0) {
-			snprintf(next->name, NAMELEN, "%s", target);
-			snprintf(next->err, sizeof(next->err), "no zone found for the CNAME target %s", target);
-		} else {
-			locate(c, target, tz, next);
-		}
-		report_zone(c, next, "cname-target");
-		report_auth(c, next);
-		final = next;
-	}
-	if (chain.n > 1) {
-		char *t = strv_text(&chain, DNSCHECK_MAX_CNAME + 2);
+static void zone_located(struct ctx *c)
+{
+	if (c->zi->referred_by[0])
+		c->how = "delegation";
+	report_zone(c, c->zi, c->how);
+	report_resolvers(c, c->zi);
+	report_auth(c, c->zi);
+	c->final = c->zi;
+	strv_add(&c->chain, c->chal);
+	cname_next(c);
+}
+
+static void txt_start(struct ctx *c);
+
+/* The chain as one finding; then TXT, unless the chain is broken. */
+static void cname_done(struct ctx *c)
+{
+	if (c->chain.n > 1) {
+		char *t = strv_text(&c->chain, DNSCHECK_MAX_CNAME + 2);
 		struct diag_finding *f;
-		if (cname_problem && !strcmp(cname_problem, "loop")) {
+		if (c->cname_problem && !strcmp(c->cname_problem, "loop")) {
 			f = diag_add(c->r, DIAG_FAIL, "dns01.cname", c->chal, "CNAME loop: %s, back to %s",
-			             t ? t : "", loop_back);
+			             t ? t : "", c->loop_back);
 			diag_set_hint(f, "Point the CNAME chain at a name that holds the TXT record.");
-		} else if (cname_problem) {
+		} else if (c->cname_problem) {
 			f = diag_add(c->r, DIAG_FAIL, "dns01.cname", c->chal,
 			             "CNAME chain longer than %d hops: %s", DNSCHECK_MAX_CNAME, t ? t : "");
 			diag_set_hint(f, "Shorten the chain; resolvers give up on long chains.");
 		} else {
 			f = diag_add(c->r, DIAG_OK, "dns01.cname", c->chal,
 			             "delegated by CNAME: %s; the TXT record belongs in zone %s.",
-			             t ? t : "", final->err[0] ? "?" : final->zone);
+			             t ? t : "", c->final->err[0] ? "?" : c->final->zone);
 			diag_set_detail(f, "The CA follows the CNAME; the ACME client must write the TXT at "
 			                "the target (cert-manager cnameStrategy: Follow, acme.sh "
 			                "--challenge-alias, lego follows by default).");
 		}
-		diag_evidence(f, "chain", strv_json(&chain));
+		diag_evidence(f, "chain", strv_json(&c->chain));
 		free(t);
 	}
-
-	/* TXT at every resolver and every authoritative address of the final name. */
-	const char *final_name = chain.v ? chain.v[chain.n - 1] : c->chal;
-	if (!cname_problem) {
-		size_t n = 0;
-		struct txtsrv *t = calloc(c->nres + DNSCHECK_MAX_ADDRS, sizeof(*t));
-		if (t) {
-			size_t nres = 0;
-			for (size_t r = 0; r < c->nres; r++) {
-				if (!resolver_answered(c, r))
-					continue;
-				t[n++] = (struct txtsrv){ .label = c->res[r].label, .role = "resolver",
-				                          .q = c->rq[r].txt, .first_seen_ms = -1 };
-				nres++;
-			}
-			for (size_t i = 0; !final->err[0] && i < final->nsrv; i++)
-				t[n++] = (struct txtsrv){ .label = final->srv[i].srv.label,
-				                          .role = "authoritative", .nsname = final->srv[i].nsname,
-				                          .q = final->srv[i].txt, .owner = final_name,
-				                          .first_seen_ms = -1 };
-			report_txt(c, t, n, final_name, final, t0);
-			int auth_has = 0;
-			for (size_t i = nres; i < n; i++)
-				auth_has |= t[i].satisfied;
-			report_negcache(c, t, n, nres, auth_has);
-			free(t);
-		}
-	}
-	strv_free(&chain);
-	for (size_t i = 0; i < nextra; i++)
-		free(extra[i]);
-	free(zi);
-
-	check_caa(c);
+	if (c->cname_problem)
+		caa_start(c);
+	else
+		txt_start(c);
 }
 
-int diag_dnscheck_run(const struct dnscheck_opts *o, struct diag_report *r)
+static void cname_located(struct ctx *c)
 {
-	int ret = -1;
-	struct ctx *c = calloc(1, sizeof(*c));
-	if (!c) {
-		diag_add(r, DIAG_ERROR, "dns.run", "", "out of memory");
+	struct zoneinfo *next = c->extra[c->nextra - 1];
+	report_zone(c, next, "cname-target");
+	report_auth(c, next);
+	c->final = next;
+	cname_next(c);
+}
+
+static void cname_candidate(struct ctx *c)
+{
+	struct zoneinfo *next = c->extra[c->nextra - 1];
+	if (!strcmp(c->cand_zone, ".")) {
+		snprintf(next->name, NAMELEN, "%s", c->cand_name);
+		snprintf(next->err, sizeof(next->err), "no zone found for the CNAME target %s", c->cand_name);
+		cname_located(c);
+		return;
+	}
+	char tz[NAMELEN], target[NAMELEN];
+	snprintf(tz, sizeof(tz), "%s", c->cand_zone);
+	snprintf(target, sizeof(target), "%s", c->cand_name);
+	locate(c, next, target, tz, cname_located);
+}
+
+/* Step 3: a CNAME at the final name's authoritative servers is followed
+ * into its own zone, hop by hop (loops and long chains stop it). */
+static void cname_next(struct ctx *c)
+{
+	struct zoneinfo *final = c->final;
+	char target[NAMELEN] = "";
+	for (size_t i = 0; !final->err[0] && i < final->nsrv && !target[0]; i++) {
+		ldns_rr_list *l = dns_q_answer(final->srv[i].txt, LDNS_RR_TYPE_CNAME, final->name);
+		if (l && ldns_rr_list_rr_count(l)) {
+			char *t = dns_name_str(ldns_rr_rdf(ldns_rr_list_rr(l, 0), 0));
+			if (t)
+				snprintf(target, sizeof(target), "%s", t);
+			free(t);
+		}
+		ldns_rr_list_deep_free(l);
+	}
+	if (!target[0]) {
+		cname_done(c);
+		return;
+	}
+	if (strv_has(&c->chain, target)) {
+		snprintf(c->loop_back, sizeof(c->loop_back), "%s", target);
+		c->cname_problem = "loop";
+		cname_done(c);
+		return;
+	}
+	strv_add(&c->chain, target);
+	if (c->nextra == DNSCHECK_MAX_CNAME) {
+		c->cname_problem = "depth";
+		cname_done(c);
+		return;
+	}
+	struct zoneinfo *next = calloc(1, sizeof(*next));
+	if (!next) {
+		diag_add(c->r, DIAG_ERROR, "dns.run", c->base, "out of memory");
+		probe_done(c);
+		return;
+	}
+	c->extra[c->nextra++] = next;
+	candidate_zone(c, target, cname_candidate);
+}
+
+static void txt_finish(struct ctx *c, int all);
+static void txt_wait(struct ctx *c);
+
+/* Step 4: TXT at every resolver and every authoritative address of the
+ * final name; with --wait, polled until all agree or time is up. */
+static void txt_start(struct ctx *c)
+{
+	c->final_name = c->chain.v ? c->chain.v[c->chain.n - 1] : c->chal;
+	c->txt = calloc(c->nres + DNSCHECK_MAX_ADDRS, sizeof(*c->txt));
+	if (!c->txt) {
+		diag_add(c->r, DIAG_ERROR, "dns.run", c->base, "out of memory");
+		probe_done(c);
+		return;
+	}
+	struct txtsrv *t = c->txt;
+	size_t n = 0;
+	for (size_t r = 0; r < c->nres; r++)
+		if (resolver_answered(c, r))
+			t[n++] = (struct txtsrv){ .label = c->res[r].label, .role = "resolver",
+			                          .q = c->rq[r].txt, .first_seen_ms = -1 };
+	c->ntxt_res = n;
+	for (size_t i = 0; !c->final->err[0] && i < c->final->nsrv; i++)
+		t[n++] = (struct txtsrv){ .label = c->final->srv[i].srv.label,
+		                          .role = "authoritative", .nsname = c->final->srv[i].nsname,
+		                          .q = c->final->srv[i].txt, .owner = c->final_name,
+		                          .first_seen_ms = -1 };
+	c->ntxt = n;
+	if (c->o->wait_s > 0) {
+		c->deadline = c->t0 + (int64_t)c->o->wait_s * 1000;
+		txt_wait(c);
+		return;
+	}
+	txt_finish(c, txt_evaluate(c, c->txt, c->ntxt, c->t0));
+}
+
+static void txt_finish(struct ctx *c, int all)
+{
+	report_txt(c, all);
+	int auth_has = 0;
+	for (size_t i = c->ntxt_res; i < c->ntxt; i++)
+		auth_has |= c->txt[i].satisfied;
+	report_negcache(c, c->txt, c->ntxt, c->ntxt_res, auth_has);
+	caa_start(c);
+}
+
+static void poll_answered(struct dns_q *q)
+{
+	step_end(q->arg);
+}
+
+/* Re-ask the servers that are not satisfied yet (all of them without
+ * --expect, where agreement is the test), with private queries. */
+static void txt_poll(void *arg)
+{
+	struct ctx *c = arg;
+	step_begin(c, txt_wait);
+	for (size_t i = 0; i < c->ntxt; i++) {
+		struct txtsrv *t = &c->txt[i];
+		if (t->satisfied && c->o->nexpect)
+			continue;
+		if (!t->poll) {
+			t->poll = dns_q_new(&t->q->server, t->q->qname, t->q->qtype, t->q->qclass, t->q->flags);
+			if (!t->poll)
+				continue;
+			t->poll->on_done = poll_answered;
+			t->poll->arg = c;
+		}
+		t->q = t->poll;
+		c->pending++;
+		dns_q_send(c->eng, t->poll);  /* on failure it is done, and poll_answered ran */
+	}
+	step_end(c);
+}
+
+static void txt_wait(struct ctx *c)
+{
+	if (txt_evaluate(c, c->txt, c->ntxt, c->t0)) {
+		txt_finish(c, 1);
+		return;
+	}
+	int64_t now = diag_now_ms();
+	if (now >= c->deadline) {
+		txt_finish(c, 0);
+		return;
+	}
+	int64_t interval = (int64_t)(c->o->interval_s > 0 ? c->o->interval_s : 5) * 1000;
+	int64_t d = interval < c->deadline - now ? interval : c->deadline - now;
+	if (diag_loop_timer(c->head.loop, d, txt_poll, c)) {
+		diag_add(c->r, DIAG_ERROR, "dns.run", c->base, "out of memory (cannot wait)");
+		txt_finish(c, 0);
+	}
+}
+
+/* ---- the probe ---- */
+
+static void dnscheck_cancel(struct diag_probe *p)
+{
+	struct ctx *c = (struct ctx *)p;
+	diag_loop_cancel_timers(p->loop, c);
+	if (c->eng)
+		dns_engine_forget(c->eng, c);
+	for (size_t i = 0; c->txt && i < c->ntxt; i++) {
+		dns_q_free(c->txt[i].poll);  /* detaches one in flight */
+		c->txt[i].poll = NULL;
+	}
+	c->next = c->located = NULL;
+}
+
+static void dnscheck_destroy(struct diag_probe *p)
+{
+	struct ctx *c = (struct ctx *)p;
+	for (size_t i = 0; c->rq && i < c->nres; i++) {
+		free(c->rq[i].soa);
+		free(c->rq[i].ns);
+	}
+	free(c->rq);
+	free(c->zi);
+	for (size_t i = 0; i < c->nextra; i++)
+		free(c->extra[i]);
+	strv_free(&c->chain);
+	free(c->txt);
+	free(c->audit);
+	if (c->own_engine)
+		dns_engine_free(c->eng);
+	free(c);
+}
+
+static const struct diag_probe_ops dnscheck_ops = {
+	.name = "dnscheck", .cancel = dnscheck_cancel, .destroy = dnscheck_destroy,
+};
+
+static void domain_start_cb(void *arg)
+{
+	domain_start(arg);
+}
+
+static void audit_start_cb(void *arg)
+{
+	audit_start(arg);
+}
+
+/* Resolvers and the domain; 0 to go on, -1 when an error finding ends it. */
+static int dnscheck_setup(struct ctx *c)
+{
+	const struct dnscheck_opts *o = c->o;
+	const char *conf = o->resolv_conf ? o->resolv_conf : "/etc/resolv.conf";
+	c->nres = diag_resolvers(o->ns, o->nns, o->resolv_conf, o->family, c->res,
+	                         DNSCHECK_MAX_RESOLVERS);
+	if (!c->nres) {
+		struct diag_finding *f = o->nns
+			? diag_add(c->r, DIAG_ERROR, "dns.resolver.reachable", o->ns[0].label,
+			           "no resolver of the address family asked for (-%d)", o->family)
+			: diag_add(c->r, DIAG_ERROR, "dns.resolver.reachable", conf,
+			           "no usable nameserver in %s", conf);
+		diag_set_hint(f, "Name resolvers with --ns SERVER.");
 		return -1;
 	}
-	c->o = o;
-	c->r = r;
-	c->working = -1;
-	c->ca_domain = o->ca_domain ? o->ca_domain : "letsencrypt.org";
-	c->method = o->method ? o->method : "dns-01";
-	c->loop = diag_loop_new();
-	c->eng = c->loop ? dns_engine_new(c->loop, o->timeout_ms) : NULL;
-	if (!c->eng) {
-		diag_add(r, DIAG_ERROR, "dns.run", "", "cannot start the event loop");
-		goto out;
-	}
-	if (o->nns) {
-		c->nres = o->nns < DNSCHECK_MAX_RESOLVERS ? o->nns : DNSCHECK_MAX_RESOLVERS;
-		memcpy(c->res, o->ns, c->nres * sizeof(*c->res));
-	} else {
-		struct diag_server all[DNSCHECK_MAX_RESOLVERS];
-		size_t n = diag_system_resolvers(o->resolv_conf, all, DNSCHECK_MAX_RESOLVERS);
-		for (size_t i = 0; i < n; i++) {
-			if ((o->family == 4 && all[i].family != AF_INET) ||
-			    (o->family == 6 && all[i].family != AF_INET6))
-				continue;
-			c->res[c->nres++] = all[i];
-		}
-		if (!c->nres) {
-			struct diag_finding *f = diag_add(r, DIAG_ERROR, "dns.resolver.reachable",
-			                                  o->resolv_conf ? o->resolv_conf : "/etc/resolv.conf",
-			                                  "no usable nameserver in %s",
-			                                  o->resolv_conf ? o->resolv_conf : "/etc/resolv.conf");
-			diag_set_hint(f, "Name resolvers with --ns SERVER.");
-			goto out;
-		}
+	if (o->nns > DNSCHECK_MAX_RESOLVERS) {
+		struct diag_finding *f = diag_add(c->r, DIAG_WARN, "dns.limit", "",
+		                                  "only the first %d of %zu resolvers are checked",
+		                                  DNSCHECK_MAX_RESOLVERS, o->nns);
+		diag_set_hint(f, "Split the resolvers over several runs.");
 	}
 	if (o->domain) {
 		char err[160];
 		if (diag_domain_normalize(o->domain, c->base, sizeof(c->base), &c->wildcard, err,
 		                          sizeof(err))) {
-			diag_add(r, DIAG_ERROR, "dns.input", o->domain, "invalid domain: %s", err);
-			goto out;
+			diag_add(c->r, DIAG_ERROR, "dns.input", o->domain, "invalid domain: %s", err);
+			return -1;
 		}
-		check_domain(c);
-	} else {
-		audit_resolvers(c);
 	}
-	ret = 0;
-out:
-	if (c->rq) {
-		for (size_t i = 0; i < c->nres; i++) {
-			free(c->rq[i].soa);
-			free(c->rq[i].ns);
+	return 0;
+}
+
+struct diag_probe *diag_dnscheck_start(struct diag_loop *loop, const struct dnscheck_opts *o,
+                                       struct diag_report *r, diag_done_cb done, void *arg)
+{
+	struct ctx *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	diag_probe_init(&c->head, &dnscheck_ops, loop, r, done, arg);
+	c->o = o;
+	c->r = r;
+	c->working = -1;
+	c->ca_domain = o->ca_domain ? o->ca_domain : "letsencrypt.org";
+	c->method = o->method ? o->method : "dns-01";
+	c->eng = o->engine;
+	if (!c->eng) {
+		c->eng = dns_engine_new(loop, o->timeout_ms);
+		c->own_engine = 1;
+		if (!c->eng) {
+			free(c);
+			return NULL;
 		}
-		free(c->rq);
 	}
-	for (size_t i = 0; i < c->all.n; i++)
-		dns_q_free(c->all.v[i]);
-	free(c->all.v);
-	dns_engine_free(c->eng);
-	diag_loop_free(c->loop);
-	free(c);
-	return ret;
+	/* The first step starts from the loop, never inside this call. */
+	if (dnscheck_setup(c))
+		probe_done(c);
+	else if (diag_loop_timer(loop, 0, o->domain ? domain_start_cb : audit_start_cb, c)) {
+		dnscheck_destroy(&c->head);
+		return NULL;
+	}
+	return &c->head;
+}
+
+static struct diag_probe *start_any(struct diag_loop *loop, const void *o, struct diag_report *r,
+                                    diag_done_cb done, void *arg)
+{
+	return diag_dnscheck_start(loop, o, r, done, arg);
+}
+
+int diag_dnscheck_run(const struct dnscheck_opts *o, struct diag_report *r)
+{
+	return diag_probe_run(start_any, o, r, "dns.run");
 }

@@ -4,7 +4,7 @@
 # by faketime(1) (a real skewed clock for the process under test).
 . "$(dirname "$0")/../lib/tap.sh"
 require_lab
-plan 19
+plan 23
 
 dir=https://192.0.2.90:14000/dir
 ca=$LAB_STATE/pebble/ca.pem
@@ -44,6 +44,18 @@ check "no source answered: error, exit 3" rc_is 3
 run_tool acme-clock --json --directory https://192.0.2.90:14000/dir
 check "untrusted private CA without --ca-bundle: error naming the certificate" \
 	jq_true '[.checks[] | select(.id=="clock.source")][0].summary | test("certificate")'
+
+# NTP host names are looked up on the loop, through the resolvers (c-ares).
+run_tool acme-clock --json --ntp ntp.lab.test
+check "a host name: resolved through the system resolver, measured" \
+	jq_true '[.checks[] | select(.id=="clock.skew" and .target=="ntp.lab.test")][0] | .status=="ok" and .evidence.address=="192.0.2.123"'
+run_tool acme-clock --json --ntp no-such-host.lab.test --ntp ntp.lab.test
+check "a name that does not exist: said so" \
+	jq_true '[.checks[] | select(.id=="clock.source" and .target=="no-such-host.lab.test")][0].summary | test("does not exist")'
+run_tool acme-clock --json --timeout 1 --ns 192.0.2.99 --ntp ntp.lab.test
+check "our resolver does not answer: the lookup failure is ours, exit 3" rc_is 3
+check "our resolver does not answer: named" \
+	jq_true '[.checks[] | select(.id=="clock.source")][0].summary | test("cannot look up ntp.lab.test: resolver 192.0.2.99")'
 
 run_tool acme-clock --directory ftp://x
 check "usage: non-http URL exits 2" rc_is 2

@@ -45,7 +45,7 @@ SOA1='IN[[:space:]]+SOA[[:space:]]+ns1\.lab\.test\. hostmaster\.lab\.test\. 2026
 
 echo "# every zone, authoritatively, at ns1 (v4 and v6) and ns2"
 for srv in 192.0.2.53 2001:db8::53 192.0.2.54 2001:db8::54; do
-	for z in . test healthy.test cname.test delegate.test loop.test caa.test split.test wait.test big.test lame.test web.test; do
+	for z in . test healthy.test cname.test delegate.test loop.test caa.test split.test wait.test big.test lame.test web.test dead.test deadalias.test; do
 		has "$srv: SOA $z" "$(q +norec @"$srv" "$z" SOA)" 'status: NOERROR' "$AA" "^${z%.}\.?[[:space:]]+300[[:space:]]+$SOA1"
 	done
 done
@@ -82,6 +82,13 @@ has "cname: CNAME, and nsd adds the TXT it also serves" "$out" 'CNAME[[:space:]]
 has "delegate TXT" "$(q +norec +short @192.0.2.54 cname-test.delegate.test TXT)" '^"delegated-token-value"$'
 out=$(q +norec @192.0.2.53 _acme-challenge.loop.test TXT)
 has "loop: three CNAMEs back to the start" "$out" '^_acme-challenge\.loop\.test\..*CNAME[[:space:]]+a\.loop\.test\.' '^a\.loop\.test\..*CNAME[[:space:]]+b\.loop\.test\.' '^b\.loop\.test\..*CNAME[[:space:]]+_acme-challenge\.loop\.test\.'
+out=$(q +norec @192.0.2.53 dead.test NS)
+has "dead: NS set includes nsdead (192.0.2.99)" "$out" 'NS[[:space:]]+nsdead\.lab\.test\.' 'NS[[:space:]]+ns1\.lab\.test\.'
+has "ntp.lab.test A" "$(q +norec +short @192.0.2.53 ntp.lab.test A)" '^192\.0\.2\.123$'
+has "nsdead.lab.test A" "$(q +norec +short @192.0.2.53 nsdead.lab.test A)" '^192\.0\.2\.99$'
+out=$(q +norec @192.0.2.54 _acme-challenge.dead.test TXT)
+has "dead: CNAME into deadalias.test, TXT there" "$out" 'CNAME[[:space:]]+_acme-challenge\.deadalias\.test\.' '"dead-token-value"'
+has "dead: apex AAAA on the blackholed path" "$(q +norec +short @192.0.2.53 dead.test AAAA)" '^2001:db8:dead::80$'
 has "caa CAA" "$(q +norec +short @192.0.2.53 caa.test CAA)" '^0 issue "ca.example.net"$'
 has "caa TXT" "$(q +norec +short @192.0.2.53 _acme-challenge.caa.test TXT)" '^"caa-token-value"$'
 has "caa www A" "$(q +norec +short @192.0.2.53 www.caa.test A)" '^192\.0\.2\.81$'

@@ -7,7 +7,9 @@
  *   dnsjunk MODE ADDR PORT
  *
  *   MODE     UDP                                   TCP
- *   silent   reads queries, never answers          accepts, reads nothing, never answers
+ *   silent   reads queries, never answers; logs    accepts, reads nothing, never answers
+ *            "udp query N bytes" on stdout for
+ *            each (tests count what reached it)
  *   garbage  random bytes, random length (1-600)   random bytes, then close
  *   tc       the query's header and question with  accept, then close at once
  *            QR and TC set, no records
@@ -163,6 +165,10 @@ static void udp_reply(int fd, enum mode mode)
 	struct sockaddr_storage from;
 	socklen_t fl = sizeof(from);
 	ssize_t n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+	if (mode == SILENT && n >= 0) {
+		printf("udp query %zd bytes\n", n);
+		fflush(stdout);
+	}
 	if (n < 12 || mode == SILENT || mode >= ENDLESS)
 		return;
 	size_t out;

@@ -36,7 +36,7 @@ deps() {
 }
 
 # Every zone ns1, ns2 and the bench instance serve; ns3 serves only root and test.
-ZONES="root test healthy.test missing.test cname.test delegate.test loop.test caa.test split.test wait.test big.test lame.test web.test"
+ZONES="root test healthy.test missing.test cname.test delegate.test loop.test caa.test split.test wait.test big.test lame.test web.test dead.test deadalias.test"
 
 zone_file() { case "$1" in root | .) echo root.zone ;; *) echo "${1%.}.zone" ;; esac; }
 zone_origin() { case "$1" in root | .) echo . ;; *) echo "${1%.}." ;; esac; }

@@ -8,7 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "diag/dns.h"
 #include "diag/finding.h"
+#include "diag/probe.h"
 
 struct clock_opts {
 	const char *const *urls;    /* fetched with GET; the Date header is read */
@@ -21,6 +23,11 @@ struct clock_opts {
 	double fail_s;              /* |offset| at or above: fail (>= warn_s) */
 	const char *ca_bundle;      /* NULL: system trust store */
 	int insecure;               /* 1: no TLS verification (explicit request only) */
+	/* NTP host names are looked up on the loop (A, AAAA) at the first resolver */
+	const struct diag_server *ns;  /* nns 0: the system's (resolv_conf) */
+	size_t nns;
+	const char *resolv_conf;    /* NULL: /etc/resolv.conf */
+	struct dns_engine *engine;  /* NULL: the probe's own */
 };
 
 /*
@@ -62,7 +69,13 @@ struct diag_finding *diag_clock_judge(struct diag_report *r, const char *source,
                                       const char *server, const char *method,
                                       struct clock_sample s, double warn_s, double fail_s);
 
-/* Check every source concurrently; findings clock.skew and clock.source. */
+/*
+ * Check every source concurrently (see probe.h); findings clock.skew and
+ * clock.source. o must stay valid until done. NULL when out of memory.
+ */
+struct diag_probe *diag_clock_start(struct diag_loop *loop, const struct clock_opts *o,
+                                    struct diag_report *r, diag_done_cb done, void *arg);
+/* The same on a loop of its own, to the end. */
 int diag_clock_run(const struct clock_opts *o, struct diag_report *r);
 
 #endif

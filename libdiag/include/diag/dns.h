@@ -170,6 +170,9 @@ int dns_q_rcode(const struct dns_q *q);
 /* The RRs of type t in the answer section whose owner is name (any owner if
  * name is NULL). New list (free with ldns_rr_list_deep_free) or NULL. */
 ldns_rr_list *dns_q_answer(const struct dns_q *q, ldns_rr_type t, const char *name);
+/* The first address of type t (A or AAAA) in the answer, as text in out:
+ * 1 if there is one, else 0. */
+int dns_q_first_addr(const struct dns_q *q, ldns_rr_type t, char *out, size_t len);
 /* First SOA in the authority section, or NULL (borrowed). */
 const ldns_rr *dns_q_authority_soa(const struct dns_q *q);
 

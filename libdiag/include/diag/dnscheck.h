@@ -11,6 +11,7 @@
 
 #include "diag/dns.h"
 #include "diag/finding.h"
+#include "diag/probe.h"
 
 struct dnscheck_opts {
 	const char *domain;              /* NULL: audit the resolvers in ns */
@@ -26,6 +27,11 @@ struct dnscheck_opts {
 	const char *ca_domain;           /* NULL: "letsencrypt.org" */
 	const char *account_uri;         /* NULL: unknown */
 	const char *method;              /* NULL: "dns-01" */
+	struct dns_engine *engine;       /* NULL: the probe's own (timeout_ms); else shared,
+	                                    and its timeout applies */
+	int resolvers_audited;           /* 1: an audit of the same resolvers runs beside
+	                                    (acme-doctor): no dns.resolver.reachable and
+	                                    dns.resolver.soa-filtered findings here */
 };
 
 /* Limits on remote data. */
@@ -36,9 +42,15 @@ struct dnscheck_opts {
 #define DNSCHECK_MAX_RESOLVERS 256  /* --ns servers */
 
 /*
- * Run every applicable check and append findings to r. Returns 0; -1 only
- * if the run could not start (out of memory, no event loop), after adding
- * an error finding that says why.
+ * Start every applicable check on loop (see probe.h); findings go to r.
+ * o must stay valid until done. NULL when out of memory.
+ */
+struct diag_probe *diag_dnscheck_start(struct diag_loop *loop, const struct dnscheck_opts *o,
+                                       struct diag_report *r, diag_done_cb done, void *arg);
+
+/*
+ * The same, alone on a loop of its own, to the end. Returns 0; -1 when the
+ * run could not start or finish, after adding an error finding that says why.
  */
 int diag_dnscheck_run(const struct dnscheck_opts *o, struct diag_report *r);
 
