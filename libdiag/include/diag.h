@@ -17,6 +17,7 @@
 #include "diag/account.h"
 #include "diag/authz.h"
 #include "diag/jws.h"
+#include "diag/diagnosis.h"
 
 
 #endif

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "diag/render.h"
+#include "sbuf.h"
 
 void diag_rfc3339(int64_t wall_ms, char buf[32])
 {
@@ -67,47 +68,6 @@ json_t *diag_report_json(const struct diag_report *r)
 	                 "checks", checks);
 }
 
-/* A growable string; on allocation failure it stays failed and yields NULL. */
-struct sbuf {
-	char *s;
-	size_t len, cap;
-	int failed;
-};
-
-static void sb_printf(struct sbuf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void sb_printf(struct sbuf *b, const char *fmt, ...)
-{
-	if (b->failed)
-		return;
-	for (;;) {
-		va_list ap;
-		va_start(ap, fmt);
-		int n = vsnprintf(b->s ? b->s + b->len : NULL,
-		                  b->s ? b->cap - b->len : 0, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			b->failed = 1;
-			return;
-		}
-		if (b->s && (size_t)n < b->cap - b->len) {
-			b->len += (size_t)n;
-			return;
-		}
-		size_t cap = (b->cap ? b->cap : 256);
-		while (cap - b->len <= (size_t)n)
-			cap *= 2;
-		char *s = realloc(b->s, cap);
-		if (!s) {
-			b->failed = 1;
-			return;
-		}
-		b->s = s;
-		b->cap = cap;
-	}
-}
-
 static const char *status_color(enum diag_status st)
 {
 	switch (st) {
@@ -122,21 +82,11 @@ static const char *status_color(enum diag_status st)
 
 static int visible(const struct diag_finding *f, const struct diag_render_opts *o)
 {
+	if (o->filter && !o->filter(f, o->filter_arg))
+		return 0;
 	if (o->quiet && (f->status == DIAG_OK || f->status == DIAG_SKIP))
 		return 0;
 	return 1;
-}
-
-/* Terminal control characters from the network never reach the screen. */
-static void sb_clean(struct sbuf *b, const char *s)
-{
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c < 0x20 || c == 0x7f)
-			sb_printf(b, "\\x%02x", c);
-		else
-			sb_printf(b, "%c", c);
-	}
 }
 
 char *diag_render_text(const struct diag_report *r,
@@ -190,13 +140,12 @@ char *diag_render_text(const struct diag_report *r,
 	enum diag_status v = diag_verdict(r);
 	const char *on = o->color ? status_color(v) : "";
 	const char *off = o->color ? "\033[0m" : "";
-	sb_printf(&b, "verdict: %s%s%s (%zu fail, %zu warn, %zu ok, %zu error, %zu skip) in %lld ms\n",
-	          on, diag_status_name(v), off, counts[DIAG_FAIL], counts[DIAG_WARN],
-	          counts[DIAG_OK], counts[DIAG_ERROR], counts[DIAG_SKIP],
-	          (long long)(r->duration_ms >= 0 ? r->duration_ms : 0));
-	if (b.failed) {
-		free(b.s);
-		return NULL;
-	}
-	return b.s;
+	if (!o->no_verdict)
+		sb_printf(&b, "verdict: %s%s%s (%zu fail, %zu warn, %zu ok, %zu error, %zu skip) in %lld ms\n",
+		          on, diag_status_name(v), off, counts[DIAG_FAIL], counts[DIAG_WARN],
+		          counts[DIAG_OK], counts[DIAG_ERROR], counts[DIAG_SKIP],
+		          (long long)(r->duration_ms >= 0 ? r->duration_ms : 0));
+	if (!b.s && !b.failed)
+		sb_printf(&b, "%s", "");  /* an empty section is "", not a failure */
+	return sb_take(&b);
 }

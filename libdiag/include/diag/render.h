@@ -16,6 +16,11 @@ struct diag_render_opts {
 	int verbose;  /* 0 default; 1 adds detail and evidence */
 	int quiet;    /* 1: only non-ok findings (the verdict line stays) */
 	int color;    /* 1: ANSI colour (the tool decides: tty and no NO_COLOR) */
+	/* optional: only findings for which filter returns 1 are shown (and
+	 * set the column widths); the verdict still counts every finding */
+	int (*filter)(const struct diag_finding *f, void *arg);
+	void *filter_arg;
+	int no_verdict; /* 1: no verdict line (a section of a longer output) */
 };
 
 /*
