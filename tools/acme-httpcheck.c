@@ -23,35 +23,16 @@ struct args {
 	const struct cli_tool *tool;
 };
 
-static int b64url_chars(const char *s)
-{
-	for (; *s; s++)
-		if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
-		      (*s >= '0' && *s <= '9') || *s == '-' || *s == '_'))
-			return 0;
-	return 1;
-}
-
 static int handle(void *ctx, int key, const char *arg)
 {
 	struct args *a = ctx;
 	switch (key) {
 	case K_TOKEN:
-		if (!*arg || strlen(arg) > 80 || !b64url_chars(arg)) {
-			cli_error(a->tool, "--token %s: expected 1-80 base64url characters (A-Z a-z 0-9 - _)", arg);
-			return -1;
-		}
 		a->token = arg;
-		return 0;
-	case K_KEYAUTH: {
-		const char *dot = strchr(arg, '.');
-		if (!dot || dot == arg || !dot[1] || strlen(arg) > 200) {
-			cli_error(a->tool, "--key-authorization %s: expected TOKEN.THUMBPRINT", arg);
-			return -1;
-		}
+		return cli_token_arg(a->tool, "--token", arg);
+	case K_KEYAUTH:
 		a->ka = arg;
-		return 0;
-	}
+		return cli_keyauth_arg(a->tool, "--key-authorization", arg);
 	case K_PROFILE:
 		if (diag_http01_profile_parse(arg, &a->profile)) {
 			cli_error(a->tool, "--ca-profile %s: unknown profile (letsencrypt, pebble or rfc8555)", arg);
@@ -117,21 +98,11 @@ int main(int argc, char **argv)
 		          domain);
 		return DIAG_EXIT_USAGE;
 	}
-	if (a.ka && a.token && strncmp(a.ka, a.token, strlen(a.token))) {
-		cli_error(&tool, "--key-authorization must start with the token given with --token");
-		return DIAG_EXIT_USAGE;
-	}
 	char token_from_ka[96];
-	if (a.ka && !a.token) {
-		size_t n = (size_t)(strchr(a.ka, '.') - a.ka);
-		if (n >= sizeof(token_from_ka)) {
-			cli_error(&tool, "--key-authorization: token part too long");
-			return DIAG_EXIT_USAGE;
-		}
-		memcpy(token_from_ka, a.ka, n);
-		token_from_ka[n] = '\0';
-		a.token = token_from_ka;
-	}
+	int bad;
+	a.token = cli_http01_token(&tool, a.token, a.ka, token_from_ka, sizeof(token_from_ka), &bad);
+	if (bad)
+		return DIAG_EXIT_USAGE;
 	struct http01_opts o = {
 		.domain = norm, .family = c.family, .ns = c.ns, .nns = c.nns,
 		.timeout_ms = c.timeout_ms, .port = (uint16_t)a.port, .token = a.token,

@@ -78,6 +78,54 @@ int cli_long(const struct cli_tool *t, const char *opt, const char *s,
 	return 0;
 }
 
+static int b64url_chars(const char *s)
+{
+	for (; *s; s++)
+		if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
+		      (*s >= '0' && *s <= '9') || *s == '-' || *s == '_'))
+			return 0;
+	return 1;
+}
+
+int cli_token_arg(const struct cli_tool *t, const char *opt, const char *arg)
+{
+	if (*arg && strlen(arg) <= 80 && b64url_chars(arg))
+		return 0;
+	cli_error(t, "%s %s: expected 1-80 base64url characters (A-Z a-z 0-9 - _)", opt, arg);
+	return -1;
+}
+
+int cli_keyauth_arg(const struct cli_tool *t, const char *opt, const char *arg)
+{
+	const char *dot = strchr(arg, '.');
+	if (dot && dot != arg && dot[1] && strlen(arg) <= 200)
+		return 0;
+	cli_error(t, "%s %s: expected TOKEN.THUMBPRINT", opt, arg);
+	return -1;
+}
+
+const char *cli_http01_token(const struct cli_tool *t, const char *token, const char *ka,
+                             char *buf, size_t len, int *bad)
+{
+	*bad = 0;
+	if (ka && token && (strncmp(ka, token, strlen(token)) || ka[strlen(token)] != '.')) {
+		cli_error(t, "--key-authorization must start with the token given with --token");
+		*bad = 1;
+		return NULL;
+	}
+	if (token || !ka)
+		return token;
+	size_t n = (size_t)(strchr(ka, '.') - ka);
+	if (n >= len) {
+		cli_error(t, "--key-authorization: token part too long");
+		*bad = 1;
+		return NULL;
+	}
+	memcpy(buf, ka, n);
+	buf[n] = '\0';
+	return buf;
+}
+
 static int offered(const struct cli_tool *t, const struct cli_opt *o)
 {
 	return !(t->no_ns && o->key == K_NS);
@@ -232,32 +280,42 @@ out:
 	return ret;
 }
 
+struct diag_render_opts cli_render_opts(const struct cli_common *c)
+{
+	const char *nc = getenv("NO_COLOR");
+	return (struct diag_render_opts){
+		.verbose = c->verbose, .quiet = c->quiet,
+		.color = !c->no_color && !(nc && *nc) && isatty(STDOUT_FILENO),
+	};
+}
+
+int cli_print(const struct cli_tool *t, const char *s)
+{
+	if (!s || fputs(s, stdout) < 0 || fflush(stdout)) {
+		cli_error(t, "writing output: %s", s ? strerror(errno) : "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
 int cli_finish(const struct cli_tool *t, const struct cli_common *c,
                struct diag_report *r)
 {
 	diag_report_finish(r);
-	int ok;
+	char *s;
 	if (c->json) {
 		json_t *doc = diag_report_json(r);
-		char *s = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
-		ok = s && printf("%s\n", s) >= 0;
-		free(s);
+		char *d = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+		s = d ? diag_asprintf("%s\n", d) : NULL;
+		free(d);
 		json_decref(doc);
 	} else {
-		const char *nc = getenv("NO_COLOR");
-		struct diag_render_opts o = {
-			.verbose = c->verbose, .quiet = c->quiet,
-			.color = !c->no_color && !(nc && *nc) && isatty(STDOUT_FILENO),
-		};
-		char *s = diag_render_text(r, &o);
-		ok = s && fputs(s, stdout) >= 0;
-		free(s);
+		struct diag_render_opts o = cli_render_opts(c);
+		s = diag_render_text(r, &o);
 	}
-	if (fflush(stdout) || !ok) {
-		cli_error(t, "writing output: %s", strerror(errno));
-		return DIAG_EXIT_ERROR;
-	}
-	return diag_exit_status(diag_verdict(r), c->strict);
+	int rc = cli_print(t, s);
+	free(s);
+	return rc ? DIAG_EXIT_ERROR : diag_exit_status(diag_verdict(r), c->strict);
 }
 
 int cli_run(const struct cli_tool *t, const struct cli_common *c, const char *target,

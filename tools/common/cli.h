@@ -57,6 +57,19 @@ int cli_is_http_url(const char *s);
 int cli_url_arg(const struct cli_tool *t, const char *opt, const char *arg);
 int cli_file_arg(const struct cli_tool *t, const char *opt, const char *path);
 
+/* An ACME token (1-80 base64url characters) / a key authorization
+ * (TOKEN.THUMBPRINT): 0, or -1 after printing why. */
+int cli_token_arg(const struct cli_tool *t, const char *opt, const char *arg);
+int cli_keyauth_arg(const struct cli_tool *t, const char *opt, const char *arg);
+/*
+ * The HTTP-01 token and key authorization agree: ka must start with
+ * "token."; without a token, it is taken from ka into buf. Returns the
+ * token to use (NULL when neither is given), or NULL after printing why
+ * (*bad set).
+ */
+const char *cli_http01_token(const struct cli_tool *t, const char *token, const char *ka,
+                             char *buf, size_t len, int *bad);
+
 /* Integer option with a range; prints the error itself. */
 int cli_long(const struct cli_tool *t, const char *opt, const char *s,
              long min, long max, long *out);
@@ -67,6 +80,12 @@ int cli_long(const struct cli_tool *t, const char *opt, const char *s,
  */
 int cli_run(const struct cli_tool *t, const struct cli_common *c, const char *target,
             int (*probe)(const void *opts, struct diag_report *r), const void *opts);
+
+/* Text rendering options from the common options (colour only on a
+ * terminal, never with NO_COLOR or --no-color). */
+struct diag_render_opts cli_render_opts(const struct cli_common *c);
+/* Write s to stdout; 0, or -1 after printing the error. */
+int cli_print(const struct cli_tool *t, const char *s);
 
 /* Print the report (text or JSON) and return the exit status. */
 int cli_finish(const struct cli_tool *t, const struct cli_common *c,
