@@ -89,6 +89,22 @@ static int visible(const struct diag_finding *f, const struct diag_render_opts *
 	return 1;
 }
 
+/* The verdict and the count of every finding per status. */
+static void verdict_line(struct sbuf *b, const struct diag_report *r,
+                         const struct diag_render_opts *o)
+{
+	size_t counts[DIAG_ERROR + 1] = {0};
+	for (size_t i = 0; i < r->n; i++)
+		counts[r->v[i]->status]++;
+	enum diag_status v = diag_verdict(r);
+	const char *on = o->color ? status_color(v) : "";
+	const char *off = o->color ? "\033[0m" : "";
+	sb_printf(b, "verdict: %s%s%s (%zu fail, %zu warn, %zu ok, %zu error, %zu skip) in %lld ms\n",
+	          on, diag_status_name(v), off, counts[DIAG_FAIL], counts[DIAG_WARN],
+	          counts[DIAG_OK], counts[DIAG_ERROR], counts[DIAG_SKIP],
+	          (long long)(r->duration_ms >= 0 ? r->duration_ms : 0));
+}
+
 char *diag_render_text(const struct diag_report *r,
                        const struct diag_render_opts *o)
 {
@@ -105,10 +121,8 @@ char *diag_render_text(const struct diag_report *r,
 	}
 	if (tw > 28)
 		tw = 28;
-	size_t counts[DIAG_ERROR + 1] = {0};
 	for (size_t i = 0; i < r->n; i++) {
 		const struct diag_finding *f = r->v[i];
-		counts[f->status]++;
 		if (!visible(f, o))
 			continue;
 		const char *on = o->color ? status_color(f->status) : "";
@@ -137,15 +151,16 @@ char *diag_render_text(const struct diag_report *r,
 			}
 		}
 	}
-	enum diag_status v = diag_verdict(r);
-	const char *on = o->color ? status_color(v) : "";
-	const char *off = o->color ? "\033[0m" : "";
 	if (!o->no_verdict)
-		sb_printf(&b, "verdict: %s%s%s (%zu fail, %zu warn, %zu ok, %zu error, %zu skip) in %lld ms\n",
-		          on, diag_status_name(v), off, counts[DIAG_FAIL], counts[DIAG_WARN],
-		          counts[DIAG_OK], counts[DIAG_ERROR], counts[DIAG_SKIP],
-		          (long long)(r->duration_ms >= 0 ? r->duration_ms : 0));
+		verdict_line(&b, r, o);
 	if (!b.s && !b.failed)
 		sb_printf(&b, "%s", "");  /* an empty section is "", not a failure */
+	return sb_take(&b);
+}
+
+char *diag_render_verdict(const struct diag_report *r, const struct diag_render_opts *o)
+{
+	struct sbuf b = {0};
+	verdict_line(&b, r, o);
 	return sb_take(&b);
 }

@@ -16,7 +16,7 @@ enum {
 	{"directory", 0, "URL", "the ACME server's directory URL", K_ACME_DIRECTORY}, \
 	{"account-key", 0, "FILE", "the account's private key: PEM or JWK JSON", K_ACME_KEY}, \
 	{"kid", 0, "URL", "the account URL the client signs with", K_ACME_KID}, \
-	{"from", 0, "CLIENT", "read key and kid from a client's store: certbot, lego or acme.sh (DIR operand: the store)", K_ACME_FROM}, \
+	{"from", 0, "CLIENT", "read key and kid from a client's store: certbot, lego or acme.sh", K_ACME_FROM}, \
 	{"ca-bundle", 0, "FILE", "CA certificates to trust (a private ACME CA)", K_ACME_CA_BUNDLE}, \
 	{"insecure", 0, NULL, "do not verify the server's TLS certificate (only when you must)", K_ACME_INSECURE}
 

@@ -30,6 +30,9 @@ struct diag_render_opts {
 char *diag_render_text(const struct diag_report *r,
                        const struct diag_render_opts *o);
 
+/* Only the verdict line, counted over every finding. */
+char *diag_render_verdict(const struct diag_report *r, const struct diag_render_opts *o);
+
 /*
  * The acme-diag/1 document:
  * {"schema","tool","version","target","started_at","duration_ms",
