@@ -5,7 +5,7 @@ set -euo pipefail
 what=${1:-all}
 build_pkgs=(gcc libc6-dev make pkg-config libc-ares-dev libldns-dev libcurl4-openssl-dev libssl-dev
             libjansson-dev libcmocka-dev libncurses-dev)
-test_pkgs=(nsd dnsmasq-base coreutils nginx-light pebble lego certbot chrony faketime curl openssl iproute2 bind9-dnsutils jq perl procps groff-base clang libclang-rt-14-dev)
+test_pkgs=(nsd unbound dnsmasq-base coreutils nginx-light pebble lego certbot chrony faketime curl openssl iproute2 bind9-dnsutils jq perl procps groff-base clang libclang-rt-14-dev)
 pkgs=()
 case "$what" in
   build) pkgs=("${build_pkgs[@]}") ;;
@@ -28,7 +28,7 @@ apt-get update -qq >/dev/null || true
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # Packages that start a system service on install: the lab runs its own
 # instances in a namespace, so stop the system ones (they may not run at all).
-for svc in chrony nsd nginx; do
+for svc in chrony nsd nginx unbound; do
   case " ${missing[*]} " in *" $svc "*|*" $svc-light "*)
     if command -v systemctl >/dev/null && systemctl is-active -q "$svc" 2>/dev/null; then
       systemctl stop "$svc" || true

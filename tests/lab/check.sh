@@ -128,6 +128,17 @@ out=$(q @192.0.2.12 healthy.test SOA)
 has "filter-rr=SOA: the SOA is still in the answer, with EDE 17" "$out" 'status: NOERROR' 'ANSWER: 1' 'EDE: 17 \(Filtered\)' "$SOA1"
 has "filter-rr=SOA: TXT passes" "$(q +short @192.0.2.12 _acme-challenge.healthy.test TXT)" '^"healthy-token-value"$'
 
+echo "# unbound (a real recursive resolver from the lab root) and the routers in front of it"
+out=$(q @192.0.2.20 _acme-challenge.cname.test TXT)
+has "unbound: recursion, follows the CNAME into delegate.test" "$out" 'status: NOERROR' 'flags: qr rd ra;' 'CNAME[[:space:]]+cname-test\.delegate\.test\.' '"delegated-token-value"'
+has "unbound v6: healthy TXT" "$(q +short @2001:db8::20 _acme-challenge.healthy.test TXT)" '^"healthy-token-value"$'
+has "unbound: NXDOMAIN with the zone's SOA" "$(q @192.0.2.20 nosuch.healthy.test A)" 'status: NXDOMAIN' '^healthy\.test\.[[:space:]]+[0-9]+[[:space:]]+IN[[:space:]]+SOA'
+has "unbound: refuses RD=0 for what it has not cached" "$(q +norec @192.0.2.20 www.caa.test A)" 'status: (REFUSED|NOERROR)'
+has "router (dnsmasq -> unbound): healthy TXT" "$(q +short @192.0.2.21 _acme-challenge.healthy.test TXT)" '^"healthy-token-value"$'
+has "router-filter (--filterwin2k -> unbound): SOA filtered" "$(q @192.0.2.22 healthy.test SOA)" 'status: NOERROR' 'ANSWER: 0' 'AUTHORITY: 0'
+has "router-filter: TXT passes" "$(q +short @192.0.2.22 _acme-challenge.healthy.test TXT)" '^"healthy-token-value"$'
+has "unbound: the dead nameserver does not stop it" "$(q +short @192.0.2.20 _acme-challenge.dead.test TXT)" '"dead-token-value"'
+
 echo "# the junk responders"
 has "silent: no answer over UDP" "$(q +time=1 @192.0.2.99 healthy.test SOA)" 'timed out|no servers could be reached'
 has "silent: no answer over TCP" "$(q +time=1 +tcp @192.0.2.99 healthy.test SOA)" 'timed out|no servers could be reached'

@@ -114,7 +114,7 @@ not_up() {
 }
 
 # Readiness checks, one a line: NAME LOG KIND ARG... (KIND: dns ADDR QNAME
-# QTYPE, a NOERROR answer over UDP; udp|tcp ADDR PORT, a socket listening
+# QTYPE, a NOERROR answer over UDP (rdns: the same with recursion desired); udp|tcp ADDR PORT, a socket listening
 # there; connect ADDR PORT, a TCP connection accepted; https URL CAFILE).
 CHECKS=()
 expect() { CHECKS+=("$*"); }
@@ -136,6 +136,7 @@ probe_inner() {
 	while read -r i kind a b c; do
 		case $kind in
 		dns) { dig +time=1 +tries=1 +norec @"$a" "$b" "$c" 2>/dev/null | grep -q "status: NOERROR" || echo "$i"; } & ;;
+		rdns) { dig +time=1 +tries=1 @"$a" "$b" "$c" 2>/dev/null | grep -q "status: NOERROR" || echo "$i"; } & ;;
 		connect) { timeout 1 bash -c "</dev/tcp/$a/$b" 2>/dev/null || echo "$i"; } & ;;
 		https) { curl -sf --max-time 1 --cacert "$b" "$a" >/dev/null 2>&1 || echo "$i"; } & ;;
 		udp | tcp)
@@ -177,7 +178,7 @@ up() {
 	need_root
 	[ $# -eq 1 ] || usage
 	local c
-	for c in nsd nsd-checkconf nsd-checkzone dnsmasq dig ip ss sysctl cc timeout openssl nginx pebble chronyd curl; do
+	for c in nsd nsd-checkconf nsd-checkzone unbound unbound-checkconf dnsmasq dig ip ss sysctl cc timeout openssl nginx pebble chronyd curl; do
 		command -v "$c" >/dev/null || die "$c missing: run 'tests/lab/lab.sh deps' (as root)"
 	done
 	mkdir -p "$1"
@@ -230,10 +231,10 @@ up() {
 	# there times out as behind a dropping firewall.
 	{
 		echo "link set lo up"
-		for a in 10 11 12 53 54 55 80 81 84 85 86 87 88 89 90 96 97 98 99 123; do
+		for a in 10 11 12 20 21 22 53 54 55 80 81 84 85 86 87 88 89 90 96 97 98 99 123; do
 			echo "addr add 192.0.2.$a/32 dev lo"
 		done
-		for a in 10 53 54 80 81 82; do echo "addr add 2001:db8::$a/128 dev lo nodad"; done
+		for a in 10 20 53 54 80 81 82; do echo "addr add 2001:db8::$a/128 dev lo nodad"; done
 		for i in $(seq 1 100); do echo "addr add 198.51.100.$i/32 dev lo"; done
 		echo "link add bh0 type veth peer name bh1"
 		echo "link set bh0 up"
@@ -279,6 +280,15 @@ up() {
 	spawn filter-rr "${dm[@]}" --listen-address=192.0.2.12 --pid-file="$STATE/filter-rr.pid" \
 		--filter-rr=SOA
 
+	# The realistic chain: unbound recursing from the lab root (as the CA's
+	# validators do), and home-router dnsmasq forwarders in front of it.
+	unbound_up
+	local dmu=(dnsmasq --keep-in-foreground --no-resolv --no-hosts --bind-interfaces --port=53
+	           --server=192.0.2.20 --cache-size=1000 --log-facility=- --log-queries)
+	spawn router "${dmu[@]}" --listen-address=192.0.2.21 --pid-file="$STATE/router.pid"
+	spawn router-filter "${dmu[@]}" --listen-address=192.0.2.22 --pid-file="$STATE/router-filter.pid" \
+		--filterwin2k
+
 	# The junk responders: the one stand-in (dnsjunk.c says why).
 	if [ -n "${CC_PID:-}" ]; then
 		wait "$CC_PID" ||
@@ -312,6 +322,10 @@ up() {
 	expect resolver "$STATE/resolver.out" dns 2001:db8::10 healthy.test SOA
 	expect filterwin2k "$STATE/filterwin2k.out" dns 192.0.2.11 _acme-challenge.healthy.test TXT
 	expect filter-rr "$STATE/filter-rr.out" dns 192.0.2.12 _acme-challenge.healthy.test TXT
+	expect unbound "$STATE/unbound.out" udp 192.0.2.20 53
+	expect unbound "$STATE/unbound.out" udp 2001:db8::20 53
+	expect router "$STATE/router.out" rdns 192.0.2.21 healthy.test SOA
+	expect router-filter "$STATE/router-filter.out" rdns 192.0.2.22 _acme-challenge.healthy.test TXT
 	for j in "${junk[@]}"; do
 		IFS=: read -r mode addr port <<<"$j"
 		expect "junk-$mode" "$STATE/junk-$mode.out" udp "$addr" "$port"
@@ -337,6 +351,53 @@ up_exit() {
 		down "$STATE" >/dev/null 2>&1 || true
 	fi
 	exit "$rc"
+}
+
+# unbound at 192.0.2.20 and 2001:db8::20: a recursive resolver whose root
+# hints are the lab's root servers (ns1 and ns2, which serve "."), so it
+# climbs from the root and follows delegations and CNAMEs like a real one.
+# The lab zones are unsigned: the iterator only, no validator.
+unbound_up() {
+	local u=$STATE/unbound
+	mkdir -p "$u"
+	cat >"$u/root.hints" <<HINTS
+.                3600000 NS ns1.lab.test.
+.                3600000 NS ns2.lab.test.
+ns1.lab.test.    3600000 A 192.0.2.53
+ns1.lab.test.    3600000 AAAA 2001:db8::53
+ns2.lab.test.    3600000 A 192.0.2.54
+ns2.lab.test.    3600000 AAAA 2001:db8::54
+HINTS
+	cat >"$u/unbound.conf" <<CONF
+server:
+	interface: 192.0.2.20
+	interface: 2001:db8::20
+	port: 53
+	do-daemonize: no
+	username: ""
+	chroot: ""
+	directory: "$u"
+	pidfile: "$u/unbound.pid"
+	use-syslog: no
+	logfile: ""
+	verbosity: 1
+	num-threads: 1
+	access-control: 0.0.0.0/0 allow
+	access-control: ::/0 allow
+	root-hints: "$u/root.hints"
+	do-not-query-localhost: no
+	module-config: "iterator"
+	# unbound answers .test itself (RFC 6761 special-use) unless told not to
+	local-zone: "test." nodefault
+	prefetch: no
+	# answers change while tests run (lab.sh zone): keep them briefly
+	cache-max-ttl: 2
+	cache-max-negative-ttl: 2
+remote-control:
+	control-enable: no
+CONF
+	unbound-checkconf "$u/unbound.conf" >/dev/null || die "unbound: bad configuration $u/unbound.conf"
+	spawn unbound unbound -d -c "$u/unbound.conf"
 }
 
 # nginx for HTTP-01: a webroot tests write tokens into ($STATE/www), and one
@@ -415,7 +476,7 @@ NGINX
 }
 
 # Pebble, Let's Encrypt's test CA, at https://192.0.2.90:14000/dir: it
-# resolves through ns1 and validates HTTP-01 on port 80 (the lab's nginx).
+# resolves through unbound (as Let's Encrypt's validators do) and validates HTTP-01 on port 80 (the lab's nginx).
 # Its TLS certificate comes from a lab CA in $STATE/pebble/ca.pem.
 pebble_up() {
 	local p=$STATE/pebble
@@ -433,7 +494,7 @@ pebble_up() {
  "ocspResponderURL": "", "externalAccountBindingRequired": false}}
 JSON
 	PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 PEBBLE_AUTHZREUSE=0 \
-		spawn pebble pebble -config "$p/pebble.json" -dnsserver 192.0.2.53:53
+		spawn pebble pebble -config "$p/pebble.json" -dnsserver 192.0.2.20:53
 }
 
 load_env() {
