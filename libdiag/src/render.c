@@ -105,6 +105,16 @@ static void verdict_line(struct sbuf *b, const struct diag_report *r,
 	          (long long)(r->duration_ms >= 0 ? r->duration_ms : 0));
 }
 
+/* A target as it is shown: control characters escaped (targets come from
+ * the network too: a newline there would forge a line of output). */
+static char *shown(const char *s)
+{
+	struct sbuf b = {0};
+	sb_clean(&b, s);
+	sb_printf(&b, "%s", "");
+	return sb_take(&b);
+}
+
 char *diag_render_text(const struct diag_report *r,
                        const struct diag_render_opts *o)
 {
@@ -113,11 +123,13 @@ char *diag_render_text(const struct diag_report *r,
 	for (size_t i = 0; i < r->n; i++) {
 		if (!visible(r->v[i], o))
 			continue;
-		size_t a = strlen(r->v[i]->id), t = strlen(r->v[i]->target);
+		char *t = shown(r->v[i]->target);
+		size_t a = strlen(r->v[i]->id), tl = t ? strlen(t) : 0;
+		free(t);
 		if (a > idw)
 			idw = a;
-		if (t > tw)
-			tw = t;
+		if (tl > tw)
+			tw = tl;
 	}
 	if (tw > 28)
 		tw = 28;
@@ -127,8 +139,12 @@ char *diag_render_text(const struct diag_report *r,
 			continue;
 		const char *on = o->color ? status_color(f->status) : "";
 		const char *off = o->color ? "\033[0m" : "";
+		char *t = shown(f->target);
+		if (!t)
+			b.failed = 1;
 		sb_printf(&b, "%s%-5s%s %-*s %-*s ", on, diag_status_name(f->status),
-		          off, (int)idw, f->id, (int)tw, f->target);
+		          off, (int)idw, f->id, (int)tw, t ? t : "");
+		free(t);
 		sb_clean(&b, f->summary);
 		sb_printf(&b, "\n");
 		if (o->verbose && f->detail) {

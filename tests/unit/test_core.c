@@ -85,6 +85,8 @@ static void text_rendering(void **state)
 	diag_add(r, DIAG_OK, "dns.zone", "zone.test", "fine");
 	/* a control character from the network must not reach the terminal */
 	diag_add(r, DIAG_FAIL, "dns01.txt", "192.0.2.1", "has \"\033[2J\"");
+	/* nor forge a line: a newline in a target (a URL from a server) */
+	diag_add(r, DIAG_OK, "acme.fetch", "https://x/\nfail  forged", "fine");
 	struct diag_render_opts o = {0};
 	char *s = diag_render_text(r, &o);
 	assert_non_null(s);
@@ -94,7 +96,9 @@ static void text_rendering(void **state)
 	assert_non_null(strstr(s, "ok    dns.zone"));
 	assert_null(strchr(s, '\033'));
 	assert_non_null(strstr(s, "\\x1b[2J"));
-	assert_non_null(strstr(s, "verdict: fail (1 fail, 1 warn, 1 ok, 0 error, 0 skip)"));
+	assert_null(strstr(s, "\nfail  forged"));
+	assert_non_null(strstr(s, "https://x/\\x0afail  forged"));
+	assert_non_null(strstr(s, "verdict: fail (1 fail, 1 warn, 2 ok, 0 error, 0 skip)"));
 	free(s);
 	o.quiet = 1;
 	s = diag_render_text(r, &o);
