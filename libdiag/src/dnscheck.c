@@ -1605,6 +1605,10 @@ static void zone_located(struct ctx *c)
 	report_zone(c, c->zi, c->how);
 	report_resolvers(c, c->zi);
 	report_auth(c, c->zi);
+	if (c->o->zone_only) {
+		caa_start(c);
+		return;
+	}
 	c->final = c->zi;
 	strv_add(&c->chain, c->chal);
 	cname_next(c);
