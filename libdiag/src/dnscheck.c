@@ -1603,7 +1603,8 @@ static void zone_located(struct ctx *c)
 	if (c->zi->referred_by[0])
 		c->how = "delegation";
 	report_zone(c, c->zi, c->how);
-	report_resolvers(c, c->zi);
+	if (!c->o->zone_only)  /* the SOA walk is the DNS-01 client's */
+		report_resolvers(c, c->zi);
 	report_auth(c, c->zi);
 	if (c->o->zone_only) {
 		caa_start(c);

@@ -30,7 +30,8 @@ struct dnscheck_opts {
 	struct dns_engine *engine;       /* NULL: the probe's own (timeout_ms); else shared,
 	                                    and its timeout applies */
 	int zone_only;                   /* 1: the zone, its nameservers and CAA only (what
-	                                    HTTP-01 needs): no CNAME, TXT or negative caching */
+	                                    HTTP-01 needs): no SOA walk per resolver, no
+	                                    CNAME, TXT or negative caching */
 	int resolvers_audited;           /* 1: an audit of the same resolvers runs beside
 	                                    (acme-doctor): no dns.resolver.reachable and
 	                                    dns.resolver.soa-filtered findings here */
