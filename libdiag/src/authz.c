@@ -363,7 +363,8 @@ static void follow_later(struct slot *s, const char *url)
 {
 	if (!s->follow)
 		s->follow = json_array();
-	json_array_append_new(s->follow, json_string(url));
+	if (json_array_append_new(s->follow, json_string(url)))
+		diag_add(s->buf, DIAG_ERROR, "acme.fetch", url, "not followed: out of memory");
 }
 
 /* May the probe follow url, found under slot s? Same origin as the URL

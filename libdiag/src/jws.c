@@ -503,6 +503,8 @@ static void check_nonce(struct jreq *x)
 		}
 	if ((p->seen[p->nseen].nonce = strdup(x->nonce)))
 		p->seen[p->nseen++].index = x->index;
+	else
+		req_add(x, DIAG_ERROR, "jws.run", "out of memory: later reuse of this nonce goes unseen");
 }
 
 /* url header, payload and Content-Type. */

@@ -112,8 +112,18 @@ static void answer(struct peer *s, int fd, const char *method, const char *path,
 			reply(s, fd, "200 OK", "application/json", NULL, "{\"status\":\"valid\",\"contact\":"
 			      "[\"mailto:admin@acme-diag.net\",\"mailto:x@example.com\"]}", 1);
 		}
-	} else if (!strcmp(path, "/slow")) {
+	} else if (!strncmp(path, "/slow", 5)) {
 		return;
+	} else if (!strcmp(path, "/bigorder")) {
+		/* 120 authorizations that never answer: 8 rounds of 16 */
+		char *big = malloc(120 * 64 + 256);
+		assert_non_null(big);
+		size_t n = (size_t)sprintf(big, "{\"status\":\"pending\",\"finalize\":\"f\",\"authorizations\":[");
+		for (int i = 1; i <= 120; i++)
+			n += (size_t)sprintf(big + n, "%s\"%s/slow/%d\"", i > 1 ? "," : "", s->base, i);
+		sprintf(big + n, "]}");
+		reply(s, fd, "200 OK", "application/json", NULL, big, 1);
+		free(big);
 	} else if (!strcmp(path, "/order")) {
 		snprintf(dir, sizeof(dir), "{\"status\":\"pending\",\"finalize\":\"%s/f\",\"identifiers\":[],"
 		         "\"authorizations\":[\"%s/authz/1\",\"%s/authz/2\",\"%s/slow\",\"https://elsewhere.test/a\"]}",
@@ -163,7 +173,7 @@ static void on_data(void *arg, int fd, int readable)
 	char method[8] = "", path[256] = "";
 	sscanf(c->buf, "%7s %255s", method, path);
 	answer(s, fd, method, path, end + 4);
-	if (strcmp(path, "/slow"))
+	if (strncmp(path, "/slow", 5))
 		close_conn(s, c);
 }
 
@@ -467,6 +477,38 @@ static void probes_cancel_safely(void **state)
 	jws_capture_free(&jws_cap);
 }
 
+/* ---- the time bound of acme-authz ---- */
+
+static void authz_run_is_bounded(void **state)
+{
+	struct fixture *f = *state;
+	const char *urls[] = {url(f, "/bigorder")};
+	struct authz_opts o = { .urls = urls, .nurls = 1, .timeout_ms = 200 };
+	struct diag_report *r = diag_report_new("t", "0", NULL);
+	int64_t t0 = diag_now_ms();
+	int done = 0;
+	assert_non_null(diag_authz_start(f->loop, &o, r, count_done, &done));
+	while (!done)
+		diag_loop_run_once(f->loop, 100);
+	int64_t took = diag_now_ms() - t0;
+	/* 8 rounds of timeouts would take 1.6 s; the bound is 6 x 200 ms */
+	assert_true(took >= AUTHZ_RUN_TIMEOUTS * 200 - 50);
+	assert_true(took < AUTHZ_RUN_TIMEOUTS * 200 + 250);
+	size_t timed_out = 0, bound = 0;
+	for (size_t i = 0; i < r->n; i++) {
+		const struct diag_finding *g = r->v[i];
+		if (strcmp(g->id, "acme.fetch"))
+			continue;
+		assert_int_equal(g->status, DIAG_ERROR);
+		timed_out += strstr(g->summary, "imed out") != NULL;
+		bound += strstr(g->summary, "time bound") != NULL;
+	}
+	assert_int_equal(timed_out + bound, 120);  /* every authorization said */
+	assert_true(bound > 0);
+	assert_true(timed_out >= 5 * AUTHZ_INFLIGHT);
+	diag_report_free(r);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);  /* the peer writes to clients that may be gone */
@@ -482,6 +524,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(pool_is_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(cancel_and_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(client_freed_inside_a_callback, setup, teardown),
+		cmocka_unit_test_setup_teardown(authz_run_is_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(probes_cancel_safely, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("acme_client", tests, NULL, NULL);
