@@ -507,7 +507,8 @@ static void judge_contact(struct acct_probe *p, const struct contact *ct, const 
 		             "may not arrive", ct->domain,
 		             best == ANS_NULL_MX ? "publishes a null MX (RFC 7505: it takes no mail)"
 		             : best == ANS_NX ? "does not exist (NXDOMAIN)" : "has neither MX nor address records");
-		diag_set_hint(f, "Use an address whose domain has MX or address records.");
+		diag_set_hint(f, "%s", best == ANS_NULL_MX ? "Use an address at a domain that accepts mail."
+		              : "Use an address whose domain has MX or address records.");
 		if (best == ANS_NX && nx)
 			diag_set_detail(f, "%s answered NXDOMAIN for %s.", p->res[nx->server].label, ct->domain);
 	}

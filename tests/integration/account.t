@@ -4,7 +4,7 @@
 # deactivated), and a key openssl made that no account has.
 . "$(dirname "$0")/../lib/tap.sh"
 require_lab
-plan 45
+plan 48
 
 dir=https://192.0.2.90:14000/dir
 ca=$LAB_STATE/pebble/ca.pem
@@ -44,6 +44,26 @@ A --from lego "$lego" -6
 check "-6 and an IPv4-only resolv.conf: no resolver, an error" jq_true '[.checks[] | select(.id=="acme.account.contact")][0] | .status == "error" and (.summary | test("no resolver"))'
 run_tool acme-account --directory "$dir" --ca-bundle "$ca" --from lego "$lego" --ns 192.0.2.99:99999
 check "--ns with a bad port: exit 2" rc_is 2
+
+# Contacts whose domains exist: the root zone on ns1 gets, for a while, an MX
+# for mx-ok.net and a null MX (RFC 7505) for nullmx.net (Pebble takes at most
+# two contacts; certbot registers both).
+cbm=$T_TMP/certbot-mx
+lab env REQUESTS_CA_BUNDLE="$ca" certbot register -m admin@mx-ok.net,admin@nullmx.net --agree-tos \
+	--no-eff-email --server "$dir" --config-dir "$cbm/etc" --work-dir "$cbm/work" --logs-dir "$cbm/logs" \
+	--non-interactive >>"$T_TMP/certbot.log" 2>&1
+root_back() { cp "$TOP/tests/lab/zones/root.zone" "$T_TMP/root.back" && "$LAB_SH" zone "$LAB_STATE" ns1 . "$T_TMP/root.back" >/dev/null; }
+trap 'root_back; rm -rf "$T_TMP"' EXIT
+{ sed 's/2026112201/2026112299/' "$TOP/tests/lab/zones/root.zone"
+  printf 'mx-ok.net. IN MX 10 mail.mx-ok.net.\nmail.mx-ok.net. IN A 192.0.2.80\n'
+  printf 'nullmx.net. IN MX 0 .\nnullmx.net. IN A 192.0.2.80\n'; } >"$T_TMP/root.zone"
+"$LAB_SH" zone "$LAB_STATE" ns1 . "$T_TMP/root.zone" >/dev/null
+A --from certbot "$cbm/etc" --ns 192.0.2.53
+check "a contact whose domain has an MX: ok" jq_true '[.checks[] | select(.id=="acme.account.contact")][0] | .status == "ok" and .target == "mailto:admin@mx-ok.net" and (.summary | test("mx-ok.net has MX records"))'
+check "a null MX: warn, mail may not arrive" jq_true '[.checks[] | select(.id=="acme.account.contact")][1] | .status == "warn" and .target == "mailto:admin@nullmx.net" and (.summary | test("null MX.*mail from the CA may not arrive"))'
+A --from certbot "$cbm/etc" --ns 192.0.2.99 --ns 192.0.2.53 --timeout 2
+check "a silent resolver beside one that answers: the answer counts" jq_true '[.checks[] | select(.id=="acme.account.contact")] | map(.status) == ["ok","warn"]'
+root_back
 
 # The client signs with a stale kid.
 A --account-key "$key" --kid "https://192.0.2.90:14000/my-account/0000stale"
