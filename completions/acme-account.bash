@@ -9,10 +9,11 @@ _acme_account() {
 		--kid) COMPREPLY=(); return ;;
 		--from) COMPREPLY=($(compgen -W "certbot lego acme.sh" -- "$cur")); return ;;
 		--ca-bundle) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+		--ns) COMPREPLY=(); return ;;
 		--timeout) COMPREPLY=(); return ;;
 	esac
 	if [[ $cur == -* ]]; then
-		COMPREPLY=($(compgen -W "--directory --account-key --kid --from --ca-bundle --insecure --ipv4 -4 --ipv6 -6 --timeout --json --verbose -v --quiet -q --strict --no-color --version --help -h" -- "$cur"))
+		COMPREPLY=($(compgen -W "--directory --account-key --kid --from --ca-bundle --insecure --ipv4 -4 --ipv6 -6 --ns --timeout --json --verbose -v --quiet -q --strict --no-color --version --help -h" -- "$cur"))
 	fi
 }
 complete -F _acme_account acme-account

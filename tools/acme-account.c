@@ -33,13 +33,14 @@ int main(int argc, char **argv)
 			"Check an ACME account the way the CA sees it, without changing anything: the\n"
 			"directory, the key file, the account found by the key (onlyReturnExisting), its\n"
 			"status, whether the client's kid is that account, the contacts as Let's Encrypt\n"
-			"lints them, and the clock against the server.",
+			"lints them (their domains looked up at the resolvers, or --ns), and the clock\n"
+			"against the server.",
 		.footer =
 			"Examples:\n"
 			"  acme-account --directory https://acme-v02.api.letsencrypt.org/directory --from certbot\n"
 			"  acme-account --directory https://ca.internal/dir --ca-bundle ca.pem --from lego ~/.lego\n"
 			"  acme-account --directory URL --account-key key.pem --kid https://ca/acme/acct/42\n",
-		.opts = opts, .handle = acme_opts_cli_handle, .ctx = &a, .no_ns = 1,
+		.opts = opts, .handle = acme_opts_cli_handle, .ctx = &a,
 		.default_timeout_ms = 10000,
 	};
 	a.tool = &tool;
@@ -72,7 +73,7 @@ int main(int argc, char **argv)
 			.directory = a.directory, .key = &a.key, .key_path = a.key_path, .kid = a.kid,
 			.contact = a.ref.contact[0] ? a.ref.contact : NULL, .ca_bundle = a.ca_bundle,
 			.insecure = a.insecure, .timeout_ms = c.timeout_ms, .clock_warn_s = DIAG_CLOCK_WARN_S,
-			.clock_fail_s = DIAG_CLOCK_FAIL_S,
+			.clock_fail_s = DIAG_CLOCK_FAIL_S, .ns = c.ns, .nns = c.nns, .family = c.family,
 		},
 	};
 	rc = cli_run(&tool, &c, a.directory, probe, &x);

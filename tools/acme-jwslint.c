@@ -77,9 +77,19 @@ static char *slurp(const char *path, size_t *len)
 	return buf;
 }
 
-static int probe(const void *o, struct diag_report *r)
+static const struct cli_tool *the_tool;
+
+static int probe(const void *arg, struct diag_report *r)
 {
-	return diag_jws_run(o, r);
+	const struct jws_opts *o = arg;
+	int rc = diag_jws_run(o, r);
+	/* a directory that could not be read is said on stderr too, as when the
+	 * tool fetched it itself */
+	for (size_t i = 0; i < r->n; i++)
+		if (!strcmp(r->v[i]->id, "jws.directory") && r->v[i]->status != DIAG_OK)
+			cli_error(the_tool, "--directory %s: %s (endpoints will be guessed from paths)",
+			          o->directory_url, json_string_value(json_object_get(r->v[i]->evidence, "reason")));
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -104,6 +114,7 @@ int main(int argc, char **argv)
 		.opts = opts, .handle = handle, .ctx = &a, .no_ns = 1, .default_timeout_ms = 10000,
 	};
 	a.tool = &tool;
+	the_tool = &tool;
 	struct cli_common c;
 	int first;
 	int rc = cli_parse(&tool, argc, argv, &c, &first);
@@ -138,23 +149,11 @@ int main(int argc, char **argv)
 		}
 		have_key = 1;
 	}
-	struct acme_client client;
-	json_t *dir = NULL;
-	if (a.directory) {
-		struct acme_resp rs;
-		if (acme_client_init(&client, a.ca_bundle, a.insecure, c.timeout_ms) == 0) {
-			if (acme_directory(&client, a.directory, &rs) == 0)
-				dir = json_incref(client.dir);
-			else
-				cli_error(&tool, "--directory %s: %s (endpoints will be guessed from paths)", a.directory,
-				          rs.err[0] ? rs.err : "not a directory");
-			acme_resp_free(&rs);
-			acme_client_free(&client);
-		}
-	}
-	struct jws_opts o = { .cap = &cap, .directory = dir, .key = have_key ? &key : NULL };
+	struct jws_opts o = {
+		.cap = &cap, .key = have_key ? &key : NULL, .directory_url = a.directory,
+		.ca_bundle = a.ca_bundle, .insecure = a.insecure, .timeout_ms = c.timeout_ms,
+	};
 	rc = cli_run(&tool, &c, path, probe, &o);
-	json_decref(dir);
 	if (have_key)
 		acme_key_free(&key);
 	jws_capture_free(&cap);

@@ -2,12 +2,13 @@
  * acme.c - ACME requests: directory, nonces, JWS POSTs, problem documents,
  * and the account stores of certbot, lego and acme.sh.
  *
- * ACME exchanges are a chain (each POST needs the nonce of the previous
- * reply), so a request here is one blocking transfer with a timeout; tools
- * that ask several servers at once use the loop instead.
+ * Every request is a transfer on the diag loop, several in flight at once;
+ * a POST takes a nonce from the client's pool (filled by every response)
+ * or fetches one, and retries badNonce answers with their own nonce.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <ctype.h>
+#include <stdarg.h>
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #include "diag/acme.h"
 #include "diag/finding.h"
 #include "diag/keyauth.h"
+#include "diag/loop.h"
 #include "diag/version.h"
 #include "httputil.h"
 
@@ -63,25 +65,6 @@ int acme_problem_parse(const json_t *doc, struct acme_problem *p)
 		}
 	}
 	return 0;
-}
-
-int acme_client_init(struct acme_client *c, const char *ca_bundle, int insecure, int timeout_ms)
-{
-	memset(c, 0, sizeof(*c));
-	c->ca_bundle = ca_bundle;
-	c->insecure = insecure;
-	c->timeout_ms = timeout_ms > 0 ? timeout_ms : 10000;
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	c->curl = curl_easy_init();
-	return c->curl ? 0 : -1;
-}
-
-void acme_client_free(struct acme_client *c)
-{
-	if (c->curl)
-		curl_easy_cleanup(c->curl);
-	json_decref(c->dir);
-	memset(c, 0, sizeof(*c));
 }
 
 static size_t on_body(char *d, size_t size, size_t n, void *arg)
@@ -133,54 +116,253 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg)
 	return len;
 }
 
-/* One transfer: GET, HEAD or POST with a JOSE body. */
-static int transfer(struct acme_client *c, const char *url, int head, const char *post,
-                    struct acme_resp *r)
+/* ---- the client ---- */
+
+enum req_kind { REQ_GET, REQ_HEAD, REQ_DIRECTORY, REQ_POST };
+
+struct acme_req {
+	struct acme_client *c;
+	struct acme_req *prev, *next;   /* the client's requests in flight */
+	enum req_kind kind;
+	char *url;
+	const struct acme_key *key;     /* REQ_POST */
+	char *kid;                      /* NULL: sign with jwk */
+	json_t *payload;                /* NULL: POST-as-GET */
+	char nonce[256];                /* for the next POST: a badNonce answer's nonce */
+	int nonce_fetch;                /* the transfer in flight is HEAD newNonce */
+	int retries;                    /* badNonce answers retried */
+	CURL *easy;
+	struct curl_slist *hdrs;
+	char errbuf[CURL_ERROR_SIZE];
+	struct acme_resp resp;
+	acme_resp_cb cb;
+	void *arg;
+	int delivering;                 /* cb is running: the request is over */
+};
+
+struct acme_client {
+	struct diag_loop *loop;
+	char *ca_bundle;
+	int insecure;
+	int timeout_ms;
+	json_t *dir;
+	char pool[ACME_NONCE_POOL][256];  /* oldest first */
+	size_t npool;
+	int nonce_retries;
+	struct acme_req *reqs;
+};
+
+struct acme_client *acme_client_new(struct diag_loop *loop, const char *ca_bundle, int insecure,
+                                    int timeout_ms)
 {
-	memset(r, 0, sizeof(*r));
-	r->retry_after = -1;
-	CURL *e = c->curl;
-	char errbuf[CURL_ERROR_SIZE] = "";
-	struct curl_slist *hdrs = NULL;
-	curl_easy_reset(e);
-	curl_easy_setopt(e, CURLOPT_URL, url);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https,http");
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "acme-diag/" DIAG_VERSION);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)c->timeout_ms);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
-	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
-	/* ACME servers do not redirect API requests; follow none (loops, policy) */
-	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-	if (c->ca_bundle)
-		curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_bundle);
-	if (c->insecure) {
-		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
-		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+	struct acme_client *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->loop = loop;
+	c->insecure = insecure;
+	c->timeout_ms = timeout_ms > 0 ? timeout_ms : 10000;
+	if (ca_bundle && !(c->ca_bundle = strdup(ca_bundle))) {
+		free(c);
+		return NULL;
 	}
-	if (head)
-		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
-	if (post) {
-		hdrs = curl_slist_append(NULL, "Content-Type: application/jose+json");
-		curl_easy_setopt(e, CURLOPT_HTTPHEADER, hdrs);
-		curl_easy_setopt(e, CURLOPT_POSTFIELDS, post);
+	return c;
+}
+
+static void req_free(struct acme_req *q)
+{
+	if (q->easy)
+		curl_easy_cleanup(q->easy);
+	curl_slist_free_all(q->hdrs);
+	acme_resp_free(&q->resp);
+	json_decref(q->payload);
+	free(q->url);
+	free(q->kid);
+	free(q);
+}
+
+static void req_unlink(struct acme_req *q)
+{
+	if (q->prev)
+		q->prev->next = q->next;
+	else if (q->c->reqs == q)
+		q->c->reqs = q->next;
+	if (q->next)
+		q->next->prev = q->prev;
+	q->prev = q->next = NULL;
+}
+
+/* Detach everything the request has on the loop. */
+static void req_detach(struct acme_req *q)
+{
+	if (q->easy)
+		diag_loop_remove_curl(q->c->loop, q->easy);
+	diag_loop_cancel_timers(q->c->loop, q);
+}
+
+void acme_req_cancel(struct acme_req *q)
+{
+	if (!q || q->delivering)
+		return;
+	req_detach(q);
+	req_unlink(q);
+	req_free(q);
+}
+
+void acme_client_free(struct acme_client *c)
+{
+	if (!c)
+		return;
+	while (c->reqs)
+		acme_req_cancel(c->reqs);
+	json_decref(c->dir);
+	free(c->ca_bundle);
+	free(c);
+}
+
+const json_t *acme_client_directory(const struct acme_client *c)
+{
+	return c->dir;
+}
+
+const char *acme_dir_url(const struct acme_client *c, const char *name)
+{
+	return json_string_value(json_object_get(c->dir, name));
+}
+
+int acme_client_nonce_retries(const struct acme_client *c)
+{
+	return c->nonce_retries;
+}
+
+size_t acme_client_nonces(const struct acme_client *c)
+{
+	return c->npool;
+}
+
+static void pool_put(struct acme_client *c, const char *nonce)
+{
+	if (!nonce[0])
+		return;
+	if (c->npool == ACME_NONCE_POOL) {  /* the oldest is the likeliest to be stale */
+		memmove(c->pool[0], c->pool[1], sizeof(c->pool[0]) * (ACME_NONCE_POOL - 1));
+		c->npool--;
 	}
-	r->sent_ms = diag_wall_ms();
-	CURLcode rc = curl_easy_perform(e);
+	snprintf(c->pool[c->npool++], sizeof(c->pool[0]), "%s", nonce);
+}
+
+static int pool_take(struct acme_client *c, char *out, size_t len)
+{
+	if (!c->npool)
+		return -1;
+	snprintf(out, len, "%s", c->pool[--c->npool]);
+	return 0;
+}
+
+/* The request is over: cb sees the response, then the request is freed. */
+static void deliver(struct acme_req *q)
+{
+	req_detach(q);
+	req_unlink(q);
+	q->delivering = 1;
+	q->resp.nonce_retries = q->retries;
+	q->cb(q->arg, &q->resp);
+	req_free(q);
+}
+
+static void deliver_timer(void *arg)
+{
+	deliver(arg);
+}
+
+/* Set the response's error (our side or transport). */
+static void set_err(struct acme_req *q, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_err(struct acme_req *q, const char *fmt, ...)
+{
+	va_list ap;
+	acme_resp_free(&q->resp);
+	q->resp.retry_after = -1;
+	va_start(ap, fmt);
+	vsnprintf(q->resp.err, sizeof(q->resp.err), fmt, ap);
+	va_end(ap);
+}
+
+static void transfer_done(void *arg, CURL *easy, CURLcode rc);
+
+/* Options of one transfer; 0, or -1 when curl refused one. */
+static int transfer_setopts(struct acme_req *q, const char *url, int head, const char *post)
+{
+	CURL *e = q->easy;
+	const struct acme_client *c = q->c;
+	int ok = curl_easy_setopt(e, CURLOPT_URL, url) == CURLE_OK &&
+	         curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https,http") == CURLE_OK &&
+	         curl_easy_setopt(e, CURLOPT_USERAGENT, "acme-diag/" DIAG_VERSION) == CURLE_OK &&
+	         curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)c->timeout_ms) == CURLE_OK &&
+	         curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) == CURLE_OK &&
+	         curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body) == CURLE_OK &&
+	         curl_easy_setopt(e, CURLOPT_WRITEDATA, &q->resp) == CURLE_OK &&
+	         curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header) == CURLE_OK &&
+	         curl_easy_setopt(e, CURLOPT_HEADERDATA, &q->resp) == CURLE_OK &&
+	         curl_easy_setopt(e, CURLOPT_ERRORBUFFER, q->errbuf) == CURLE_OK &&
+	         /* ACME servers do not redirect API requests; follow none (loops, policy) */
+	         curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L) == CURLE_OK;
+	if (ok && c->ca_bundle)
+		ok = curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_bundle) == CURLE_OK;
+	if (ok && c->insecure)
+		ok = curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L) == CURLE_OK &&
+		     curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L) == CURLE_OK;
+	if (ok && head)
+		ok = curl_easy_setopt(e, CURLOPT_NOBODY, 1L) == CURLE_OK;
+	if (ok && post) {
+		struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/jose+json");
+		q->hdrs = h;
+		ok = h && curl_easy_setopt(e, CURLOPT_HTTPHEADER, h) == CURLE_OK &&
+		     curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, post) == CURLE_OK;
+	}
+	return ok ? 0 : -1;
+}
+
+/* Start one transfer of q: GET, HEAD or POST with a JOSE body. 0, or -1
+ * with the error in q->resp. */
+static int transfer_start(struct acme_req *q, const char *url, int head, const char *post)
+{
+	acme_resp_free(&q->resp);
+	q->resp.retry_after = -1;
+	q->errbuf[0] = '\0';
+	curl_slist_free_all(q->hdrs);
+	q->hdrs = NULL;
+	if (q->easy)
+		curl_easy_reset(q->easy);
+	else if (!(q->easy = curl_easy_init())) {
+		set_err(q, "cannot start a transfer (curl_easy_init failed)");
+		return -1;
+	}
+	if (transfer_setopts(q, url, head, post)) {
+		set_err(q, "cannot set up the transfer to %s", url);
+		return -1;
+	}
+	q->resp.sent_ms = diag_wall_ms();
+	if (diag_loop_add_curl(q->c->loop, q->easy, transfer_done, q)) {
+		set_err(q, "cannot start the transfer to %s (out of memory)", url);
+		return -1;
+	}
+	return 0;
+}
+
+/* What a finished transfer left in q->resp: timing, status, JSON, problem. */
+static void transfer_read(struct acme_req *q, CURL *e, CURLcode rc)
+{
+	struct acme_resp *r = &q->resp;
 	curl_off_t first = 0, pre = 0;
 	curl_easy_getinfo(e, CURLINFO_PRETRANSFER_TIME_T, &pre);
 	curl_easy_getinfo(e, CURLINFO_STARTTRANSFER_TIME_T, &first);
 	r->first_byte_ms = r->sent_ms + first / 1000;
 	r->sent_ms += pre / 1000;
-	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &r->status);
-	curl_slist_free_all(hdrs);
+	if (curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &r->status) != CURLE_OK)
+		r->status = 0;
 	if (rc != CURLE_OK) {
 		snprintf(r->err, sizeof(r->err), "%s", rc == CURLE_WRITE_ERROR && r->len >= ACME_MAX_BODY / 2
-		         ? "response body over 1 MiB" : errbuf[0] ? errbuf : curl_easy_strerror(rc));
-		return -1;
+		         ? "response body over 1 MiB" : q->errbuf[0] ? q->errbuf : curl_easy_strerror(rc));
+		return;
 	}
 	if (r->body && r->len) {
 		json_error_t je;
@@ -189,30 +371,6 @@ static int transfer(struct acme_client *c, const char *url, int head, const char
 	r->is_problem = !strncasecmp(r->content_type, "application/problem+json", 24);
 	if (r->is_problem || (r->status >= 400 && json_is_object(r->json) && json_object_get(r->json, "type")))
 		acme_problem_parse(r->json, &r->prob);
-	if (r->nonce[0])
-		snprintf(c->nonce, sizeof(c->nonce), "%s", r->nonce);
-	return 0;
-}
-
-int acme_get(struct acme_client *c, const char *url, int head, struct acme_resp *r)
-{
-	return transfer(c, url, head, NULL, r);
-}
-
-int acme_directory(struct acme_client *c, const char *url, struct acme_resp *r)
-{
-	if (acme_get(c, url, 0, r))
-		return -1;
-	if (r->status != 200 || !json_is_object(r->json))
-		return -1;
-	json_decref(c->dir);
-	c->dir = json_incref(r->json);
-	return 0;
-}
-
-const char *acme_dir_url(const struct acme_client *c, const char *name)
-{
-	return json_string_value(json_object_get(c->dir, name));
 }
 
 static char *b64_str(const char *s)
@@ -224,65 +382,186 @@ static char *b64_str(const char *s)
 	return out;
 }
 
-int acme_post(struct acme_client *c, const char *url, const struct acme_key *k,
-              const char *kid, const json_t *payload, struct acme_resp *r)
+/* The flattened JWS of q's POST with nonce, as JSON text; NULL on failure. */
+static char *jws_body(const struct acme_req *q, const char *nonce)
 {
-	for (int attempt = 0; attempt < 4; attempt++) {
-		if (!c->nonce[0]) {
-			const char *nn = acme_dir_url(c, "newNonce");
-			struct acme_resp nr;
-			if (!nn) {
-				memset(r, 0, sizeof(*r));
-				snprintf(r->err, sizeof(r->err), "the directory has no newNonce URL");
-				return -1;
-			}
-			int rc = acme_get(c, nn, 1, &nr);
-			acme_resp_free(&nr);
-			if (rc || !c->nonce[0]) {
-				memset(r, 0, sizeof(*r));
-				snprintf(r->err, sizeof(r->err), "no Replay-Nonce from %s", nn);
-				return -1;
-			}
-		}
-		json_t *prot = json_pack("{s:s, s:s, s:s}", "alg", k->alg, "nonce", c->nonce, "url", url);
-		if (kid)
-			json_object_set_new(prot, "kid", json_string(kid));
-		else
-			json_object_set(prot, "jwk", k->jwk);
-		c->nonce[0] = '\0';  /* used */
-		char *ps = json_dumps(prot, JSON_COMPACT);
-		char *pl = payload ? json_dumps(payload, JSON_COMPACT) : strdup("");
-		char *p64 = ps ? b64_str(ps) : NULL, *b64 = pl ? b64_str(pl) : NULL;
-		char *input = p64 && b64 ? diag_asprintf("%s.%s", p64, b64) : NULL;
-		char *sig = input ? acme_jws_sign(k, input) : NULL;
-		json_t *jws = sig ? json_pack("{s:s, s:s, s:s}", "protected", p64, "payload", b64,
-		                              "signature", sig) : NULL;
-		char *body = jws ? json_dumps(jws, JSON_COMPACT) : NULL;
+	const struct acme_key *k = q->key;
+	json_t *prot = json_pack("{s:s, s:s, s:s}", "alg", k->alg, "nonce", nonce, "url", q->url);
+	if (prot && (q->kid ? json_object_set_new(prot, "kid", json_string(q->kid))
+	                    : json_object_set(prot, "jwk", k->jwk))) {
 		json_decref(prot);
-		json_decref(jws);
-		free(ps);
-		free(pl);
-		free(p64);
-		free(b64);
-		free(input);
-		free(sig);
-		if (!body) {
-			memset(r, 0, sizeof(*r));
-			snprintf(r->err, sizeof(r->err), "cannot sign the request");
-			return -1;
-		}
-		int rc = transfer(c, url, 0, body, r);
-		free(body);
-		if (rc)
-			return -1;
-		if (r->status == 400 && !strcmp(acme_problem_short(&r->prob), "badNonce") && attempt < 3) {
-			c->nonce_retries++;  /* RFC 8555 6.5: retry with the nonce of this reply */
-			acme_resp_free(r);
-			continue;
-		}
-		return 0;
+		prot = NULL;
 	}
-	return 0;
+	char *ps = prot ? json_dumps(prot, JSON_COMPACT) : NULL;
+	char *pl = q->payload ? json_dumps(q->payload, JSON_COMPACT) : strdup("");
+	char *p64 = ps ? b64_str(ps) : NULL, *b64 = pl ? b64_str(pl) : NULL;
+	char *input = p64 && b64 ? diag_asprintf("%s.%s", p64, b64) : NULL;
+	char *sig = input ? acme_jws_sign(k, input) : NULL;
+	json_t *jws = sig ? json_pack("{s:s, s:s, s:s}", "protected", p64, "payload", b64,
+	                              "signature", sig) : NULL;
+	char *body = jws ? json_dumps(jws, JSON_COMPACT) : NULL;
+	json_decref(prot);
+	json_decref(jws);
+	free(ps);
+	free(pl);
+	free(p64);
+	free(b64);
+	free(input);
+	free(sig);
+	return body;
+}
+
+/*
+ * The next step of a POST: sign with a nonce (the last badNonce answer's,
+ * else the pool's) and send, or fetch a nonce first. 0, or -1 with the
+ * error in q->resp.
+ */
+static int post_next(struct acme_req *q)
+{
+	struct acme_client *c = q->c;
+	char nonce[256];
+	if (q->nonce[0]) {
+		snprintf(nonce, sizeof(nonce), "%s", q->nonce);
+		q->nonce[0] = '\0';
+	} else if (pool_take(c, nonce, sizeof(nonce))) {
+		const char *nn = acme_dir_url(c, "newNonce");
+		if (!nn) {
+			set_err(q, "the directory has no newNonce URL");
+			return -1;
+		}
+		q->nonce_fetch = 1;
+		return transfer_start(q, nn, 1, NULL);
+	}
+	q->nonce_fetch = 0;
+	char *body = jws_body(q, nonce);
+	if (!body) {
+		set_err(q, "cannot sign the request to %s", q->url);
+		return -1;
+	}
+	int rc = transfer_start(q, q->url, 0, body);
+	free(body);
+	return rc;
+}
+
+static int is_bad_nonce(const struct acme_resp *r)
+{
+	return !r->err[0] && r->status == 400 && !strcmp(acme_problem_short(&r->prob), "badNonce");
+}
+
+/* A transfer of q ended: go on (nonce fetched, badNonce retry) or deliver. */
+static void transfer_done(void *arg, CURL *easy, CURLcode rc)
+{
+	struct acme_req *q = arg;
+	struct acme_client *c = q->c;
+	struct acme_resp *r = &q->resp;
+	transfer_read(q, easy, rc);
+	if (q->nonce_fetch) {
+		pool_put(c, r->nonce);
+		if (!r->nonce[0]) {
+			char why[sizeof(r->err)];
+			snprintf(why, sizeof(why), "%s", r->err);
+			set_err(q, "no Replay-Nonce from %s%s%s", acme_dir_url(c, "newNonce"), why[0] ? ": " : "", why);
+			deliver(q);
+		} else if (post_next(q)) {
+			deliver(q);
+		}
+		return;
+	}
+	if (q->kind == REQ_POST && is_bad_nonce(r) && q->retries < ACME_NONCE_RETRIES) {
+		/* RFC 8555 6.5: retry with the nonce of this answer */
+		q->retries++;
+		c->nonce_retries++;
+		snprintf(q->nonce, sizeof(q->nonce), "%s", r->nonce);
+		if (post_next(q))
+			deliver(q);
+		return;
+	}
+	pool_put(c, r->nonce);
+	if (q->kind == REQ_DIRECTORY && r->status == 200 && json_is_object(r->json)) {
+		json_decref(c->dir);
+		c->dir = json_incref(r->json);
+	}
+	deliver(q);
+}
+
+static struct acme_req *req_new(struct acme_client *c, enum req_kind kind, const char *url,
+                                acme_resp_cb cb, void *arg)
+{
+	struct acme_req *q = calloc(1, sizeof(*q));
+	if (!q)
+		return NULL;
+	q->c = c;
+	q->kind = kind;
+	q->cb = cb;
+	q->arg = arg;
+	q->resp.retry_after = -1;
+	if (!(q->url = strdup(url ? url : ""))) {
+		free(q);
+		return NULL;
+	}
+	q->next = c->reqs;
+	if (c->reqs)
+		c->reqs->prev = q;
+	c->reqs = q;
+	return q;
+}
+
+/*
+ * The first step of a request failed (the error is in q->resp): cb still
+ * runs, from the loop. NULL when even that cannot be arranged.
+ */
+static struct acme_req *start_failed(struct acme_req *q)
+{
+	req_detach(q);
+	if (diag_loop_timer(q->c->loop, 0, deliver_timer, q) == 0)
+		return q;
+	req_unlink(q);
+	req_free(q);
+	return NULL;
+}
+
+static struct acme_req *get_start(struct acme_client *c, enum req_kind kind, const char *url,
+                                  acme_resp_cb cb, void *arg)
+{
+	struct acme_req *q = req_new(c, kind, url, cb, arg);
+	if (!q)
+		return NULL;
+	if (transfer_start(q, q->url, kind == REQ_HEAD, NULL))
+		return start_failed(q);
+	return q;
+}
+
+struct acme_req *acme_get(struct acme_client *c, const char *url, int head,
+                          acme_resp_cb cb, void *arg)
+{
+	return get_start(c, head ? REQ_HEAD : REQ_GET, url, cb, arg);
+}
+
+struct acme_req *acme_directory(struct acme_client *c, const char *url,
+                                acme_resp_cb cb, void *arg)
+{
+	return get_start(c, REQ_DIRECTORY, url, cb, arg);
+}
+
+struct acme_req *acme_post(struct acme_client *c, const char *url, const struct acme_key *k,
+                           const char *kid, const json_t *payload, acme_resp_cb cb, void *arg)
+{
+	struct acme_req *q = req_new(c, REQ_POST, url, cb, arg);
+	if (!q)
+		return NULL;
+	q->key = k;
+	if ((kid && !(q->kid = strdup(kid))) || (payload && !(q->payload = json_deep_copy(payload)))) {
+		req_unlink(q);
+		req_free(q);
+		return NULL;
+	}
+	if (!url || !k) {
+		set_err(q, "%s", !url ? "no URL to send the request to" : "no key to sign the request with");
+		return start_failed(q);
+	}
+	if (post_next(q))
+		return start_failed(q);
+	return q;
 }
 
 /* ---- account stores ---- */

@@ -640,6 +640,16 @@ void dns_engine_forget(struct dns_engine *e, void *arg)
 	}
 }
 
+const char *dns_q_outcome(const struct dns_q *q)
+{
+	if (!q)
+		return "not sent (out of memory)";
+	if (q->status != DNS_OK)
+		return q->errtext ? q->errtext : dns_status_text(q->status);
+	ldns_lookup_table *lt = ldns_lookup_by_id(ldns_rcodes, dns_q_rcode(q));
+	return lt ? lt->name : "unknown rcode";
+}
+
 int dns_q_rcode(const struct dns_q *q)
 {
 	if (!q || !q->done || q->status != DNS_OK || !q->pkt)

@@ -189,12 +189,7 @@ static struct dns_q *ask(struct ctx *c, const struct diag_server *srv, const cha
 /* "NXDOMAIN", "timed out", ... for a query that did not give a usable answer. */
 static const char *q_outcome(const struct dns_q *q)
 {
-	if (!q)
-		return "not sent (out of memory)";
-	if (q->status != DNS_OK)
-		return q->errtext ? q->errtext : dns_status_text(q->status);
-	ldns_lookup_table *lt = ldns_lookup_by_id(ldns_rcodes, dns_q_rcode(q));
-	return lt ? lt->name : "unknown rcode";
+	return dns_q_outcome(q);
 }
 
 static int q_ok(const struct dns_q *q)

@@ -12,4 +12,11 @@
  */
 int diag_http_header(const char *data, size_t len, const char *name, char *out, size_t outlen);
 
+/*
+ * Do URLs a and b have the same origin (RFC 6454: scheme, host and port,
+ * the scheme's default port when none is written)? 0 when either does not
+ * parse as a URL.
+ */
+int diag_url_same_origin(const char *a, const char *b);
+
 #endif

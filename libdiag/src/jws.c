@@ -1,5 +1,10 @@
-/* jws.c - read captures of ACME requests and check each JWS as Boulder would. */
+/*
+ * jws.c - read captures of ACME requests and check each JWS as Boulder
+ * would. The checks are pure computation: the probe runs them from the
+ * loop, a batch per turn, after fetching the directory when asked to.
+ */
 #define _GNU_SOURCE  /* memmem */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +15,7 @@
 
 #include "diag/jws.h"
 #include "diag/keyauth.h"
+#include "httputil.h"
 
 /* ---- captures ---- */
 
@@ -276,13 +282,13 @@ static const char *ep_name(enum endpoint e)
 	return names[e];
 }
 
-static enum endpoint classify(const struct jws_opts *o, const char *url, const json_t *payload)
+static enum endpoint classify(const json_t *directory, const char *url, const json_t *payload)
 {
-	if (url && o->directory) {
+	if (url && directory) {
 		const char *keys[] = {"newAccount", "newOrder", "revokeCert", "keyChange"};
 		enum endpoint eps[] = {EP_NEW_ACCOUNT, EP_NEW_ORDER, EP_REVOKE, EP_KEY_CHANGE};
 		for (size_t i = 0; i < 4; i++) {
-			const char *u = json_string_value(json_object_get(o->directory, keys[i]));
+			const char *u = json_string_value(json_object_get(directory, keys[i]));
 			if (u && !strcmp(u, url))
 				return eps[i];
 		}
@@ -319,203 +325,362 @@ static int looks_like_account_url(const char *kid)
 	       strstr(kid, "/account/");
 }
 
-/* Same scheme://host[:port] as ref? */
-static int same_origin(const char *url, const char *ref)
-{
-	if (!ref)
-		return 1;
-	const char *a = strstr(url, "://"), *b = strstr(ref, "://");
-	if (!a || !b)
-		return 0;
-	size_t la = (size_t)(a - url) + 3 + strcspn(a + 3, "/"), lb = (size_t)(b - ref) + 3 + strcspn(b + 3, "/");
-	return la == lb && !strncasecmp(url, ref, la);
-}
-
 struct seen_nonce {
 	char *nonce;
 	size_t index;
 };
 
-int diag_jws_run(const struct jws_opts *o, struct diag_report *r)
+struct jws_probe {
+	struct diag_probe head;        /* first */
+	const struct jws_capture *cap;
+	const struct acme_key *key;
+	json_t *directory;             /* NULL: endpoints named from URL paths */
+	char *directory_url;
+	struct acme_client *c;
+	struct seen_nonce *seen;
+	size_t nseen;
+	size_t next;                   /* the next request to check */
+	size_t clean;
+};
+
+#define JWS_BATCH 64  /* requests checked per turn of the loop */
+
+/* One request being checked, and how many findings it got. */
+struct jreq {
+	struct jws_probe *p;
+	const struct jws_capture_req *q;
+	size_t index;
+	json_t *jws, *prot, *payload, *jwk;
+	char *payload_raw;
+	size_t payload_len;
+	const char *p64, *b64, *s64, *hurl, *url, *alg, *kid, *nonce;
+	enum endpoint ep;
+	int alg_ok;
+	size_t nfound;
+	char target[2300];
+};
+
+/* A finding about request x: "<where>: <summary>". */
+static struct diag_finding *req_add(struct jreq *x, enum diag_status st, const char *id,
+                                    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static struct diag_finding *req_add(struct jreq *x, enum diag_status st, const char *id,
+                                    const char *fmt, ...)
 {
-	const struct jws_capture *cap = o->cap;
-	struct seen_nonce *seen = calloc(cap->n ? cap->n : 1, sizeof(*seen));
-	size_t nseen = 0, clean = 0;
-	if (!seen) {
-		diag_add(r, DIAG_ERROR, "jws.run", "", "out of memory");
+	va_list ap;
+	va_start(ap, fmt);
+	char *s = diag_vasprintf(fmt, ap);
+	va_end(ap);
+	x->nfound++;
+	struct diag_finding *f = diag_add(x->p->head.r, st, id, x->target, "%s: %s", x->q->where,
+	                                  s ? s : "(out of memory)");
+	free(s);
+	return f;
+}
+
+/* Decode the JWS; -1 (with a jws.parse finding) when it is not one. */
+static int req_parse(struct jreq *x)
+{
+	const struct jws_capture_req *q = x->q;
+	x->jws = json_loads(q->jws, 0, NULL);
+	x->p64 = json_string_value(json_object_get(x->jws, "protected"));
+	x->b64 = json_string_value(json_object_get(x->jws, "payload"));
+	x->s64 = json_string_value(json_object_get(x->jws, "signature"));
+	if (x->p64)
+		x->prot = b64_json(x->p64, NULL, NULL);
+	x->hurl = json_string_value(json_object_get(x->prot, "url"));
+	x->url = q->url ? q->url : x->hurl;
+	if (x->b64 && *x->b64)
+		x->payload = b64_json(x->b64, &x->payload_raw, &x->payload_len);
+	x->ep = classify(x->p->directory, x->url, x->payload);
+	snprintf(x->target, sizeof(x->target), "#%zu %s %s", x->index + 1, ep_name(x->ep),
+	         x->url ? x->url : "(no url)");
+	if (!x->jws || !x->p64 || !x->b64 || !x->s64 || !json_is_object(x->prot)) {
+		struct diag_finding *f = req_add(x, DIAG_FAIL, "jws.parse", "not a flattened JWS (%s)",
+		                                 !x->jws ? "not JSON" : !x->p64 || !x->b64 || !x->s64
+		                                 ? "protected, payload or signature missing"
+		                                 : "protected header is not base64url JSON");
+		diag_set_hint(f, "Boulder answers \"Parse error reading JWS\"; the client sends a broken request.");
 		return -1;
 	}
-	for (size_t i = 0; i < cap->n; i++) {
-		const struct jws_capture_req *q = &cap->req[i];
-		json_t *jws = json_loads(q->jws, 0, NULL), *prot = NULL, *payload = NULL;
-		char *payload_raw = NULL, *input = NULL;
-		size_t payload_len = 0;
-		size_t before = r->n;
-		char target[2300];
-		const char *p64 = json_string_value(json_object_get(jws, "protected"));
-		const char *b64 = json_string_value(json_object_get(jws, "payload"));
-		const char *s64 = json_string_value(json_object_get(jws, "signature"));
-		if (p64)
-			prot = b64_json(p64, NULL, NULL);
-		const char *hurl = json_string_value(json_object_get(prot, "url"));
-		const char *url = q->url ? q->url : hurl;
-		if (b64 && *b64)
-			payload = b64_json(b64, &payload_raw, &payload_len);
-		enum endpoint ep = classify(o, url, payload);
-		const char *alg = NULL, *kid = NULL, *nonce = NULL;
-		json_t *jwk = NULL;
-		snprintf(target, sizeof(target), "#%zu %s %s", i + 1, ep_name(ep), url ? url : "(no url)");
-		struct diag_finding *f;
-		if (!jws || !p64 || !b64 || !s64 || !json_is_object(prot)) {
-			f = diag_add(r, DIAG_FAIL, "jws.parse", target, "%s: not a flattened JWS (%s)", q->where,
-			             !jws ? "not JSON" : !p64 || !b64 || !s64 ? "protected, payload or signature missing"
-			             : "protected header is not base64url JSON");
-			diag_set_hint(f, "Boulder answers \"Parse error reading JWS\"; the client sends a broken request.");
-			goto next;
-		}
-		if (json_object_get(jws, "header")) {
-			f = diag_add(r, DIAG_FAIL, "jws.parse", target, "%s: JWS \"header\" field not allowed; "
-			             "all headers must be in \"protected\"", q->where);
-		}
-		alg = json_string_value(json_object_get(prot, "alg"));
-		kid = json_string_value(json_object_get(prot, "kid"));
-		jwk = json_object_get(prot, "jwk");
-		nonce = json_string_value(json_object_get(prot, "nonce"));
-		/* alg */
-		static const char *algs[] = {"RS256", "ES256", "ES384", "ES512", "EdDSA"};
-		int alg_ok = 0;
-		for (size_t k = 0; alg && k < sizeof(algs) / sizeof(algs[0]); k++)
-			alg_ok |= !strcmp(alg, algs[k]);
-		if (!alg_ok) {
-			f = diag_add(r, DIAG_FAIL, "jws.alg", target, "%s: alg %s%s%s is not allowed (badSignatureAlgorithm)",
-			             q->where, alg ? "\"" : "", alg ? alg : "missing", alg ? "\"" : "");
-			diag_set_hint(f, "ACME accepts asymmetric signatures only (RS256, ES256, ES384, EdDSA "
-			              "where listed); \"none\" and MAC algorithms (HS256) are refused.");
-		} else if (json_is_object(jwk)) {
-			const char *kty = json_string_value(json_object_get(jwk, "kty"));
-			int match = kty && ((alg[0] == 'R' && !strcmp(kty, "RSA")) || (alg[0] == 'E' && alg[1] == 'S' &&
-			                    !strcmp(kty, "EC")) || (!strcmp(alg, "EdDSA") && !strcmp(kty, "OKP")));
-			if (!match)
-				diag_add(r, DIAG_FAIL, "jws.alg", target, "%s: alg %s does not match the %s key", q->where,
-				         alg, kty ? kty : "untyped");
-		}
-		/* kid / jwk by endpoint */
-		if (kid && jwk) {
-			f = diag_add(r, DIAG_FAIL, "jws.kid", target, "%s: jwk and kid header fields are mutually exclusive",
-			             q->where);
-			diag_set_hint(f, "Send jwk only on newAccount (and revokeCert by certificate key, the "
-			              "inner JWS of keyChange); kid everywhere else.");
-		} else if (!kid && !jwk) {
-			diag_add(r, DIAG_FAIL, "jws.kid", target, "%s: neither kid nor jwk in the protected header",
-			         q->where);
-		} else if (ep == EP_NEW_ACCOUNT && kid) {
-			diag_add(r, DIAG_FAIL, "jws.kid", target, "%s: No embedded JWK in JWS header (newAccount "
-			         "must be signed with jwk)", q->where);
-		} else if (jwk && ep != EP_NEW_ACCOUNT && ep != EP_REVOKE && ep != EP_UNKNOWN) {
-			f = diag_add(r, DIAG_FAIL, "jws.kid", target, "%s: No Key ID in JWS header: %s signed with "
-			             "an embedded jwk instead of the account's kid", q->where, ep_name(ep));
-			diag_set_hint(f, "After registering, every request except newAccount must carry the "
-			              "account URL as kid (RFC 8555 6.2). Strict servers (Boulder, EAB-only "
-			              "PKIs) reject this; upgrade the client (cert-manager has shipped this bug).");
-		} else if (jwk && ep == EP_UNKNOWN) {
-			diag_add(r, DIAG_WARN, "jws.kid", target, "%s: signed with jwk at an endpoint that could not "
-			         "be identified; only newAccount and revokeCert take jwk (give --directory)", q->where);
-		} else if (kid && o->directory && !same_origin(kid, json_string_value(json_object_get(o->directory, "newAccount")))) {
-			f = diag_add(r, DIAG_FAIL, "jws.kid", target, "%s: KeyID header contained an invalid account "
-			             "URL: \"%.200s\" is not on this server", q->where, kid);
-			diag_set_hint(f, "The client signs with an account of another server (staging vs production, "
-			              "an old CA URL): re-register or fix the stored account URL.");
-		} else if (kid && !o->directory && !looks_like_account_url(kid)) {
-			diag_add(r, DIAG_WARN, "jws.kid", target, "%s: kid \"%.200s\" does not look like an account URL",
-			         q->where, kid);
-		}
-		/* keyChange: the payload is itself a JWS, signed by the new key with jwk */
-		if (ep == EP_KEY_CHANGE && payload) {
-			const char *ip64 = json_string_value(json_object_get(payload, "protected"));
-			json_t *inner = ip64 ? b64_json(ip64, NULL, NULL) : NULL;
-			const char *iurl = json_string_value(json_object_get(inner, "url"));
-			if (!json_is_object(inner))
-				diag_add(r, DIAG_FAIL, "jws.keychange", target, "%s: keyChange payload is not a JWS", q->where);
-			else if (!json_is_object(json_object_get(inner, "jwk")) || json_object_get(inner, "kid"))
-				diag_add(r, DIAG_FAIL, "jws.keychange", target, "%s: keyChange inner JWS must carry the new "
-				         "key as jwk, and no kid", q->where);
-			else if (!iurl || !hurl || strcmp(iurl, hurl))
-				diag_add(r, DIAG_FAIL, "jws.keychange", target, "%s: keyChange inner JWS url must equal the "
-				         "outer url", q->where);
-			json_decref(inner);
-		}
-		/* nonce (keyChange's inner JWS has none; it is not a request of its own) */
-		if (!nonce || !*nonce) {
-			diag_add(r, DIAG_FAIL, "jws.nonce", target, "%s: JWS has no anti-replay nonce (badNonce)", q->where);
-		} else {
-			for (size_t k = 0; k < nseen; k++)
-				if (!strcmp(seen[k].nonce, nonce)) {
-					f = diag_add(r, DIAG_FAIL, "jws.nonce", target, "%s: nonce already used by request #%zu "
-					             "(the CA answers badNonce)", q->where, seen[k].index + 1);
-					diag_set_hint(f, "Each nonce is good for one request: take the Replay-Nonce of the "
-					              "last response (or HEAD newNonce).");
-					break;
-				}
-			if ((seen[nseen].nonce = strdup(nonce)))
-				seen[nseen++].index = i;
-		}
-		/* url */
-		if (!hurl) {
-			diag_add(r, DIAG_FAIL, "jws.url", target, "%s: JWS header parameter 'url' required", q->where);
-		} else if (q->url && strcmp(hurl, q->url)) {
-			diag_add(r, DIAG_FAIL, "jws.url", target, "%s: JWS header parameter 'url' incorrect. Expected "
-			         "\"%.300s\" got \"%.300s\"", q->where, q->url, hurl);
-		}
-		/* payload */
-		if (b64 && *b64 && !payload) {
-			diag_add(r, DIAG_FAIL, "jws.payload", target, "%s: Request payload did not parse as JSON",
-			         q->where);
-		}
-		/* Content-Type */
-		if (q->content_type && strncasecmp(q->content_type, "application/jose+json", 21)) {
-			diag_add(r, DIAG_FAIL, "jws.content-type", target, "%s: Invalid Content-Type header on POST. "
-			         "Content-Type must be \"application/jose+json\" (got \"%.80s\")", q->where,
-			         q->content_type[0] ? q->content_type : "none");
-		}
-		/* signature */
-		if (alg_ok && s64) {
-			EVP_PKEY *pk = json_is_object(jwk) ? acme_jwk_public(jwk) : NULL;
-			EVP_PKEY *use = pk ? pk : (kid && o->key ? o->key->pkey : NULL);
-			input = diag_asprintf("%s.%s", p64, b64);
-			int v = use && input ? verify(use, alg, input, s64) : -1;
-			if (v == 0) {
-				f = diag_add(r, DIAG_FAIL, "jws.signature", target, "%s: JWS verification error: the "
-				             "signature does not verify with %s", q->where, pk ? "the embedded jwk"
-				             : "--account-key");
-				diag_set_hint(f, "%s", pk ? "The body was changed after signing, or signed with another key."
-				              : "This request was signed with another key than --account-key: the "
-				                "client uses a different key for this kid.");
-			} else if (json_is_object(jwk) && !pk) {
-				diag_add(r, DIAG_FAIL, "jws.signature", target, "%s: the embedded jwk is not a usable public key",
-				         q->where);
-			}
-			EVP_PKEY_free(pk);
-		}
-	next:
-		if (r->n == before) {
-			clean++;
-			f = diag_add(r, DIAG_OK, "jws.request", target, "%s: %s, %s, nonce and url present%s", q->where,
-			             alg, kid ? "kid" : "jwk", (json_is_object(jwk) || o->key) ? ", signature verifies" : "");
-		}
-		json_decref(jws);
-		json_decref(prot);
-		json_decref(payload);
-		free(payload_raw);
-		free(input);
-	}
-	struct diag_finding *f = diag_add(r, clean == cap->n ? DIAG_OK : DIAG_FAIL, "jws.summary", cap->format,
-	                                  "%zu of %zu requests clean; %zu unreadable part%s skipped", clean, cap->n,
-	                                  cap->skipped, cap->skipped == 1 ? "" : "s");
-	if (cap->skipped)
-		f->status = f->status == DIAG_OK ? DIAG_WARN : f->status;
-	diag_evidence(f, "format", json_string(cap->format));
-	for (size_t k = 0; k < nseen; k++)
-		free(seen[k].nonce);
-	free(seen);
+	if (json_object_get(x->jws, "header"))
+		req_add(x, DIAG_FAIL, "jws.parse", "JWS \"header\" field not allowed; all headers must be in "
+		        "\"protected\"");
+	x->alg = json_string_value(json_object_get(x->prot, "alg"));
+	x->kid = json_string_value(json_object_get(x->prot, "kid"));
+	x->jwk = json_object_get(x->prot, "jwk");
+	x->nonce = json_string_value(json_object_get(x->prot, "nonce"));
 	return 0;
+}
+
+static void check_alg(struct jreq *x)
+{
+	static const char *algs[] = {"RS256", "ES256", "ES384", "ES512", "EdDSA"};
+	const char *alg = x->alg;
+	for (size_t k = 0; alg && k < sizeof(algs) / sizeof(algs[0]); k++)
+		x->alg_ok |= !strcmp(alg, algs[k]);
+	if (!x->alg_ok) {
+		struct diag_finding *f = req_add(x, DIAG_FAIL, "jws.alg", "alg %s%s%s is not allowed "
+		                                 "(badSignatureAlgorithm)", alg ? "\"" : "", alg ? alg : "missing",
+		                                 alg ? "\"" : "");
+		diag_set_hint(f, "ACME accepts asymmetric signatures only (RS256, ES256, ES384, EdDSA "
+		              "where listed); \"none\" and MAC algorithms (HS256) are refused.");
+	} else if (json_is_object(x->jwk)) {
+		const char *kty = json_string_value(json_object_get(x->jwk, "kty"));
+		int match = kty && ((alg[0] == 'R' && !strcmp(kty, "RSA")) || (alg[0] == 'E' && alg[1] == 'S' &&
+		                    !strcmp(kty, "EC")) || (!strcmp(alg, "EdDSA") && !strcmp(kty, "OKP")));
+		if (!match)
+			req_add(x, DIAG_FAIL, "jws.alg", "alg %s does not match the %s key", alg, kty ? kty : "untyped");
+	}
+}
+
+/* kid or jwk, as the endpoint wants. */
+static void check_kid(struct jreq *x)
+{
+	const json_t *dir = x->p->directory;
+	const char *kid = x->kid;
+	enum endpoint ep = x->ep;
+	struct diag_finding *f;
+	if (kid && x->jwk) {
+		f = req_add(x, DIAG_FAIL, "jws.kid", "jwk and kid header fields are mutually exclusive");
+		diag_set_hint(f, "Send jwk only on newAccount (and revokeCert by certificate key, the "
+		              "inner JWS of keyChange); kid everywhere else.");
+	} else if (!kid && !x->jwk) {
+		req_add(x, DIAG_FAIL, "jws.kid", "neither kid nor jwk in the protected header");
+	} else if (ep == EP_NEW_ACCOUNT && kid) {
+		req_add(x, DIAG_FAIL, "jws.kid", "No embedded JWK in JWS header (newAccount must be signed with jwk)");
+	} else if (x->jwk && ep != EP_NEW_ACCOUNT && ep != EP_REVOKE && ep != EP_UNKNOWN) {
+		f = req_add(x, DIAG_FAIL, "jws.kid", "No Key ID in JWS header: %s signed with an embedded jwk "
+		            "instead of the account's kid", ep_name(ep));
+		diag_set_hint(f, "After registering, every request except newAccount must carry the "
+		              "account URL as kid (RFC 8555 6.2). Strict servers (Boulder, EAB-only "
+		              "PKIs) reject this; upgrade the client (cert-manager has shipped this bug).");
+	} else if (x->jwk && ep == EP_UNKNOWN) {
+		req_add(x, DIAG_WARN, "jws.kid", "signed with jwk at an endpoint that could not be identified; "
+		        "only newAccount and revokeCert take jwk (give --directory)");
+	} else if (kid && dir && !diag_url_same_origin(kid, json_string_value(json_object_get(dir, "newAccount")))) {
+		f = req_add(x, DIAG_FAIL, "jws.kid", "KeyID header contained an invalid account URL: \"%.200s\" "
+		            "is not on this server", kid);
+		diag_set_hint(f, "The client signs with an account of another server (staging vs production, "
+		              "an old CA URL): re-register or fix the stored account URL.");
+	} else if (kid && !dir && !looks_like_account_url(kid)) {
+		req_add(x, DIAG_WARN, "jws.kid", "kid \"%.200s\" does not look like an account URL", kid);
+	}
+}
+
+/* keyChange: the payload is itself a JWS, signed by the new key with jwk. */
+static void check_keychange(struct jreq *x)
+{
+	if (x->ep != EP_KEY_CHANGE || !x->payload)
+		return;
+	const char *ip64 = json_string_value(json_object_get(x->payload, "protected"));
+	json_t *inner = ip64 ? b64_json(ip64, NULL, NULL) : NULL;
+	const char *iurl = json_string_value(json_object_get(inner, "url"));
+	if (!json_is_object(inner))
+		req_add(x, DIAG_FAIL, "jws.keychange", "keyChange payload is not a JWS");
+	else if (!json_is_object(json_object_get(inner, "jwk")) || json_object_get(inner, "kid"))
+		req_add(x, DIAG_FAIL, "jws.keychange", "keyChange inner JWS must carry the new key as jwk, and no kid");
+	else if (!iurl || !x->hurl || strcmp(iurl, x->hurl))
+		req_add(x, DIAG_FAIL, "jws.keychange", "keyChange inner JWS url must equal the outer url");
+	json_decref(inner);
+}
+
+/* A nonce, never used before in the capture (keyChange's inner JWS has
+ * none; it is not a request of its own). */
+static void check_nonce(struct jreq *x)
+{
+	struct jws_probe *p = x->p;
+	if (!x->nonce || !*x->nonce) {
+		req_add(x, DIAG_FAIL, "jws.nonce", "JWS has no anti-replay nonce (badNonce)");
+		return;
+	}
+	for (size_t k = 0; k < p->nseen; k++)
+		if (!strcmp(p->seen[k].nonce, x->nonce)) {
+			struct diag_finding *f = req_add(x, DIAG_FAIL, "jws.nonce", "nonce already used by request "
+			                                 "#%zu (the CA answers badNonce)", p->seen[k].index + 1);
+			diag_set_hint(f, "Each nonce is good for one request: take the Replay-Nonce of the "
+			              "last response (or HEAD newNonce).");
+			break;
+		}
+	if ((p->seen[p->nseen].nonce = strdup(x->nonce)))
+		p->seen[p->nseen++].index = x->index;
+	else
+		req_add(x, DIAG_ERROR, "jws.run", "out of memory: later reuse of this nonce goes unseen");
+}
+
+/* url header, payload and Content-Type. */
+static void check_url_payload(struct jreq *x)
+{
+	const struct jws_capture_req *q = x->q;
+	if (!x->hurl)
+		req_add(x, DIAG_FAIL, "jws.url", "JWS header parameter 'url' required");
+	else if (q->url && strcmp(x->hurl, q->url))
+		req_add(x, DIAG_FAIL, "jws.url", "JWS header parameter 'url' incorrect. Expected \"%.300s\" got "
+		        "\"%.300s\"", q->url, x->hurl);
+	if (x->b64 && *x->b64 && !x->payload)
+		req_add(x, DIAG_FAIL, "jws.payload", "Request payload did not parse as JSON");
+	if (q->content_type && strncasecmp(q->content_type, "application/jose+json", 21))
+		req_add(x, DIAG_FAIL, "jws.content-type", "Invalid Content-Type header on POST. Content-Type must "
+		        "be \"application/jose+json\" (got \"%.80s\")", q->content_type[0] ? q->content_type : "none");
+}
+
+static void check_signature(struct jreq *x)
+{
+	if (!x->alg_ok || !x->s64)
+		return;
+	EVP_PKEY *pk = json_is_object(x->jwk) ? acme_jwk_public(x->jwk) : NULL;
+	EVP_PKEY *use = pk ? pk : (x->kid && x->p->key ? x->p->key->pkey : NULL);
+	char *input = diag_asprintf("%s.%s", x->p64, x->b64);
+	int v = use && input ? verify(use, x->alg, input, x->s64) : -1;
+	if (v == 0) {
+		struct diag_finding *f = req_add(x, DIAG_FAIL, "jws.signature", "JWS verification error: the "
+		                                 "signature does not verify with %s",
+		                                 pk ? "the embedded jwk" : "--account-key");
+		diag_set_hint(f, "%s", pk ? "The body was changed after signing, or signed with another key."
+		              : "This request was signed with another key than --account-key: the "
+		                "client uses a different key for this kid.");
+	} else if (json_is_object(x->jwk) && !pk) {
+		req_add(x, DIAG_FAIL, "jws.signature", "the embedded jwk is not a usable public key");
+	}
+	EVP_PKEY_free(pk);
+	free(input);
+}
+
+static void check_request(struct jws_probe *p, size_t i)
+{
+	struct jreq x = { .p = p, .q = &p->cap->req[i], .index = i };
+	if (req_parse(&x) == 0) {
+		check_alg(&x);
+		check_kid(&x);
+		check_keychange(&x);
+		check_nonce(&x);
+		check_url_payload(&x);
+		check_signature(&x);
+	}
+	if (x.nfound == 0) {  /* no finding about this request: it is clean */
+		p->clean++;
+		diag_add(p->head.r, DIAG_OK, "jws.request", x.target, "%s: %s, %s, nonce and url present%s",
+		         x.q->where, x.alg, x.kid ? "kid" : "jwk",
+		         (json_is_object(x.jwk) || p->key) ? ", signature verifies" : "");
+	}
+	json_decref(x.jws);
+	json_decref(x.prot);
+	json_decref(x.payload);
+	free(x.payload_raw);
+}
+
+/* ---- the probe ---- */
+
+static void jws_summary(struct jws_probe *p)
+{
+	const struct jws_capture *cap = p->cap;
+	struct diag_finding *f = diag_add(p->head.r, p->clean == cap->n ? DIAG_OK : DIAG_FAIL, "jws.summary",
+	                                  cap->format, "%zu of %zu requests clean; %zu unreadable part%s skipped",
+	                                  p->clean, cap->n, cap->skipped, cap->skipped == 1 ? "" : "s");
+	if (f && cap->skipped && f->status == DIAG_OK)
+		f->status = DIAG_WARN;
+	diag_evidence(f, "format", json_string(cap->format));
+}
+
+/* A batch of requests per turn, so that other probes on the loop go on. */
+static void check_batch(void *arg)
+{
+	struct jws_probe *p = arg;
+	size_t end = p->next + JWS_BATCH < p->cap->n ? p->next + JWS_BATCH : p->cap->n;
+	for (; p->next < end; p->next++)
+		check_request(p, p->next);
+	if (p->next < p->cap->n) {
+		if (diag_loop_timer(p->head.loop, 0, check_batch, p) == 0)
+			return;
+		diag_add(p->head.r, DIAG_ERROR, "jws.run", "", "out of memory after %zu of %zu requests",
+		         p->next, p->cap->n);
+	}
+	jws_summary(p);
+	diag_probe_finish(&p->head);
+}
+
+static void on_directory(void *arg, struct acme_resp *rs)
+{
+	struct jws_probe *p = arg;
+	const json_t *dir = acme_client_directory(p->c);
+	struct diag_finding *f;
+	if (dir) {
+		p->directory = json_deep_copy(dir);
+		f = diag_add(p->head.r, DIAG_OK, "jws.directory", p->directory_url,
+		             "directory read: endpoints are named from it");
+	} else {
+		char *why = rs->err[0] ? diag_strdup(rs->err) : rs->status == 200 ? diag_strdup("not a JSON object")
+		            : diag_asprintf("HTTP %ld", rs->status);
+		f = diag_add(p->head.r, DIAG_WARN, "jws.directory", p->directory_url, "directory not usable: %s; "
+		             "endpoints are guessed from URL paths", why ? why : "out of memory");
+		diag_set_hint(f, "Check --directory (and --ca-bundle for a private CA).");
+		diag_evidence(f, "reason", diag_json_str(why));
+		diag_evidence(f, "status", json_integer(rs->status));
+		free(why);
+	}
+	check_batch(p);
+}
+
+static void jws_cancel(struct diag_probe *hp)
+{
+	struct jws_probe *p = (struct jws_probe *)hp;
+	acme_client_free(p->c);
+	p->c = NULL;
+	diag_loop_cancel_timers(p->head.loop, p);
+}
+
+static void jws_destroy(struct diag_probe *hp)
+{
+	struct jws_probe *p = (struct jws_probe *)hp;
+	for (size_t k = 0; k < p->nseen; k++)
+		free(p->seen[k].nonce);
+	free(p->seen);
+	json_decref(p->directory);
+	free(p->directory_url);
+	free(p);
+}
+
+static const struct diag_probe_ops jws_ops = {"jws", jws_cancel, jws_destroy};
+
+static int jws_setup(struct jws_probe *p, const struct jws_opts *o)
+{
+	p->cap = o->cap;
+	p->key = o->key;
+	if (!(p->seen = calloc(o->cap->n ? o->cap->n : 1, sizeof(*p->seen))))
+		return -1;
+	if (o->directory) {
+		p->directory = json_deep_copy(o->directory);
+		return p->directory ? 0 : -1;
+	}
+	if (!o->directory_url)
+		return 0;
+	if (!(p->directory_url = strdup(o->directory_url)) ||
+	    !(p->c = acme_client_new(p->head.loop, o->ca_bundle, o->insecure, o->timeout_ms)))
+		return -1;
+	return acme_directory(p->c, o->directory_url, on_directory, p) ? 0 : -1;
+}
+
+struct diag_probe *diag_jws_start(struct diag_loop *loop, const struct jws_opts *o,
+                                  struct diag_report *r, diag_done_cb done, void *arg)
+{
+	struct jws_probe *p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	diag_probe_init(&p->head, &jws_ops, loop, r, done, arg);
+	if (jws_setup(p, o) || (!p->c && diag_loop_timer(loop, 0, check_batch, p))) {
+		jws_cancel(&p->head);
+		jws_destroy(&p->head);
+		return NULL;
+	}
+	return &p->head;
+}
+
+static struct diag_probe *start_adapter(struct diag_loop *loop, const void *opts, struct diag_report *r,
+                                        diag_done_cb done, void *arg)
+{
+	return diag_jws_start(loop, opts, r, done, arg);
+}
+
+int diag_jws_run(const struct jws_opts *o, struct diag_report *r)
+{
+	return diag_probe_run(start_adapter, o, r, "jws.run");
 }

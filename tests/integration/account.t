@@ -4,7 +4,7 @@
 # deactivated), and a key openssl made that no account has.
 . "$(dirname "$0")/../lib/tap.sh"
 require_lab
-plan 37
+plan 48
 
 dir=https://192.0.2.90:14000/dir
 ca=$LAB_STATE/pebble/ca.pem
@@ -27,8 +27,43 @@ check "lego account: EC P-256 key" jq_true '[.checks[] | select(.id=="acme.key.t
 check "lego account: key mode owner-only" jq_true '[.checks[] | select(.id=="acme.key.file")][0].status == "ok"'
 check "directory ok" jq_true '[.checks[] | select(.id=="acme.directory")][0].status == "ok"'
 check "clock against the server's Date" jq_true '[.checks[] | select(.id=="clock.skew")][0].status == "ok"'
+check "lego account: its contact's domain does not exist, asked at the system's resolver" jq_true '[.checks[] | select(.id=="acme.account.contact")] | length == 1 and .[0].status == "warn" and (.[0].summary | test("acme-diag.net does not exist \\(NXDOMAIN\\): mail from the CA may not arrive")) and ([.[0].evidence.lookups[] | select(.server == "192.0.2.10")] | length == 3)'
 key=$(ls "$lego"/accounts/*/*/keys/*.key)
 acct=$(jq -r '[.checks[] | select(.id=="acme.account.lookup")][0].target' "$T_TMP/out")
+
+# Contacts looked up where the user says: a server that never answers is
+# our side's failure, not the contact's.
+A --from lego "$lego" --ns 192.0.2.99 --timeout 2
+check "--ns silent: the contact check is an error" jq_true '[.checks[] | select(.id=="acme.account.contact")][0] | .status == "error" and (.summary | test("could not check the domain acme-diag.net: .* timed out at 192.0.2.99"))'
+check "--ns silent: the domain is not blamed" jq_true '[.checks[] | select(.id=="acme.account.contact")][0] | (.summary | test("may not arrive|does not exist") | not) and (.hint | test("our side"))'
+check "--ns silent: exit 3" rc_is 3
+check "--ns silent: MX, A and AAAA wait together (one timeout, not three)" jq_true '.duration_ms < 3900'
+A --from lego "$lego" --ns 192.0.2.10
+check "--ns 192.0.2.10: asked there" jq_true '[.checks[] | select(.id=="acme.account.contact")][0] | .status == "warn" and ([.evidence.lookups[].server] | unique == ["192.0.2.10"])'
+A --from lego "$lego" -6
+check "-6 and an IPv4-only resolv.conf: no resolver, an error" jq_true '[.checks[] | select(.id=="acme.account.contact")][0] | .status == "error" and (.summary | test("no resolver"))'
+run_tool acme-account --directory "$dir" --ca-bundle "$ca" --from lego "$lego" --ns 192.0.2.99:99999
+check "--ns with a bad port: exit 2" rc_is 2
+
+# Contacts whose domains exist: the root zone on ns1 gets, for a while, an MX
+# for mx-ok.net and a null MX (RFC 7505) for nullmx.net (Pebble takes at most
+# two contacts; certbot registers both).
+cbm=$T_TMP/certbot-mx
+lab env REQUESTS_CA_BUNDLE="$ca" certbot register -m admin@mx-ok.net,admin@nullmx.net --agree-tos \
+	--no-eff-email --server "$dir" --config-dir "$cbm/etc" --work-dir "$cbm/work" --logs-dir "$cbm/logs" \
+	--non-interactive >>"$T_TMP/certbot.log" 2>&1
+root_back() { cp "$TOP/tests/lab/zones/root.zone" "$T_TMP/root.back" && "$LAB_SH" zone "$LAB_STATE" ns1 . "$T_TMP/root.back" >/dev/null; }
+trap 'root_back; rm -rf "$T_TMP"' EXIT
+{ sed 's/2026112201/2026112299/' "$TOP/tests/lab/zones/root.zone"
+  printf 'mx-ok.net. IN MX 10 mail.mx-ok.net.\nmail.mx-ok.net. IN A 192.0.2.80\n'
+  printf 'nullmx.net. IN MX 0 .\nnullmx.net. IN A 192.0.2.80\n'; } >"$T_TMP/root.zone"
+"$LAB_SH" zone "$LAB_STATE" ns1 . "$T_TMP/root.zone" >/dev/null
+A --from certbot "$cbm/etc" --ns 192.0.2.53
+check "a contact whose domain has an MX: ok" jq_true '[.checks[] | select(.id=="acme.account.contact")][0] | .status == "ok" and .target == "mailto:admin@mx-ok.net" and (.summary | test("mx-ok.net has MX records"))'
+check "a null MX: warn, mail may not arrive" jq_true '[.checks[] | select(.id=="acme.account.contact")][1] | .status == "warn" and .target == "mailto:admin@nullmx.net" and (.summary | test("null MX.*mail from the CA may not arrive"))'
+A --from certbot "$cbm/etc" --ns 192.0.2.99 --ns 192.0.2.53 --timeout 2
+check "a silent resolver beside one that answers: the answer counts" jq_true '[.checks[] | select(.id=="acme.account.contact")] | map(.status) == ["ok","warn"]'
+root_back
 
 # The client signs with a stale kid.
 A --account-key "$key" --kid "https://192.0.2.90:14000/my-account/0000stale"

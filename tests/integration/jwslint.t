@@ -6,7 +6,7 @@
 # the wrong Content-Type, and unreadable lines.
 . "$(dirname "$0")/../lib/tap.sh"
 require_lab
-plan 28
+plan 32
 
 dir=https://192.0.2.90:14000/dir
 ca=$LAB_STATE/pebble/ca.pem
@@ -31,9 +31,14 @@ check "with the account key, kid requests verify too" jq_true '[.checks[] | sele
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$T_TMP/other.pem" 2>/dev/null
 J --account-key "$T_TMP/other.pem" "$log"
 check "with another key, kid requests do not verify" finding_in jws.signature fail "newOrder"
-run_tool acme-jwslint --directory "$dir" --ca-bundle "$ca" "$log"
+run_tool acme-jwslint --json --directory "$dir" --ca-bundle "$ca" "$log"
 check "--directory: exit 0" rc_is 0
-check "--directory: the directory was read (no fallback to path guessing)" bash -c "! grep -q 'endpoints will be guessed' '$T_TMP/err'"
+check "--directory: the directory was read (no fallback to path guessing)" jq_true '[.checks[] | select(.id=="jws.directory")] | length == 1 and .[0].status == "ok"'
+check "--directory: nothing on stderr" test ! -s "$T_TMP/err"
+run_tool acme-jwslint --json --directory "$dir" "$log"
+check "--directory without its CA: a warning, endpoints guessed" jq_true '[.checks[] | select(.id=="jws.directory")][0] | .status == "warn" and (.summary | test("certificate"))'
+check "--directory without its CA: said on stderr too" err_has "(endpoints will be guessed from paths)"
+check "--directory without its CA: the requests are still checked" jq_true '([.checks[] | select(.id=="jws.request")] | length) >= 6'
 
 # Captures with flaws, signed here with openssl (RS256).
 k=$T_TMP/k.pem

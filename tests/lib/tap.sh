@@ -51,17 +51,18 @@ rc_is() { [ "$RC" -eq "$1" ]; }
 out_has() { grep -qF -- "$1" "$T_TMP/out"; }
 out_lacks() { ! grep -qF -- "$1" "$T_TMP/out"; }
 err_has() { grep -qF -- "$1" "$T_TMP/err"; }
-# jq_true FILTER : the JSON on stdout satisfies the jq filter
-jq_true() { jq -e "$1" "$T_TMP/out" >/dev/null; }
+# jq_true FILTER : the JSON on stdout satisfies the jq filter (an empty
+# stdout satisfies nothing: jq -e alone passes on no input)
+jq_true() { [ -s "$T_TMP/out" ] && jq -e "$1" "$T_TMP/out" >/dev/null; }
 # finding ID TARGET STATUS : a finding with that id, target and status exists
 finding() {
-	jq -e --arg id "$1" --arg t "$2" --arg s "$3" \
+	[ -s "$T_TMP/out" ] && jq -e --arg id "$1" --arg t "$2" --arg s "$3" \
 		'[.checks[] | select(.id == $id and .target == $t and .status == $s)] | length > 0' \
 		"$T_TMP/out" >/dev/null
 }
 # no_finding_status ID STATUS : no finding with that id has that status
 no_finding_status() {
-	jq -e --arg id "$1" --arg s "$2" \
+	[ -s "$T_TMP/out" ] && jq -e --arg id "$1" --arg s "$2" \
 		'[.checks[] | select(.id == $id and .status == $s)] | length == 0' "$T_TMP/out" >/dev/null
 }
 

@@ -1,7 +1,7 @@
 /*
  * acme.h - the read-only ACME client core (RFC 8555): account keys and
  * JWS, directory, nonces, POST-as-GET, problem documents; and the account
- * stores of popular clients.
+ * stores of popular clients. Requests are asynchronous, on a diag loop.
  */
 #ifndef DIAG_ACME_H
 #define DIAG_ACME_H
@@ -66,6 +66,7 @@ struct acme_resp {
 	int is_problem;       /* application/problem+json */
 	struct acme_problem prob;
 	char err[256];        /* transport error, "" if none */
+	int nonce_retries;    /* acme_post: badNonce answers retried for this request */
 };
 #define ACME_MAX_BODY (1024 * 1024)
 
@@ -74,34 +75,76 @@ void acme_resp_free(struct acme_resp *r);
 /* Parse a problem document (RFC 7807, RFC 8555 subproblems) into p. */
 int acme_problem_parse(const json_t *doc, struct acme_problem *p);
 
-struct acme_client {
-	const char *ca_bundle;   /* NULL: system trust */
-	int insecure;
-	int timeout_ms;
-	json_t *dir;             /* the directory, after acme_directory() */
-	char nonce[256];         /* the next nonce to use, "" if none */
-	int nonce_retries;       /* badNonce retries made (bounded) */
-	void *curl;              /* CURL *, reused */
-};
+/* ---- the client: asynchronous requests on a diag loop ---- */
 
-int acme_client_init(struct acme_client *c, const char *ca_bundle, int insecure, int timeout_ms);
+struct diag_loop;
+struct acme_client;
+struct acme_req;
+
+/*
+ * A request's outcome. cb(arg, resp) runs once, from the loop, never
+ * before the call that started the request has returned. resp belongs to
+ * the client and is freed when cb returns: json_incref() what you keep.
+ * resp->err set means no usable HTTP answer (transport error, timeout,
+ * body over ACME_MAX_BODY, or our side: out of memory, signing failed).
+ */
+typedef void (*acme_resp_cb)(void *arg, struct acme_resp *resp);
+
+/* Most nonces a client keeps (the newest are used first). */
+#define ACME_NONCE_POOL 16
+/* badNonce answers retried per POST (RFC 8555 6.5). */
+#define ACME_NONCE_RETRIES 3
+
+/*
+ * A client on loop: TLS verification on (ca_bundle: extra trust, NULL:
+ * the system's; insecure only on explicit request), no redirects followed,
+ * bodies capped at ACME_MAX_BODY, timeout_ms per request (<= 0: 10000).
+ * Any number of requests may be in flight at once, each with its own
+ * transfer. Returns NULL when out of memory.
+ */
+struct acme_client *acme_client_new(struct diag_loop *loop, const char *ca_bundle, int insecure,
+                                    int timeout_ms);
+/*
+ * Cancel every request still in flight (no callback runs) and free the
+ * client. NULL-safe; allowed from inside a request's callback.
+ */
 void acme_client_free(struct acme_client *c);
 
-/* GET (or HEAD when head is set) url into r. 0 when a response arrived. */
-int acme_get(struct acme_client *c, const char *url, int head, struct acme_resp *r);
-/* Fetch and keep the directory. 0 on a JSON object. */
-int acme_directory(struct acme_client *c, const char *url, struct acme_resp *r);
+/* GET (HEAD when head is set) url. NULL when out of memory (cb never runs). */
+struct acme_req *acme_get(struct acme_client *c, const char *url, int head,
+                          acme_resp_cb cb, void *arg);
+/*
+ * GET the directory at url; a JSON object answered with 200 becomes the
+ * client's directory (acme_dir_url) before cb runs.
+ */
+struct acme_req *acme_directory(struct acme_client *c, const char *url,
+                                acme_resp_cb cb, void *arg);
+/* The directory, or NULL before acme_directory() succeeded. */
+const json_t *acme_client_directory(const struct acme_client *c);
 /* A directory URL by name ("newAccount"), or NULL. */
 const char *acme_dir_url(const struct acme_client *c, const char *name);
 
 /*
  * POST a JWS to url: signed with kid when kid is set, with the embedded
- * jwk otherwise; payload NULL means POST-as-GET (empty payload). A fresh
- * nonce is fetched when needed; a badNonce answer is retried with the new
- * nonce at most 3 times. 0 when a response arrived.
+ * jwk otherwise; payload NULL means POST-as-GET (empty payload). The nonce
+ * comes from the client's pool, which every response's Replay-Nonce
+ * fills; when it is empty, from a HEAD to the directory's newNonce. A
+ * badNonce answer is retried with that answer's nonce, at most
+ * ACME_NONCE_RETRIES times (resp->nonce_retries counts them). k must stay
+ * valid until cb runs or the request is cancelled; url, kid and payload
+ * are copied.
  */
-int acme_post(struct acme_client *c, const char *url, const struct acme_key *k,
-              const char *kid, const json_t *payload, struct acme_resp *r);
+struct acme_req *acme_post(struct acme_client *c, const char *url, const struct acme_key *k,
+                           const char *kid, const json_t *payload, acme_resp_cb cb, void *arg);
+
+/* Stop a request before its callback runs (then cb never runs). Not
+ * from inside its own callback (the request is over then); NULL-safe. */
+void acme_req_cancel(struct acme_req *q);
+
+/* badNonce retries made by every POST of this client so far. */
+int acme_client_nonce_retries(const struct acme_client *c);
+/* Nonces waiting in the pool. */
+size_t acme_client_nonces(const struct acme_client *c);
 
 /* ---- account stores of other clients ---- */
 

@@ -165,6 +165,10 @@ int dns_q_send(struct dns_engine *e, struct dns_q *q);
  * parses it with ldns and marks q done. Returns 0, or -1 (DNS_BADREPLY). */
 int dns_q_set_reply(struct dns_q *q, const uint8_t *buf, size_t len);
 
+/* What came of q in a word or two: "NXDOMAIN", "SERVFAIL", "timed out",
+ * "not sent (out of memory)" for NULL... Static text. */
+const char *dns_q_outcome(const struct dns_q *q);
+
 /* Reply accessors (q may be NULL): rcode, or -1 when there is no parsed reply. */
 int dns_q_rcode(const struct dns_q *q);
 /* The RRs of type t in the answer section whose owner is name (any owner if

@@ -10,6 +10,7 @@
 
 #include "diag/acme.h"
 #include "diag/finding.h"
+#include "diag/probe.h"
 
 /* One request found in a capture. */
 struct jws_capture_req {
@@ -39,11 +40,28 @@ int jws_capture_parse(const char *buf, size_t len, struct jws_capture *c, char *
 void jws_capture_free(struct jws_capture *c);
 
 struct jws_opts {
-	const struct jws_capture *cap;
-	const json_t *directory;       /* the server's directory, NULL: endpoints by URL path */
-	const struct acme_key *key;    /* to verify kid-signed requests; NULL: skip those */
+	const struct jws_capture *cap; /* must outlive the probe */
+	const json_t *directory;       /* the server's directory (copied); NULL: directory_url */
+	const struct acme_key *key;    /* to verify kid-signed requests; NULL: skip those;
+	                                  must outlive the probe */
+	/* Without directory: a directory URL the probe fetches first (NULL:
+	 * endpoints are named from URL paths), and how. */
+	const char *directory_url;
+	const char *ca_bundle;         /* NULL: the system's trust store */
+	int insecure;                  /* 1: no TLS verification (explicit request only) */
+	int timeout_ms;                /* <= 0: 10000 */
 };
 
+/*
+ * Start on loop (see probe.h): fetch the directory when directory_url is
+ * given (finding jws.directory), then check every request of the capture,
+ * a batch per turn of the loop (never inside this call), then jws.summary.
+ * NULL only when out of memory.
+ */
+struct diag_probe *diag_jws_start(struct diag_loop *loop, const struct jws_opts *o,
+                                  struct diag_report *r, diag_done_cb done, void *arg);
+/* The same on a loop of its own, to the end. 0, or -1 (an error finding
+ * jws.run says why). */
 int diag_jws_run(const struct jws_opts *o, struct diag_report *r);
 
 #endif
