@@ -152,6 +152,7 @@ struct acct_probe {
 	size_t nns;
 	int family, timeout_ms;
 	double clock_warn_s, clock_fail_s;
+	int no_clock;
 	/* state */
 	struct acme_client *c;
 	struct acme_req *req;     /* the request in flight, NULL if none */
@@ -248,7 +249,7 @@ static int judge_directory(struct acct_probe *p, const struct acme_resp *rs)
 		diag_evidence(f, "externalAccountRequired", json_boolean(eab));
 		diag_evidence(f, "termsOfService", diag_json_str(tos));
 	}
-	if (rs->date_s)
+	if (rs->date_s && !p->no_clock)
 		diag_clock_judge(r, p->directory, NULL, "http-date",
 		                 diag_clock_from_date(rs->sent_ms, rs->first_byte_ms, rs->date_s),
 		                 p->clock_warn_s, p->clock_fail_s);
@@ -624,6 +625,7 @@ static int copy_opts(struct acct_probe *p, const struct account_opts *o)
 	p->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 10000;
 	p->clock_warn_s = o->clock_warn_s > 0 ? o->clock_warn_s : DIAG_CLOCK_WARN_S;
 	p->clock_fail_s = o->clock_fail_s > 0 ? o->clock_fail_s : DIAG_CLOCK_FAIL_S;
+	p->no_clock = o->no_clock;
 	p->eng = o->engine;
 	if (o->nns) {
 		if (!(p->ns = calloc(o->nns, sizeof(*p->ns))))

@@ -21,6 +21,8 @@ struct account_opts {
 	int insecure;              /* 1: no TLS verification (explicit request only) */
 	int timeout_ms;            /* per request and per DNS question; <= 0: 10000 */
 	double clock_warn_s, clock_fail_s;  /* <= 0: DIAG_CLOCK_WARN_S / DIAG_CLOCK_FAIL_S */
+	int no_clock;              /* 1: no clock.skew from the directory's Date (the
+	                              clock is measured beside, acme-doctor) */
 	/* where the contacts' domains are looked up (diag_resolvers) */
 	const struct diag_server *ns;  /* --ns servers, nns of them; 0: resolv_conf's */
 	size_t nns;
