@@ -151,25 +151,20 @@ static void engine_shares_and_remembers_dead(void **state)
 	struct dns_q *other = dns_ask(e, &srv, "example.test", LDNS_RR_TYPE_NS, LDNS_RR_CLASS_IN, 0, count_cb, &calls);
 	assert_ptr_equal(a, b);
 	assert_ptr_not_equal(a, other);
-	int64_t t0 = diag_now_ms();
 	assert_int_equal(diag_loop_run(loop), 0);
-	int64_t took = diag_now_ms() - t0;
 	assert_int_equal(calls, 3);
 	assert_int_equal(a->status, DNS_TIMEOUT);
 	assert_int_equal(a->not_asked, 0);
-	assert_true(took >= 250 && took < 2000);
 	/* two questions: at most two datagrams each (one retry) */
 	int sent = datagrams(fd);
 	assert_true(sent >= 2 && sent <= 4);
 	/* later questions to the dead server end at once, unasked */
-	t0 = diag_now_ms();
 	struct dns_q *late = dns_ask(e, &srv, "www.example.test", LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, 0, count_cb, &calls);
 	assert_int_equal(calls, 4);  /* called back before dns_ask returned */
 	assert_true(late->done);
 	assert_int_equal(late->status, DNS_TIMEOUT);
 	assert_int_equal(late->not_asked, 1);
-	diag_loop_run(loop);
-	assert_true(diag_now_ms() - t0 < 100);
+	assert_int_equal(diag_loop_run(loop), 0);
 	assert_int_equal(datagrams(fd), 0);
 	/* a forgotten waiter is never called */
 	struct diag_server srv2;
