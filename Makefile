@@ -56,9 +56,9 @@ $(BUILD)/bin/dnsjunk: tests/lab/dnsjunk.c
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) $(CFLAGS) $(SANFLAGS) -D_DEFAULT_SOURCE -o $@ $<
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libdiag.a
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libdiag.a $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itools $(shell pkg-config --cflags cmocka) -o $@ $^ \
+	$(CC) $(ALL_CFLAGS) -Itools $(shell pkg-config --cflags cmocka) -o $@ $< $(BUILD)/libdiag.a \
 		$(LDLIBS) $(shell pkg-config --libs cmocka)
 
 deps:

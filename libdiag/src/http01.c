@@ -1,12 +1,16 @@
 /*
  * http01.c - HTTP-01 as the CA fetches it, every address on its own.
  *
- * Each A and AAAA address gets a probe: a state machine on the diag loop
- * that sends GET /.well-known/acme-challenge/<token> pinned to that address
- * (CURLOPT_RESOLVE), follows redirects by hand under the CA's policy
- * (resolving redirect hosts with the DNS engine on the same loop), and
- * classifies the outcome in the CA's words. Probes run concurrently; the
- * profile then decides which address the CA would use.
+ * A probe on the diag loop in three steps, each started by the callback
+ * that ends the one before: A and AAAA asked of every resolver at once
+ * (ask_addresses, addresses_known); every address fetched at once
+ * (start_probes): GET /.well-known/acme-challenge/<token> pinned to that
+ * address (CURLOPT_RESOLVE), redirects followed by hand under the CA's
+ * policy (redirect hosts resolved on the same engine), the outcome worded
+ * as the CA words it; then the judgment (judge): which address the CA would
+ * use under the profile, and what it would see. Counters with a guard of
+ * one tell when a step is over, since a shared engine may answer before
+ * dns_ask returns.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <arpa/inet.h>
@@ -157,7 +161,7 @@ int diag_ip_reserved(const char *ip, const char **why)
 	return 0;
 }
 
-/* ---- probes ---- */
+/* ---- one address: a chain of requests pinned to it ---- */
 
 enum outcome {
 	OUT_PENDING = 0,
@@ -176,6 +180,7 @@ enum outcome {
 	OUT_REDIRECT,      /* redirect policy */
 	OUT_DNS,           /* a redirect host did not resolve */
 	OUT_OTHER,
+	OUT_INTERNAL,      /* our side: out of memory, curl could not start */
 };
 
 static int connect_stage(enum outcome o)
@@ -195,10 +200,16 @@ struct hop {
 	char tls_version[16];
 };
 
-struct hctx;
+/* Addresses of one family, in the order of the answer. */
+struct addr_list {
+	char (*v)[48];
+	size_t n, cap;
+};
 
-struct probe {
-	struct hctx *c;
+struct http01_ctx;
+
+struct addr_probe {
+	struct http01_ctx *c;
 	char ip[48];
 	int family;
 	struct hop hops[MAX_HOPS];
@@ -212,42 +223,80 @@ struct probe {
 	struct curl_slist *resolve, *headers;
 	char errbuf[CURL_ERROR_SIZE];
 	enum outcome out;
-	char why[700];
-	struct dns_q *qa, *q6;  /* resolution of a redirect host */
+	char *why;              /* the outcome in the CA's words; NULL: out of memory */
+	struct dns_q *qa, *q6;  /* lookups of a redirect host (the engine's) */
+	size_t dns_pending;
 };
 
-struct hctx {
-	const struct http01_opts *o;
-	struct diag_report *r;
-	struct diag_loop *loop;
+/* A resolver asked for the domain's addresses. */
+struct http01_resolver {
+	struct diag_server srv;
+	struct dns_q *qa, *q6;  /* the engine's; NULL when not asked (-4, -6) */
+};
+
+/* The probe's handle. */
+struct http01_ctx {
+	struct diag_probe head;       /* first member (probe.h) */
+	struct http01_opts o;         /* a copy: its strings are the ones below, ns NULL */
+	char *domain, *token_arg, *ka;
 	struct dns_engine *eng;
-	struct diag_server res[16];
+	int own_engine;
+	struct http01_resolver *res;
 	size_t nres;
-	char token[96];
-	char path[160];
+	size_t dns_pending;           /* address lookups still due */
+	int dns_oom;
+	const struct http01_resolver *used_res;  /* the first that answered */
+	struct addr_list v4, v6;      /* every address used_res gave */
+	size_t n4, n6;                /* how many of them are probed */
+	char *token;                  /* the one fetched (given or random) */
+	char *path;                   /* /.well-known/acme-challenge/<token> */
 	uint16_t port;
 	int timeout_ms;
-	struct probe *probes;
+	struct addr_probe *probes;    /* IPv6 first, as the CA prefers it */
 	size_t nprobes;
-	struct dns_q *qs[64];   /* every DNS query made, for freeing */
-	size_t nqs;
+	size_t probes_left;           /* address probes not finished yet */
+	/* the CA's choice, once every address is probed */
+	struct addr_probe *used, *first6, *first4;
+	int fallback;
 };
 
-static void probe_finish(struct probe *p, enum outcome o, const char *fmt, ...)
+static void judge(struct http01_ctx *c);
+
+static const char *probe_why(const struct addr_probe *p)
+{
+	return p->why ? p->why : "out of memory";
+}
+
+/* An address is done once: the outcome and its words, then, when it was
+ * the last, the judgment. */
+static void probe_finish(struct addr_probe *p, enum outcome o, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-static void probe_finish(struct probe *p, enum outcome o, const char *fmt, ...)
+static void probe_finish(struct addr_probe *p, enum outcome o, const char *fmt, ...)
 {
-	p->out = o;
+	if (p->out != OUT_PENDING)
+		return;
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(p->why, sizeof(p->why), fmt, ap);
+	p->why = diag_vasprintf(fmt, ap);
 	va_end(ap);
+	p->out = p->why ? o : OUT_INTERNAL;
+	struct http01_ctx *c = p->c;
+	if (--c->probes_left == 0)
+		judge(c);
+}
+
+/* The first max bytes of the body, cut on a character boundary, as text
+ * (bytes that are not UTF-8, and NULs, as \xNN). malloc'd, NULL when out
+ * of memory. */
+static char *body_text(const struct addr_probe *p, size_t max)
+{
+	return diag_utf8_clean(p->body, diag_utf8_cut(p->body, p->bodylen, max));
 }
 
 static size_t on_body(char *data, size_t size, size_t n, void *arg)
 {
-	struct probe *p = arg;
+	struct addr_probe *p = arg;
 	size_t len = size * n;
 	long code = 0;
 	curl_easy_getinfo(p->easy, CURLINFO_RESPONSE_CODE, &code);
@@ -272,7 +321,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
 
 static size_t on_header(char *data, size_t size, size_t n, void *arg)
 {
-	struct probe *p = arg;
+	struct addr_probe *p = arg;
 	size_t len = size * n;
 	diag_http_header(data, len, "Server", p->server, sizeof(p->server));
 	return len;
@@ -286,10 +335,41 @@ static const char *user_agent(enum http01_profile p)
 	                          : "Mozilla/5.0 (compatible; acme-diag emulating Let's Encrypt validation server)";
 }
 
-/* Start the request of the last hop, pinned to hop->ip. */
-static void hop_start(struct probe *p)
+/* The request of hop h as the CA sends it; the first error, or CURLE_OK. */
+static CURLcode hop_setopts(struct addr_probe *p, const struct hop *h)
 {
-	struct hctx *c = p->c;
+	CURL *e = p->easy;
+	CURLcode rc = CURLE_OK;
+#define SET(opt, val) do { if (rc == CURLE_OK) rc = curl_easy_setopt(e, opt, val); } while (0)
+	SET(CURLOPT_URL, h->url);
+	SET(CURLOPT_RESOLVE, p->resolve);
+	SET(CURLOPT_HTTPHEADER, p->headers);
+	SET(CURLOPT_USERAGENT, user_agent(p->c->o.profile));
+	SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+	SET(CURLOPT_HTTP09_ALLOWED, 1L);  /* to see what a non-HTTP/1 server sends */
+	SET(CURLOPT_ACCEPT_ENCODING, "gzip");
+	SET(CURLOPT_FOLLOWLOCATION, 0L);
+	SET(CURLOPT_PROTOCOLS_STR, "http,https");
+	SET(CURLOPT_CONNECTTIMEOUT_MS, (long)p->c->timeout_ms);
+	SET(CURLOPT_TIMEOUT_MS, (long)p->c->timeout_ms * 2);
+	SET(CURLOPT_FORBID_REUSE, 1L);
+	SET(CURLOPT_NOSIGNAL, 1L);
+	SET(CURLOPT_SSL_VERIFYPEER, 0L);  /* the CA does not verify either */
+	SET(CURLOPT_SSL_VERIFYHOST, 0L);
+	SET(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	SET(CURLOPT_WRITEFUNCTION, on_body);
+	SET(CURLOPT_WRITEDATA, p);
+	SET(CURLOPT_HEADERFUNCTION, on_header);
+	SET(CURLOPT_HEADERDATA, p);
+	SET(CURLOPT_ERRORBUFFER, p->errbuf);
+	SET(CURLOPT_IPRESOLVE, strchr(h->ip, ':') ? (long)CURL_IPRESOLVE_V6 : (long)CURL_IPRESOLVE_V4);
+#undef SET
+	return rc;
+}
+
+/* Start the request of the last hop, pinned to hop->ip. */
+static void hop_start(struct addr_probe *p)
+{
 	struct hop *h = &p->hops[p->nhops - 1];
 	p->bodylen = 0;
 	p->body_seen = 0;
@@ -298,50 +378,30 @@ static void hop_start(struct probe *p)
 	p->server[0] = '\0';
 	p->errbuf[0] = '\0';
 	curl_slist_free_all(p->resolve);
-	p->resolve = NULL;
 	char pin[NAMELEN + 80];
 	snprintf(pin, sizeof(pin), strchr(h->ip, ':') ? "%s:%u:[%s]" : "%s:%u:%s", h->host,
 	         h->port, h->ip);
 	p->resolve = curl_slist_append(NULL, pin);
-	CURL *e = p->easy;
-	curl_easy_reset(e);
-	curl_easy_setopt(e, CURLOPT_URL, h->url);
-	curl_easy_setopt(e, CURLOPT_RESOLVE, p->resolve);
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, p->headers);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, user_agent(c->o->profile));
-	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
-	curl_easy_setopt(e, CURLOPT_HTTP09_ALLOWED, 1L);  /* to see what a non-HTTP/1 server sends */
-	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "gzip");
-	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)c->timeout_ms);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)c->timeout_ms * 2);
-	curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);  /* the CA does not verify either */
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
-	curl_easy_setopt(e, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, p);
-	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(e, CURLOPT_HEADERDATA, p);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, p->errbuf);
-	curl_easy_setopt(e, CURLOPT_IPRESOLVE, strchr(h->ip, ':') ? (long)CURL_IPRESOLVE_V6
-	                                                          : (long)CURL_IPRESOLVE_V4);
-	if (diag_loop_add_curl(c->loop, e, hop_done, p))
-		probe_finish(p, OUT_OTHER, "could not start the request");
+	if (!p->resolve) {
+		probe_finish(p, OUT_INTERNAL, "%s: cannot set up the request (out of memory)", h->ip);
+		return;
+	}
+	curl_easy_reset(p->easy);
+	CURLcode rc = hop_setopts(p, h);
+	if (rc != CURLE_OK)
+		probe_finish(p, OUT_INTERNAL, "%s: cannot set up the request (%s)", h->ip,
+		             curl_easy_strerror(rc));
+	else if (diag_loop_add_curl(p->c->head.loop, p->easy, hop_done, p))
+		probe_finish(p, OUT_INTERNAL, "%s: cannot start the request (out of memory)", h->ip);
 }
 
-static struct hop *hop_new(struct probe *p, const char *url)
+static struct hop *hop_new(struct addr_probe *p, const char *url)
 {
 	struct hop *h = &p->hops[p->nhops++];
 	memset(h, 0, sizeof(*h));
-	h->url = strdup(url);
+	h->url = diag_strdup(url);
 	return h;
 }
-
-/* First address of the redirect host in the profile's preference order. */
-static void redirect_resolved(struct dns_q *q);
 
 static int is_ip_literal(const char *host)
 {
@@ -349,32 +409,48 @@ static int is_ip_literal(const char *host)
 	return inet_pton(AF_INET, host, b) == 1 || inet_pton(AF_INET6, host, b) == 1;
 }
 
-/*
- * Apply the CA's redirect policy to the Location of hop h; on success set
- * up the next hop (host, port, scheme) and return 0.
- */
-static int redirect_policy(struct probe *p, const struct hop *h, struct hop *next)
+/* Bytes of s to show in a summary: at most max, cut on a character boundary. */
+static int shown(const char *s, size_t max)
 {
-	struct hctx *c = p->c;
-	int boulder = c->o->profile != HTTP01_PEBBLE;
-	int strict_names = c->o->profile == HTTP01_LETSENCRYPT;
-	if (boulder && h->status != 301 && h->status != 302 && h->status != 307 && h->status != 308) {
-		probe_finish(p, OUT_REDIRECT, "received disallowed redirect status code %ld", h->status);
-		return -1;
+	return (int)diag_utf8_cut(s, strlen(s), max);
+}
+
+/* Copy host (curl keeps brackets around IPv6 literals) into next->host,
+ * lowercased. Returns 0, or -1 when it is too long. */
+static int set_redirect_host(struct hop *next, const char *host)
+{
+	size_t hl = strlen(host);
+	if (host[0] == '[' && hl > 2) {
+		host++;
+		hl -= 2;
 	}
-	/* Redirects already followed before this one: Boulder refuses when
-	 * that exceeds 10 (so the 12th fails); Go's default client, which
-	 * Pebble uses, stops at the 10th. */
-	size_t followed = p->nhops - 2;
-	if (!boulder && followed + 1 >= 10) {
-		probe_finish(p, OUT_REDIRECT, "stopped after 10 redirects");
+	if (hl >= NAMELEN)
 		return -1;
-	}
+	memcpy(next->host, host, hl);
+	next->host[hl] = '\0';
+	for (char *x = next->host; *x; x++)
+		*x = (char)(*x >= 'A' && *x <= 'Z' ? *x + 32 : *x);
+	return 0;
+}
+
+/*
+ * Parse the redirect target next->url under the CA's scheme, port and host
+ * rules; set next's scheme, port and host. Returns 0, or -1 when the probe
+ * is finished.
+ */
+static int redirect_target(struct addr_probe *p, struct hop *next)
+{
+	int boulder = p->c->o.profile != HTTP01_PEBBLE;
 	CURLU *u = curl_url();
 	char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL;
 	int ret = -1;
-	if (!u || curl_url_set(u, CURLUPART_URL, next->url, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK) {
-		probe_finish(p, OUT_REDIRECT, "Invalid redirect target \"%.200s\"", next->url);
+	if (!u) {
+		probe_finish(p, OUT_INTERNAL, "cannot parse the redirect target (out of memory)");
+		return -1;
+	}
+	if (curl_url_set(u, CURLUPART_URL, next->url, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK) {
+		probe_finish(p, OUT_REDIRECT, "Invalid redirect target \"%.*s\"", shown(next->url, 200),
+		             next->url);
 		goto out;
 	}
 	curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
@@ -401,21 +477,11 @@ static int redirect_policy(struct probe *p, const struct hop *h, struct hop *nex
 		probe_finish(p, OUT_REDIRECT, "Invalid empty host in redirect target");
 		goto out;
 	}
-	/* curl keeps brackets around IPv6 literals */
-	size_t hl = strlen(host);
-	const char *hs = host;
-	if (hs[0] == '[' && hl > 2) {
-		hs++;
-		hl -= 2;
-	}
-	if (hl >= NAMELEN) {
+	if (set_redirect_host(next, host)) {
 		probe_finish(p, OUT_REDIRECT, "Invalid host in redirect target: too long");
 		goto out;
 	}
-	memcpy(next->host, hs, hl);
-	next->host[hl] = '\0';
-	for (char *x = next->host; *x; x++)
-		*x = (char)(*x >= 'A' && *x <= 'Z' ? *x + 32 : *x);
+	size_t hl = strlen(next->host);
 	if (boulder && hl >= 11 && !strcmp(next->host + hl - 11, ".well-known")) {
 		probe_finish(p, OUT_REDIRECT, "Invalid host in redirect target \"%s\". Check webserver "
 		             "config for missing '/' in redirect target.", next->host);
@@ -425,27 +491,6 @@ static int redirect_policy(struct probe *p, const struct hop *h, struct hop *nex
 		probe_finish(p, OUT_REDIRECT, "Redirect target too long");
 		goto out;
 	}
-	if (strchr(next->host, '%')) {
-		probe_finish(p, OUT_REDIRECT, "Invalid host in redirect target: contains scope zone");
-		goto out;
-	}
-	const char *why = NULL;
-	if (is_ip_literal(next->host)) {
-		if (strict_names && diag_ip_reserved(next->host, &why)) {
-			probe_finish(p, OUT_REDIRECT, "Invalid host in redirect target: %s is %s",
-			             next->host, why);
-			goto out;
-		}
-	} else if (strict_names && !diag_public_tld(next->host)) {
-		probe_finish(p, OUT_REDIRECT, "Invalid host in redirect target, must end in IANA "
-		             "registered TLD (\"%s\")", next->host);
-		goto out;
-	}
-	for (size_t i = 0; boulder && i + 1 < p->nhops; i++)
-		if (!strcmp(p->hops[i].url, next->url)) {
-			probe_finish(p, OUT_REDIRECT, "Redirect loop detected");
-			goto out;
-		}
 	ret = 0;
 out:
 	curl_free(scheme);
@@ -456,83 +501,142 @@ out:
 	return ret;
 }
 
-static struct dns_q *hctx_ask(struct hctx *c, const char *name, ldns_rr_type t)
+/*
+ * Apply the CA's redirect policy to the Location of hop h; on success set
+ * up the next hop (host, port, scheme) and return 0, else finish the probe
+ * and return -1.
+ */
+static int redirect_policy(struct addr_probe *p, const struct hop *h, struct hop *next)
 {
-	if (c->nqs == sizeof(c->qs) / sizeof(c->qs[0]) || !c->nres)
-		return NULL;
-	struct dns_q *q = dns_q_new(&c->res[0], name, t, LDNS_RR_CLASS_IN, DNS_Q_RD);
-	if (q)
-		c->qs[c->nqs++] = q;
-	return q;
-}
-
-static void follow_redirect(struct probe *p, struct hop *h)
-{
-	struct hctx *c = p->c;
-	if (p->nhops == MAX_HOPS) {
-		probe_finish(p, OUT_REDIRECT, "Too many redirects");
-		return;
+	int boulder = p->c->o.profile != HTTP01_PEBBLE;
+	int strict_names = p->c->o.profile == HTTP01_LETSENCRYPT;
+	if (boulder && h->status != 301 && h->status != 302 && h->status != 307 && h->status != 308) {
+		probe_finish(p, OUT_REDIRECT, "received disallowed redirect status code %ld", h->status);
+		return -1;
 	}
-	struct hop *next = hop_new(p, h->location);
-	if (!next->url) {
-		probe_finish(p, OUT_OTHER, "out of memory");
-		return;
+	/* Redirects already followed before this one: Boulder refuses when
+	 * that exceeds 10 (so the 12th fails); Go's default client, which
+	 * Pebble uses, stops at the 10th. */
+	size_t followed = p->nhops - 2;
+	if (!boulder && followed + 1 >= 10) {
+		probe_finish(p, OUT_REDIRECT, "stopped after 10 redirects");
+		return -1;
 	}
-	if (redirect_policy(p, h, next))
-		return;
-	/* Same host: stay on the address under test, so each address is judged
-	 * on its own. Another host: resolve it as the CA would. */
-	if (!strcmp(next->host, p->hops[0].host)) {
-		snprintf(next->ip, sizeof(next->ip), "%s", p->ip);
-		hop_start(p);
-		return;
+	if (redirect_target(p, next))
+		return -1;
+	if (strchr(next->host, '%')) {
+		probe_finish(p, OUT_REDIRECT, "Invalid host in redirect target: contains scope zone");
+		return -1;
 	}
+	const char *why = NULL;
 	if (is_ip_literal(next->host)) {
-		char lit[sizeof(next->ip)];
-		snprintf(lit, sizeof(lit), "%s", next->host);
-		memcpy(next->ip, lit, sizeof(lit));
-		hop_start(p);
-		return;
+		if (strict_names && diag_ip_reserved(next->host, &why)) {
+			probe_finish(p, OUT_REDIRECT, "Invalid host in redirect target: %s is %s",
+			             next->host, why);
+			return -1;
+		}
+	} else if (strict_names && !diag_public_tld(next->host)) {
+		probe_finish(p, OUT_REDIRECT, "Invalid host in redirect target, must end in IANA "
+		             "registered TLD (\"%s\")", next->host);
+		return -1;
 	}
-	p->qa = hctx_ask(c, next->host, LDNS_RR_TYPE_A);
-	p->q6 = hctx_ask(c, next->host, LDNS_RR_TYPE_AAAA);
-	if (!p->qa || !p->q6) {
-		probe_finish(p, OUT_DNS, "DNS problem: cannot look up %s", next->host);
-		return;
-	}
-	p->qa->on_done = p->q6->on_done = redirect_resolved;
-	p->qa->arg = p->q6->arg = p;
-	dns_q_send(c->eng, p->qa);
-	dns_q_send(c->eng, p->q6);
+	for (size_t i = 0; boulder && i + 1 < p->nhops; i++)
+		if (!strcmp(p->hops[i].url, next->url)) {
+			probe_finish(p, OUT_REDIRECT, "Redirect loop detected");
+			return -1;
+		}
+	return 0;
 }
 
-static int first_addr(const struct dns_q *q, ldns_rr_type t, char *out, size_t len)
+/* ---- addresses from DNS answers ---- */
+
+static int addr_list_push(struct addr_list *l, const char *ip)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 8;
+		void *v = realloc(l->v, cap * sizeof(*l->v));
+		if (!v)
+			return -1;
+		l->v = v;
+		l->cap = cap;
+	}
+	snprintf(l->v[l->n++], sizeof(l->v[0]), "%s", ip);
+	return 0;
+}
+
+/* Append every address of type t in q's answer (none when q has no reply)
+ * to list, in the answer's order. 0, or -1 when out of memory. */
+static int answer_addrs(const struct dns_q *q, ldns_rr_type t, struct addr_list *list)
 {
 	ldns_rr_list *l = dns_q_answer(q, t, NULL);
-	int ok = 0;
-	if (l && ldns_rr_list_rr_count(l) && ldns_rr_rd_count(ldns_rr_list_rr(l, 0))) {
-		char *s = ldns_rdf2str(ldns_rr_rdf(ldns_rr_list_rr(l, 0), 0));
-		if (s) {
-			snprintf(out, len, "%s", s);
-			ok = 1;
-		}
+	int ret = 0;
+	for (size_t i = 0; l && !ret && i < ldns_rr_list_rr_count(l); i++) {
+		ldns_rr *rr = ldns_rr_list_rr(l, i);
+		if (!ldns_rr_rd_count(rr))
+			continue;
+		char *s = ldns_rdf2str(ldns_rr_rdf(rr, 0));
+		if (!s || addr_list_push(list, s))
+			ret = -1;
 		free(s);
 	}
 	ldns_rr_list_deep_free(l);
+	return ret;
+}
+
+static int addr_list_has(const struct addr_list *l, const char *ip)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (!strcmp(l->v[i], ip))
+			return 1;
+	return 0;
+}
+
+/* The same addresses, in any order? */
+static int same_addresses(const struct addr_list *a, const struct addr_list *b)
+{
+	if (a->n != b->n)
+		return 0;
+	for (size_t i = 0; i < a->n; i++)
+		if (!addr_list_has(b, a->v[i]) || !addr_list_has(a, b->v[i]))
+			return 0;
+	return 1;
+}
+
+/* The first address of type t in q's answer, into out; 1 if there is one. */
+static int first_address(const struct dns_q *q, ldns_rr_type t, char *out, size_t len)
+{
+	struct addr_list l = {0};
+	int ok = answer_addrs(q, t, &l) == 0 && l.n > 0;
+	if (ok)
+		snprintf(out, len, "%s", l.v[0]);
+	free(l.v);
 	return ok;
 }
 
-static void redirect_resolved(struct dns_q *q)
+/* Ask srv for name's records of type t with cb(arg); *pending counts the
+ * answers still due (cb may run before this returns). NULL when out of
+ * memory (then cb never runs). */
+static struct dns_q *ask_counted(struct http01_ctx *c, const struct diag_server *srv,
+                                 const char *name, ldns_rr_type t, dns_ask_cb cb, void *arg,
+                                 size_t *pending)
 {
-	struct probe *p = q->arg;
-	if (!p->qa->done || !p->q6->done)
-		return;
+	(*pending)++;
+	struct dns_q *q = dns_ask(c->eng, srv, name, t, LDNS_RR_CLASS_IN, DNS_Q_RD, cb, arg);
+	if (!q)
+		(*pending)--;
+	return q;
+}
+
+/* ---- redirects ---- */
+
+static void redirect_resolved(struct addr_probe *p)
+{
 	struct hop *h = &p->hops[p->nhops - 1];
-	int fam = p->c->o->family;
-	if ((fam != 4 && first_addr(p->q6, LDNS_RR_TYPE_AAAA, h->ip, sizeof(h->ip))) ||
-	    (fam != 6 && first_addr(p->qa, LDNS_RR_TYPE_A, h->ip, sizeof(h->ip)))) {
+	int fam = p->c->o.family;
+	if ((fam != 4 && first_address(p->q6, LDNS_RR_TYPE_AAAA, h->ip, sizeof(h->ip))) ||
+	    (fam != 6 && first_address(p->qa, LDNS_RR_TYPE_A, h->ip, sizeof(h->ip)))) {
 		const char *why;
-		if (p->c->o->profile == HTTP01_LETSENCRYPT && diag_ip_reserved(h->ip, &why)) {
+		if (p->c->o.profile == HTTP01_LETSENCRYPT && diag_ip_reserved(h->ip, &why)) {
 			probe_finish(p, OUT_REDIRECT, "Invalid host in redirect target: %s resolves to %s, %s",
 			             h->host, h->ip, why);
 			return;
@@ -545,16 +649,70 @@ static void redirect_resolved(struct dns_q *q)
 	             dns_q_rcode(p->q6) >= 0 ? "no record" : dns_status_text(p->q6->status));
 }
 
+static void redirect_answer(void *arg, struct dns_q *q)
+{
+	(void)q;
+	struct addr_probe *p = arg;
+	if (--p->dns_pending == 0)
+		redirect_resolved(p);
+}
+
+/* Look the redirect host up as the CA would: A and AAAA at the resolver
+ * whose answer is used. */
+static void resolve_redirect(struct addr_probe *p, const char *host)
+{
+	struct http01_ctx *c = p->c;
+	const struct diag_server *srv = &c->used_res->srv;
+	p->dns_pending = 1;  /* a guard: answers may come before dns_ask returns */
+	p->qa = ask_counted(c, srv, host, LDNS_RR_TYPE_A, redirect_answer, p, &p->dns_pending);
+	p->q6 = ask_counted(c, srv, host, LDNS_RR_TYPE_AAAA, redirect_answer, p, &p->dns_pending);
+	if (!p->qa || !p->q6) {
+		dns_engine_forget(c->eng, p);
+		probe_finish(p, OUT_INTERNAL, "DNS problem: cannot look up %s (out of memory)", host);
+		return;
+	}
+	if (--p->dns_pending == 0)
+		redirect_resolved(p);
+}
+
+static void follow_redirect(struct addr_probe *p, struct hop *h)
+{
+	if (p->nhops == MAX_HOPS) {
+		probe_finish(p, OUT_REDIRECT, "Too many redirects");
+		return;
+	}
+	struct hop *next = hop_new(p, h->location);
+	if (!next->url) {
+		probe_finish(p, OUT_INTERNAL, "out of memory");
+		return;
+	}
+	if (redirect_policy(p, h, next))
+		return;
+	/* Same host: stay on the address under test, so each address is judged
+	 * on its own. Another host: resolve it as the CA would. */
+	if (!strcmp(next->host, p->hops[0].host)) {
+		snprintf(next->ip, sizeof(next->ip), "%s", p->ip);
+		hop_start(p);
+	} else if (is_ip_literal(next->host)) {
+		char lit[sizeof(next->ip)];
+		snprintf(lit, sizeof(lit), "%s", next->host);
+		memcpy(next->ip, lit, sizeof(lit));
+		hop_start(p);
+	} else {
+		resolve_redirect(p, next->host);
+	}
+}
+
+/* ---- what a request gave ---- */
+
 /* Does the body look like HTTP/2 frames (a SETTINGS or GOAWAY frame)? */
 static int looks_h2(const char *b, size_t n)
 {
 	return n >= 9 && (b[3] == 0x04 || b[3] == 0x07) && b[0] == 0;
 }
 
-static void hop_done(void *arg, CURL *easy, CURLcode res)
+static void hop_timings(struct hop *h, CURL *easy)
 {
-	struct probe *p = arg;
-	struct hop *h = &p->hops[p->nhops - 1];
 	curl_off_t t;
 	if (curl_easy_getinfo(easy, CURLINFO_CONNECT_TIME_T, &t) == CURLE_OK)
 		h->connect_ms = t / 1000;
@@ -565,50 +723,81 @@ static void hop_done(void *arg, CURL *easy, CURLcode res)
 	if (curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME_T, &t) == CURLE_OK)
 		h->total_ms = t / 1000;
 	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &h->status);
-	long oserr = 0;
-	curl_easy_getinfo(easy, CURLINFO_OS_ERRNO, &oserr);
-	const char *url = h->url;
-	char prefix[900];
-	snprintf(prefix, sizeof(prefix), "%s: Fetching %s", h->ip, url);
+}
 
-	if (res == CURLE_WRITE_ERROR && p->aborted_body) {
-		res = CURLE_OK;  /* we stopped reading on purpose */
-	}
-	if (res != CURLE_OK) {
-		if (res == CURLE_COULDNT_CONNECT && oserr == ECONNREFUSED)
-			probe_finish(p, OUT_REFUSED, "%s: Connection refused", prefix);
-		else if (res == CURLE_COULDNT_CONNECT && (oserr == ENETUNREACH || oserr == EHOSTUNREACH))
-			probe_finish(p, OUT_UNREACH, "%s: Network unreachable", prefix);
-		else if (res == CURLE_OPERATION_TIMEDOUT &&
-		         (h->connect_ms == 0 || strstr(p->errbuf, "Connection timed out")) &&
-		         !strstr(p->errbuf, "Operation timed out"))
-			probe_finish(p, OUT_CONNECT_TIMEOUT, "%s: Timeout during connect (likely firewall problem)", prefix);
-		else if (res == CURLE_OPERATION_TIMEDOUT)
-			probe_finish(p, OUT_TIMEOUT_AFTER, "%s: Timeout after connect (your server may be slow or overloaded)", prefix);
-		else if (res == CURLE_COULDNT_CONNECT)
-			probe_finish(p, OUT_UNREACH, "%s: %s", prefix, p->errbuf[0] ? p->errbuf : "could not connect");
-		else if ((res == CURLE_RECV_ERROR || res == CURLE_SEND_ERROR) && oserr == ECONNRESET)
-			probe_finish(p, OUT_RESET, "%s: Connection reset by peer", prefix);
-		else if (res == CURLE_GOT_NOTHING)
-			probe_finish(p, OUT_RESET, "%s: Connection closed without a response (EOF)", prefix);
-		else if (res == CURLE_SSL_CONNECT_ERROR && h->https &&
-		         (strstr(p->errbuf, "wrong version number") || strstr(p->errbuf, "packet length too long")))
-			probe_finish(p, OUT_HTTP_ON_TLS, "%s: Server only speaks HTTP, not TLS", prefix);
-		else if (res == CURLE_SSL_CONNECT_ERROR && h->https && p->nhops > 1 &&
-		         (strstr(p->errbuf, "protocol version") || strstr(p->errbuf, "unsupported protocol") ||
-		          strstr(p->errbuf, "no protocols available")))
-			probe_finish(p, OUT_TLS, "%s: validation attempt was redirected to an HTTPS server that "
-			             "doesn't support TLSv1.2 or better. See https://community.letsencrypt.org/t/"
-			             "rejecting-sha-1-csrs-and-validation-using-tls-1-0-1-1-urls/175144", prefix);
-		else if (res == CURLE_SSL_CONNECT_ERROR || res == CURLE_PEER_FAILED_VERIFICATION)
-			probe_finish(p, OUT_TLS, "%s: TLS error: %s", prefix, p->errbuf);
-		else
-			probe_finish(p, OUT_OTHER, "%s: Error getting validation data (%s)", prefix,
-			             p->errbuf[0] ? p->errbuf : curl_easy_strerror(res));
+/* A transfer that failed, in the CA's words. */
+static void transfer_error(struct addr_probe *p, const struct hop *h, CURLcode res, long oserr,
+                           const char *prefix)
+{
+	const char *eb = p->errbuf;
+	if (res == CURLE_COULDNT_CONNECT && oserr == ECONNREFUSED)
+		probe_finish(p, OUT_REFUSED, "%s: Connection refused", prefix);
+	else if (res == CURLE_COULDNT_CONNECT && (oserr == ENETUNREACH || oserr == EHOSTUNREACH))
+		probe_finish(p, OUT_UNREACH, "%s: Network unreachable", prefix);
+	else if (res == CURLE_OPERATION_TIMEDOUT &&
+	         (h->connect_ms == 0 || strstr(eb, "Connection timed out")) &&
+	         !strstr(eb, "Operation timed out"))
+		probe_finish(p, OUT_CONNECT_TIMEOUT, "%s: Timeout during connect (likely firewall problem)", prefix);
+	else if (res == CURLE_OPERATION_TIMEDOUT)
+		probe_finish(p, OUT_TIMEOUT_AFTER, "%s: Timeout after connect (your server may be slow or overloaded)", prefix);
+	else if (res == CURLE_COULDNT_CONNECT)
+		probe_finish(p, OUT_UNREACH, "%s: %s", prefix, eb[0] ? eb : "could not connect");
+	else if ((res == CURLE_RECV_ERROR || res == CURLE_SEND_ERROR) && oserr == ECONNRESET)
+		probe_finish(p, OUT_RESET, "%s: Connection reset by peer", prefix);
+	else if (res == CURLE_GOT_NOTHING)
+		probe_finish(p, OUT_RESET, "%s: Connection closed without a response (EOF)", prefix);
+	else if (res == CURLE_SSL_CONNECT_ERROR && h->https &&
+	         (strstr(eb, "wrong version number") || strstr(eb, "packet length too long")))
+		probe_finish(p, OUT_HTTP_ON_TLS, "%s: Server only speaks HTTP, not TLS", prefix);
+	else if (res == CURLE_SSL_CONNECT_ERROR && h->https && p->nhops > 1 &&
+	         (strstr(eb, "protocol version") || strstr(eb, "unsupported protocol") ||
+	          strstr(eb, "no protocols available")))
+		probe_finish(p, OUT_TLS, "%s: validation attempt was redirected to an HTTPS server that "
+		             "doesn't support TLSv1.2 or better. See https://community.letsencrypt.org/t/"
+		             "rejecting-sha-1-csrs-and-validation-using-tls-1-0-1-1-urls/175144", prefix);
+	else if (res == CURLE_SSL_CONNECT_ERROR || res == CURLE_PEER_FAILED_VERIFICATION)
+		probe_finish(p, OUT_TLS, "%s: TLS error: %s", prefix, eb);
+	else if (res == CURLE_OUT_OF_MEMORY || res == CURLE_FAILED_INIT)
+		probe_finish(p, OUT_INTERNAL, "%s: the request could not run (%s)", prefix,
+		             curl_easy_strerror(res));
+	else
+		probe_finish(p, OUT_OTHER, "%s: Error getting validation data (%s)", prefix,
+		             eb[0] ? eb : curl_easy_strerror(res));
+}
+
+/* A 200: the body as the CA reads and compares it. */
+static void judge_body(struct addr_probe *p, const struct hop *h)
+{
+	const struct http01_opts *o = &p->c->o;
+	if (o->profile == HTTP01_PEBBLE && p->aborted_body) {
+		/* Pebble reads the whole body; we stop at KEEP_BODY bytes, far past
+		 * any key authorization. */
+		probe_finish(p, OUT_BODY_BIG, "%s: body of %zu bytes or more from %s: no key "
+		             "authorization is that long (Pebble would read all of it)", h->ip,
+		             p->body_seen, h->url);
 		return;
 	}
-	long httpver = 0;
-	curl_easy_getinfo(easy, CURLINFO_HTTP_VERSION, &httpver);
+	const char *ka = o->key_authorization;
+	char *got = NULL;
+	if (p->body_seen >= HTTP01_MAX_BODY && o->profile != HTTP01_PEBBLE) {
+		got = body_text(p, 40);
+		probe_finish(p, OUT_BODY_BIG, "%s: Invalid response from %s: \"%s\" (body of %zu bytes or "
+		             "more; the CA reads at most %d)", h->ip, h->url, got ? got : "", p->body_seen,
+		             HTTP01_MAX_BODY - 1);
+	} else if (ka && !diag_http01_body_matches(p->body, p->bodylen, ka, o->profile)) {
+		got = body_text(p, 100);
+		probe_finish(p, OUT_MISMATCH, "The key authorization file from the server did not match "
+		             "this challenge. Expected \"%s\" (got \"%s\")", ka, got ? got : "");
+	} else {
+		probe_finish(p, OUT_OK, "%s: %ld, %zu bytes%s", h->ip, h->status, p->bodylen,
+		             ka ? ", key authorization matches" : "");
+	}
+	free(got);
+}
+
+/* A response arrived: a redirect to follow, a status, or a body. */
+static void hop_response(struct addr_probe *p, struct hop *h, CURL *easy, const char *prefix)
+{
 	if (h->status == 0) {
 		if (looks_h2(p->body, p->bodylen))
 			probe_finish(p, OUT_H2, "%s: Server is speaking HTTP/2 over HTTP", prefix);
@@ -616,51 +805,48 @@ static void hop_done(void *arg, CURL *easy, CURLcode res)
 			probe_finish(p, OUT_OTHER, "%s: Error getting validation data (malformed HTTP response)", prefix);
 		return;
 	}
-	int redirect = h->status >= 300 && h->status < 400 && h->status != 304 && h->status != 300;
-	if (redirect) {
+	if (h->status >= 300 && h->status < 400 && h->status != 304 && h->status != 300) {
 		char *loc = NULL;
 		curl_easy_getinfo(easy, CURLINFO_REDIRECT_URL, &loc);
 		if (!loc) {
 			probe_finish(p, OUT_STATUS, "%s: Invalid response from %s: %ld (redirect without Location)",
-			             h->ip, url, h->status);
+			             h->ip, h->url, h->status);
 			return;
 		}
 		h->location = strdup(loc);
 		if (!h->location) {
-			probe_finish(p, OUT_OTHER, "out of memory");
+			probe_finish(p, OUT_INTERNAL, "out of memory");
 			return;
 		}
 		follow_redirect(p, h);
 		return;
 	}
 	if (h->status != 200) {
-		probe_finish(p, OUT_STATUS, "%s: Invalid response from %s: %ld", h->ip, url, h->status);
+		probe_finish(p, OUT_STATUS, "%s: Invalid response from %s: %ld", h->ip, h->url, h->status);
 		return;
 	}
-	if (p->c->o->profile == HTTP01_PEBBLE && p->aborted_body) {
-		/* Pebble reads the whole body; we stop at KEEP_BODY bytes, far past
-		 * any key authorization. */
-		probe_finish(p, OUT_BODY_BIG, "%s: body of %zu bytes or more from %s: no key "
-		             "authorization is that long (Pebble would read all of it)", h->ip,
-		             p->body_seen, url);
-		return;
-	}
-	if (p->body_seen >= HTTP01_MAX_BODY && p->c->o->profile != HTTP01_PEBBLE) {
-		probe_finish(p, OUT_BODY_BIG, "%s: Invalid response from %s: \"%.*s\" (body of %zu bytes or "
-		             "more; the CA reads at most %d)", h->ip, url, 40, p->body, p->body_seen,
-		             HTTP01_MAX_BODY - 1);
-		return;
-	}
-	const char *ka = p->c->o->key_authorization;
-	if (ka && !diag_http01_body_matches(p->body, p->bodylen, ka, p->c->o->profile)) {
-		probe_finish(p, OUT_MISMATCH, "The key authorization file from the server did not match "
-		             "this challenge. Expected \"%s\" (got \"%.*s\")", ka, 100, p->body);
-		return;
-	}
-	probe_finish(p, OUT_OK, "%s: %ld, %zu bytes%s", h->ip, h->status, p->bodylen,
-	             ka ? ", key authorization matches" : "");
+	judge_body(p, h);
 }
 
+static void hop_done(void *arg, CURL *easy, CURLcode res)
+{
+	struct addr_probe *p = arg;
+	struct hop *h = &p->hops[p->nhops - 1];
+	hop_timings(h, easy);
+	long oserr = 0;
+	curl_easy_getinfo(easy, CURLINFO_OS_ERRNO, &oserr);
+	/* "Fetching URL", the URL cut on a character boundary (every hop's
+	 * whole URL is in the evidence) */
+	char prefix[900];
+	snprintf(prefix, sizeof(prefix), "%s: Fetching %.*s%s", h->ip, shown(h->url, 800), h->url,
+	         strlen(h->url) > 800 ? "..." : "");
+	if (res == CURLE_WRITE_ERROR && p->aborted_body)
+		res = CURLE_OK;  /* we stopped reading on purpose */
+	if (res != CURLE_OK)
+		transfer_error(p, h, res, oserr, prefix);
+	else
+		hop_response(p, h, easy, prefix);
+}
 /* ---- local causes: is anything listening here? ---- */
 
 static int ip_is_local(const char *ip)
@@ -770,51 +956,31 @@ static int socket_owner(unsigned long inode, char *out, size_t len)
 	return found;
 }
 
-/* ---- the run ---- */
-
-static void random_token(char out[64])
-{
-	unsigned char b[32];
-	if (RAND_bytes(b, sizeof(b)) != 1)
-		memset(b, 0x5a, sizeof(b));
-	diag_b64url(b, sizeof(b), out);
-}
-
-static void collect_addrs(const struct dns_q *q, ldns_rr_type t, char list[][48], size_t *n)
-{
-	ldns_rr_list *l = dns_q_answer(q, t, NULL);
-	for (size_t i = 0; l && i < ldns_rr_list_rr_count(l) && *n < HTTP01_MAX_ADDRS; i++) {
-		ldns_rr *rr = ldns_rr_list_rr(l, i);
-		if (!ldns_rr_rd_count(rr))
-			continue;
-		char *s = ldns_rdf2str(ldns_rr_rdf(rr, 0));
-		if (s)
-			snprintf(list[(*n)++], 48, "%s", s);
-		free(s);
-	}
-	ldns_rr_list_deep_free(l);
-}
+/* ---- the judgment ---- */
 
 /* The status an address's outcome deserves on its own. */
-static enum diag_status outcome_status(const struct hctx *c, const struct probe *p)
+static enum diag_status outcome_status(const struct http01_ctx *c, const struct addr_probe *p)
 {
-	int tokenless = !c->o->token;
+	int tokenless = !c->o.token;
 	int offsite = p->nhops > 1 && strcmp(p->hops[p->nhops - 1].host, p->hops[0].host);
 	switch (p->out) {
 	case OUT_OK:
-		if (tokenless && !c->o->key_authorization)
+		if (tokenless && !c->o.key_authorization)
 			return DIAG_WARN;  /* a random token answered 200: a catch-all */
 		return offsite && tokenless ? DIAG_WARN : DIAG_OK;
 	case OUT_STATUS:
 		if (tokenless)
 			return p->hops[p->nhops - 1].status == 404 && !offsite ? DIAG_OK : DIAG_WARN;
 		return DIAG_FAIL;
+	case OUT_INTERNAL:
+	case OUT_PENDING:
+		return DIAG_ERROR;  /* not checked: our side */
 	default:
 		return DIAG_FAIL;
 	}
 }
 
-static const char *outcome_hint(const struct hctx *c, const struct probe *p)
+static const char *outcome_hint(const struct http01_ctx *c, const struct addr_probe *p)
 {
 	switch (p->out) {
 	case OUT_CONNECT_TIMEOUT:
@@ -847,7 +1013,7 @@ static const char *outcome_hint(const struct hctx *c, const struct probe *p)
 		return "Fix the redirect: the CA follows only 301/302/307/308 to http/https on ports 80 "
 		       "and 443, to public names, at most 10 times, without loops.";
 	case OUT_STATUS:
-		return c->o->token
+		return c->o.token
 			? "The challenge file is not served here: check the webroot, location blocks and "
 			  "rewrites for /.well-known/acme-challenge/, and proxies in front of this address."
 			: "A random token should get 404; this status suggests a proxy, a login wall or a "
@@ -855,35 +1021,178 @@ static const char *outcome_hint(const struct hctx *c, const struct probe *p)
 	case OUT_OK:
 		return "Every path answers 200: make sure /.well-known/acme-challenge/ is served from the "
 		       "directory the ACME client writes to, not by a catch-all page.";
+	case OUT_INTERNAL:
+		return "The address was not checked (out of memory, or curl could not start the "
+		       "request): run the check again.";
 	default:
 		return "Check the web server at this address.";
 	}
 }
 
-static json_t *hops_json(const struct probe *p)
+static json_t *hops_json(const struct addr_probe *p)
 {
 	json_t *a = json_array();
-	for (size_t i = 0; i < p->nhops; i++) {
+	for (size_t i = 0; a && i < p->nhops; i++) {
 		const struct hop *h = &p->hops[i];
-		json_array_append_new(a, json_pack("{s:s, s:s, s:i, s:I, s:I, s:I, s:I, s:o}",
-			"url", h->url ? h->url : "", "ip", h->ip, "status", (int)h->status,
+		json_array_append_new(a, json_pack("{s:o, s:s, s:i, s:I, s:I, s:I, s:I, s:o}",
+			"url", diag_json_str(h->url ? h->url : ""), "ip", h->ip, "status", (int)h->status,
 			"connect_ms", (json_int_t)h->connect_ms, "tls_ms", (json_int_t)h->tls_ms,
 			"first_byte_ms", (json_int_t)h->first_byte_ms, "total_ms", (json_int_t)h->total_ms,
-			"location", h->location ? json_string(h->location) : json_null()));
+			"location", diag_json_str(h->location)));
 	}
 	return a;
 }
 
-static void report_local(struct hctx *c)
+/* Which address would the CA use? */
+static void choose_address(struct http01_ctx *c)
 {
+	c->first6 = c->n6 ? &c->probes[0] : NULL;
+	c->first4 = c->n4 ? &c->probes[c->n6] : NULL;
+	c->used = NULL;
+	c->fallback = 0;
+	if (c->o.profile == HTTP01_RFC8555)
+		return;
+	c->used = c->first6 ? c->first6 : c->first4;
+	if (c->o.profile == HTTP01_LETSENCRYPT && c->first6 && c->first4 &&
+	    connect_stage(c->first6->out)) {
+		c->used = c->first4;
+		c->fallback = 1;
+	}
+}
+
+static struct diag_finding *add_addr_summary(struct http01_ctx *c, const struct addr_probe *p,
+                                             enum diag_status st, const char *note)
+{
+	struct diag_report *r = c->head.r;
+	if (!c->o.token && p->out == OUT_STATUS && p->hops[p->nhops - 1].status == 404 &&
+	    st == DIAG_OK)
+		return diag_add(r, st, "http01.addr", p->ip, "%s: 404 for a random probe token%s: the "
+		                "expected answer before the client places its file", p->ip,
+		                p->nhops > 1 ? " after redirects" : "");
+	if (!c->o.token && p->out == OUT_OK && st == DIAG_WARN) {
+		char *page = body_text(p, 40);
+		struct diag_finding *f = diag_add(r, st, "http01.addr", p->ip, "%s: 200 for a random "
+		                                  "probe token: a catch-all page answers every path "
+		                                  "(\"%s\")", p->ip, page ? page : "");
+		free(page);
+		return f;
+	}
+	return diag_add(r, st, "http01.addr", p->ip, "%s%s", probe_why(p), note);
+}
+
+/* http01.addr: what one address gave, weighed by whether the CA uses it. */
+static void report_addr(struct http01_ctx *c, const struct addr_probe *p)
+{
+	enum diag_status st = outcome_status(c, p);
+	int decisive = c->o.profile == HTTP01_RFC8555 || p == c->used ||
+	               (c->fallback && p == c->first6);
+	const char *note = "";
+	if (c->fallback && p == c->first6 && st == DIAG_FAIL) {
+		st = DIAG_WARN;
+		note = " (the CA falls back to IPv4 after this connect error, about 10 s later)";
+	} else if (!decisive && st == DIAG_FAIL) {
+		st = DIAG_WARN;
+		note = " (not the address the CA uses today)";
+	}
+	struct diag_finding *f = add_addr_summary(c, p, st, note);
+	if (st != DIAG_OK)
+		diag_set_hint(f, "%s", outcome_hint(c, p));
+	if (p->out == OUT_STATUS && p->bodylen) {
+		char *start = body_text(p, 200);
+		diag_set_detail(f, "Body starts: %s", start ? start : "(out of memory)");
+		free(start);
+	}
+	diag_evidence(f, "family", json_string(p->family == AF_INET6 ? "ipv6" : "ipv4"));
+	diag_evidence(f, "hops", hops_json(p));
+	diag_evidence(f, "server", p->server[0] ? diag_json_str(p->server) : json_null());
+	diag_evidence(f, "connect_stage_error", json_boolean(connect_stage(p->out)));
+	if (f && p->nhops) {
+		f->duration_ms = 0;
+		for (size_t k = 0; k < p->nhops; k++)
+			f->duration_ms += p->hops[k].total_ms;
+	}
+}
+
+/* http01.consistency: do the addresses answer alike? */
+static void report_consistency(struct http01_ctx *c)
+{
+	if (c->nprobes < 2)
+		return;
+	int differ = 0;
+	const struct addr_probe *a = &c->probes[0];
+	for (size_t i = 1; i < c->nprobes; i++) {
+		const struct addr_probe *b = &c->probes[i];
+		if (a->out != b->out || a->nhops != b->nhops ||
+		    a->hops[a->nhops - 1].status != b->hops[b->nhops - 1].status ||
+		    strcmp(a->server, b->server))
+			differ = 1;
+	}
+	if (!differ) {
+		diag_add(c->head.r, DIAG_OK, "http01.consistency", c->domain,
+		         "all %zu addresses answer alike", c->nprobes);
+		return;
+	}
+	struct diag_finding *f = diag_add(c->head.r, DIAG_WARN, "http01.consistency", c->domain,
+	                                  "the %zu addresses answer differently", c->nprobes);
+	diag_set_hint(f, "Every A and AAAA address must reach the same web server config; "
+	              "an AAAA pointing at another host (an old server, a CDN edge, the "
+	              "router) is a common cause.");
+}
+
+/* http01.ca under rfc8555: every address may be used. */
+static struct diag_finding *report_ca_any(struct http01_ctx *c)
+{
+	enum diag_status worst = DIAG_OK;
 	for (size_t i = 0; i < c->nprobes; i++) {
-		const struct probe *p = &c->probes[i];
+		enum diag_status st = outcome_status(c, &c->probes[i]);
+		if (st > worst)
+			worst = st;
+	}
+	return diag_add(c->head.r, worst, "http01.ca", c->domain,
+	                "profile rfc8555: the CA may use any of the %zu addresses: %s", c->nprobes,
+	                worst == DIAG_OK ? "all work" : "not all work");
+}
+
+/* http01.ca under letsencrypt or pebble: the one address the CA uses. */
+static struct diag_finding *report_ca_used(struct http01_ctx *c)
+{
+	const struct addr_probe *used = c->used;
+	enum diag_status st = outcome_status(c, used);
+	if (c->fallback && st == DIAG_OK)
+		st = DIAG_WARN;
+	const char *why = c->fallback ? "the first AAAA failed to connect, so it falls back to the first A"
+	                  : used->family == AF_INET6 ? "it tries the first AAAA address first"
+	                  : "there is no AAAA address";
+	int failed = st >= DIAG_FAIL;
+	struct diag_finding *f = diag_add(c->head.r, st, "http01.ca", c->domain,
+	                                  "profile %s: the CA uses %s (%s)%s%s",
+	                                  diag_http01_profile_name(c->o.profile), used->ip, why,
+	                                  failed ? ": " : "", failed ? probe_why(used) : "");
+	if (st != DIAG_OK)
+		diag_set_hint(f, "%s", c->fallback && st == DIAG_WARN
+		              ? "Validation works only thanks to the IPv4 fallback, after a 10 s connect "
+		                "timeout; CAs without fallback (Pebble, some private CAs) fail. Repair "
+		                "IPv6 or remove the AAAA record."
+		              : outcome_hint(c, used));
+	diag_evidence(f, "address", json_string(used->ip));
+	diag_evidence(f, "fallback", json_boolean(c->fallback));
+	if (c->o.profile == HTTP01_PEBBLE && c->first6 && c->first4 && connect_stage(c->first6->out))
+		diag_set_detail(f, "Pebble uses only the first address and never falls back to IPv4; "
+		                "Let's Encrypt would fall back to %s.", c->first4->ip);
+	return f;
+}
+
+static void report_local(struct http01_ctx *c)
+{
+	struct diag_report *r = c->head.r;
+	for (size_t i = 0; i < c->nprobes; i++) {
+		const struct addr_probe *p = &c->probes[i];
 		if (!ip_is_local(p->ip))
 			continue;
 		unsigned long ino = listening_inode(p->ip, c->port);
 		struct diag_finding *f;
 		if (!ino) {
-			f = diag_add(c->r, DIAG_FAIL, "http01.local", p->ip,
+			f = diag_add(r, DIAG_FAIL, "http01.local", p->ip,
 			             "%s is on this host and nothing listens on port %u", p->ip, c->port);
 			diag_set_hint(f, "Start the web server, or the ACME client's standalone listener "
 			              "(certbot --standalone, lego --http), on port %u.", c->port);
@@ -891,247 +1200,440 @@ static void report_local(struct hctx *c)
 		}
 		char owner[128];
 		if (socket_owner(ino, owner, sizeof(owner))) {
-			f = diag_add(c->r, DIAG_OK, "http01.local", p->ip, "port %u on this host is held by %s",
+			f = diag_add(r, DIAG_OK, "http01.local", p->ip, "port %u on this host is held by %s",
 			             c->port, owner);
 			diag_set_detail(f, "If the ACME client runs in standalone mode it cannot bind port %u "
 			                "while %s holds it (\"port 80 already in use\"): use the webroot "
 			                "method, or stop it during renewal (certbot --pre-hook/--post-hook).",
 			                c->port, owner);
-			diag_evidence(f, "process", json_string(owner));
+			diag_evidence(f, "process", diag_json_str(owner));
 		} else {
-			f = diag_add(c->r, DIAG_OK, "http01.local", p->ip,
+			f = diag_add(r, DIAG_OK, "http01.local", p->ip,
 			             "something listens on port %u on this host (process not visible)", c->port);
 		}
 		diag_evidence(f, "socket_inode", json_integer((json_int_t)ino));
 	}
 }
 
-int diag_http01_run(const struct http01_opts *o, struct diag_report *r)
+/* Every address is done: what the CA would see. */
+static void judge(struct http01_ctx *c)
 {
-	int ret = -1;
-	struct hctx *c = calloc(1, sizeof(*c));
-	if (!c) {
-		diag_add(r, DIAG_ERROR, "http01.run", "", "out of memory");
-		return -1;
-	}
-	c->o = o;
-	c->r = r;
-	c->port = o->port ? o->port : 80;
-	c->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 10000;
-	c->loop = diag_loop_new();
-	c->eng = c->loop ? dns_engine_new(c->loop, c->timeout_ms < 5000 ? c->timeout_ms : 5000) : NULL;
-	if (!c->eng) {
-		diag_add(r, DIAG_ERROR, "http01.run", "", "cannot start the event loop");
-		goto out;
-	}
-	if (o->nns) {
-		c->nres = o->nns < 16 ? o->nns : 16;
-		memcpy(c->res, o->ns, c->nres * sizeof(*c->res));
-	} else {
-		c->nres = diag_system_resolvers(NULL, c->res, 16);
-	}
-	if (!c->nres) {
-		struct diag_finding *f = diag_add(r, DIAG_ERROR, "http01.dns", o->domain,
-		                                  "no usable nameserver in /etc/resolv.conf");
-		diag_set_hint(f, "Name a resolver with --ns SERVER.");
-		goto out;
-	}
-	if (o->token)
-		snprintf(c->token, sizeof(c->token), "%s", o->token);
-	else
-		random_token(c->token);
-	snprintf(c->path, sizeof(c->path), "/.well-known/acme-challenge/%s", c->token);
+	choose_address(c);
+	for (size_t i = 0; i < c->nprobes; i++)
+		report_addr(c, &c->probes[i]);
+	report_consistency(c);
+	struct diag_finding *f = c->o.profile == HTTP01_RFC8555 ? report_ca_any(c) : report_ca_used(c);
+	diag_evidence(f, "profile", json_string(diag_http01_profile_name(c->o.profile)));
+	diag_evidence(f, "token", diag_json_str(c->token));
+	report_local(c);
+	diag_probe_finish(&c->head);
+}
 
-	/* Addresses, as the CA looks them up: A and AAAA in parallel. */
-	struct dns_q *qa = o->family != 6 ? hctx_ask(c, o->domain, LDNS_RR_TYPE_A) : NULL;
-	struct dns_q *q6 = o->family != 4 ? hctx_ask(c, o->domain, LDNS_RR_TYPE_AAAA) : NULL;
-	if (qa)
-		dns_q_send(c->eng, qa);
-	if (q6)
-		dns_q_send(c->eng, q6);
-	diag_loop_run(c->loop);
-	char v4[HTTP01_MAX_ADDRS][48], v6[HTTP01_MAX_ADDRS][48];
-	size_t n4 = 0, n6 = 0;
-	collect_addrs(qa, LDNS_RR_TYPE_A, v4, &n4);
-	collect_addrs(q6, LDNS_RR_TYPE_AAAA, v6, &n6);
-	struct diag_finding *f;
-	if (!n4 && !n6) {
-		const char *ea = qa ? (dns_q_rcode(qa) >= 0 ? "no A record" : dns_status_text(qa->status)) : "not asked (-6)";
-		const char *e6 = q6 ? (dns_q_rcode(q6) >= 0 ? "no AAAA record" : dns_status_text(q6->status)) : "not asked (-4)";
-		int transport = (qa && dns_q_rcode(qa) < 0) && (q6 && dns_q_rcode(q6) < 0);
-		f = diag_add(r, transport ? DIAG_ERROR : DIAG_FAIL, "http01.dns", o->domain,
-		             "no address for %s: %s; %s", o->domain, ea, e6);
-		diag_set_hint(f, "The CA needs an A or AAAA record for %s that points at the web server "
-		              "(the CA reports \"DNS problem: NXDOMAIN looking up A for %s\" or \"No valid "
-		              "IP addresses found\").", o->domain, o->domain);
-		ret = 0;
-		goto out;
+/* ---- the addresses, from every resolver at once ---- */
+
+static void random_token(char out[64])
+{
+	unsigned char b[32];
+	if (RAND_bytes(b, sizeof(b)) != 1)
+		memset(b, 0x5a, sizeof(b));
+	diag_b64url(b, sizeof(b), out);
+}
+
+/* An error on our side: say so, and stop. */
+static void internal_error(struct http01_ctx *c, const char *id, const char *what)
+{
+	struct diag_finding *f = diag_add(c->head.r, DIAG_ERROR, id, c->domain, "%s", what);
+	diag_set_hint(f, "The checks did not finish (out of memory): run them again.");
+	diag_probe_finish(&c->head);
+}
+
+/* A reply the CA would take as the answer: NOERROR or NXDOMAIN. */
+static int answered(const struct dns_q *q)
+{
+	int rc = dns_q_rcode(q);
+	return rc == LDNS_RCODE_NOERROR || rc == LDNS_RCODE_NXDOMAIN;
+}
+
+/* Did rs answer every question asked of it? */
+static int resolver_answered(const struct http01_resolver *rs)
+{
+	return (rs->qa || rs->q6) && (!rs->qa || answered(rs->qa)) && (!rs->q6 || answered(rs->q6));
+}
+
+/* A query's outcome in words: the rcode of a reply, or why there is none. */
+static const char *q_outcome(const struct dns_q *q)
+{
+	int rc = dns_q_rcode(q);
+	if (rc >= 0) {
+		const ldns_lookup_table *t = ldns_lookup_by_id(ldns_rcodes, rc);
+		return t ? t->name : "unknown rcode";
 	}
-	f = diag_add(r, DIAG_OK, "http01.dns", o->domain, "%zu IPv4 and %zu IPv6 address%s (resolver %s)",
-	             n4, n6, n4 + n6 == 1 ? "" : "es", c->res[0].label);
+	return q->errtext ? q->errtext : dns_status_text(q->status);
+}
+
+/*
+ * What rs did not answer, into buf: "timed out" when every question failed
+ * alike, else "AAAA: SERVFAIL" or "A: timed out; AAAA: SERVFAIL". Returns
+ * how many questions were not answered.
+ */
+static int resolver_failure(const struct http01_resolver *rs, char *buf, size_t len)
+{
+	int fa = rs->qa && !answered(rs->qa), f6 = rs->q6 && !answered(rs->q6);
+	int asked = (rs->qa != NULL) + (rs->q6 != NULL);
+	buf[0] = '\0';
+	if (fa + f6 == asked && (asked == 1 || !strcmp(q_outcome(rs->qa), q_outcome(rs->q6))))
+		snprintf(buf, len, "%s", q_outcome(fa ? rs->qa : rs->q6));
+	else if (fa && f6)
+		snprintf(buf, len, "A: %s; AAAA: %s", q_outcome(rs->qa), q_outcome(rs->q6));
+	else if (fa || f6)
+		snprintf(buf, len, "%s: %s", fa ? "A" : "AAAA", q_outcome(fa ? rs->qa : rs->q6));
+	return fa + f6;
+}
+
+/* The resolver whose answer is used: the first (in the order given) that
+ * answered every question, else the first that answered one. */
+static const struct http01_resolver *choose_resolver(const struct http01_ctx *c)
+{
+	for (size_t i = 0; i < c->nres; i++)
+		if (resolver_answered(&c->res[i]))
+			return &c->res[i];
+	for (size_t i = 0; i < c->nres; i++)
+		if (answered(c->res[i].qa) || answered(c->res[i].q6))
+			return &c->res[i];
+	return NULL;
+}
+
+/* Does rs give other addresses than the resolver used, for a type both
+ * answered? 1 yes, 0 no, -1 out of memory; its address counts go to n4, n6. */
+static int resolver_differs(const struct http01_ctx *c, const struct http01_resolver *rs,
+                            size_t *n4, size_t *n6)
+{
+	const struct http01_resolver *u = c->used_res;
+	struct addr_list l4 = {0}, l6 = {0};
+	int differ = -1;
+	if (!answer_addrs(rs->qa, LDNS_RR_TYPE_A, &l4) && !answer_addrs(rs->q6, LDNS_RR_TYPE_AAAA, &l6))
+		differ = (answered(rs->qa) && answered(u->qa) && !same_addresses(&l4, &c->v4)) ||
+		         (answered(rs->q6) && answered(u->q6) && !same_addresses(&l6, &c->v6));
+	*n4 = l4.n;
+	*n6 = l6.n;
+	free(l4.v);
+	free(l6.v);
+	return differ;
+}
+
+/* Append to the malloc'd *s; out of memory: *s becomes NULL. */
+static void cat(char **s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void cat(char **s, const char *fmt, ...)
+{
+	if (!*s)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	char *add = diag_vasprintf(fmt, ap);
+	va_end(ap);
+	char *n = add ? diag_asprintf("%s%s", *s, add) : NULL;
+	free(add);
+	free(*s);
+	*s = n;
+}
+
+/*
+ * For the summary, what every resolver said that the answer used does not
+ * show: "; 192.0.2.99 did not answer (timed out)", "; 192.0.2.53 answers
+ * other addresses (1 IPv4, 0 IPv6)". NULL when out of memory.
+ */
+static char *resolver_notes(const struct http01_ctx *c, int *disagree, int *partial)
+{
+	char *s = diag_strdup("");
+	for (size_t i = 0; i < c->nres; i++) {
+		const struct http01_resolver *rs = &c->res[i];
+		char fail[256];
+		if (resolver_failure(rs, fail, sizeof(fail))) {
+			cat(&s, "; %s did not answer (%s)", rs->srv.label, fail);
+			*partial |= rs == c->used_res;
+		}
+		if (rs == c->used_res)
+			continue;
+		size_t n4, n6;
+		int d = resolver_differs(c, rs, &n4, &n6);
+		if (d < 0)
+			cat(&s, "; %s: not compared (out of memory)", rs->srv.label);
+		else if (d)
+			cat(&s, "; %s answers other addresses (%zu IPv4, %zu IPv6)", rs->srv.label, n4, n6);
+		*disagree |= d > 0;
+	}
+	return s;
+}
+
+static json_t *query_json(const struct dns_q *q, ldns_rr_type t)
+{
+	if (!q)
+		return json_null();
+	struct addr_list l = {0};
+	json_t *addrs = json_array();
+	if (addrs && !answer_addrs(q, t, &l))
+		for (size_t i = 0; i < l.n; i++)
+			json_array_append_new(addrs, diag_json_str(l.v[i]));
+	free(l.v);
+	return json_pack("{s:o, s:o, s:I, s:b}", "outcome", diag_json_str(q_outcome(q)),
+	                 "addresses", addrs, "rtt_ms", (json_int_t)q->rtt_ms,
+	                 "not_asked", q->not_asked);
+}
+
+/* Evidence: every resolver's outcome, and the addresses used. */
+static void dns_evidence(struct http01_ctx *c, struct diag_finding *f)
+{
+	json_t *all = json_array();
+	for (size_t i = 0; all && i < c->nres; i++) {
+		const struct http01_resolver *rs = &c->res[i];
+		json_array_append_new(all, json_pack("{s:o, s:b, s:b, s:o, s:o}",
+			"server", diag_json_str(rs->srv.label), "used", rs == c->used_res,
+			"answered", resolver_answered(rs), "a", query_json(rs->qa, LDNS_RR_TYPE_A),
+			"aaaa", query_json(rs->q6, LDNS_RR_TYPE_AAAA)));
+	}
 	json_t *ja = json_array(), *j6 = json_array();
-	for (size_t i = 0; i < n4; i++)
-		json_array_append_new(ja, json_string(v4[i]));
-	for (size_t i = 0; i < n6; i++)
-		json_array_append_new(j6, json_string(v6[i]));
+	for (size_t i = 0; ja && i < c->v4.n; i++)
+		json_array_append_new(ja, diag_json_str(c->v4.v[i]));
+	for (size_t i = 0; j6 && i < c->v6.n; i++)
+		json_array_append_new(j6, diag_json_str(c->v6.v[i]));
 	diag_evidence(f, "a", ja);
 	diag_evidence(f, "aaaa", j6);
+	diag_evidence(f, "resolver", c->used_res ? diag_json_str(c->used_res->srv.label) : json_null());
+	diag_evidence(f, "resolvers", all);
+}
 
-	if (o->profile == HTTP01_LETSENCRYPT) {
-		for (size_t i = 0; i < n6 + n4; i++) {
-			const char *ip = i < n6 ? v6[i] : v4[i - n6];
-			const char *why;
-			if (diag_ip_reserved(ip, &why)) {
-				f = diag_add(r, DIAG_FAIL, "http01.reserved", ip,
-				             "%s is %s: Let's Encrypt will not connect to it", ip, why);
-				diag_set_hint(f, "Publish the server's public address in DNS (a split-horizon view "
-				              "may be leaking internal addresses); labs and private CAs can use "
-				              "--ca-profile pebble or rfc8555.");
-			}
-		}
+/* http01.dns when no resolver answered at all. */
+static struct diag_finding *report_no_answer(struct http01_ctx *c)
+{
+	int replied = 0;  /* a reply with another rcode (SERVFAIL, REFUSED): not only our side */
+	for (size_t i = 0; i < c->nres; i++)
+		replied |= dns_q_rcode(c->res[i].qa) >= 0 || dns_q_rcode(c->res[i].q6) >= 0;
+	enum diag_status st = replied ? DIAG_FAIL : DIAG_ERROR;
+	if (c->nres == 1) {
+		const struct http01_resolver *rs = &c->res[0];
+		return diag_add(c->head.r, st, "http01.dns", c->domain, "no address for %s: %s; %s",
+		                c->domain, rs->qa ? q_outcome(rs->qa) : "not asked (-6)",
+		                rs->q6 ? q_outcome(rs->q6) : "not asked (-4)");
 	}
+	char *list = diag_strdup("");
+	for (size_t i = 0; i < c->nres; i++) {
+		char fail[256];
+		resolver_failure(&c->res[i], fail, sizeof(fail));
+		cat(&list, "%s%s (%s)", i ? "; " : "", c->res[i].srv.label, fail);
+	}
+	struct diag_finding *f = diag_add(c->head.r, st, "http01.dns", c->domain,
+	                                  "no address for %s: no resolver answered: %s", c->domain,
+	                                  list ? list : "(out of memory)");
+	free(list);
+	return f;
+}
 
-	/* One probe per address, all at once: IPv6 first, as the CA prefers it. */
-	c->nprobes = n6 + n4;
-	c->probes = calloc(c->nprobes, sizeof(*c->probes));
-	if (!c->probes)
-		goto out;
-	char url[NAMELEN + 200];
-	int explicit_port = c->port != 80;
-	snprintf(url, sizeof(url), explicit_port ? "http://%s:%u%s" : "http://%s%.0u%s", o->domain,
-	         explicit_port ? c->port : 0u, c->path);
-	for (size_t i = 0; i < c->nprobes; i++) {
-		struct probe *p = &c->probes[i];
-		p->c = c;
-		snprintf(p->ip, sizeof(p->ip), "%s", i < n6 ? v6[i] : v4[i - n6]);
-		p->family = i < n6 ? AF_INET6 : AF_INET;
-		p->easy = curl_easy_init();
-		p->headers = curl_slist_append(NULL, "Accept: */*");
-		struct hop *h = hop_new(p, url);
-		if (!p->easy || !p->headers || !h->url) {
-			probe_finish(p, OUT_OTHER, "out of memory");
+/* The hint of an http01.dns finding that is not ok. */
+static void dns_hint(struct http01_ctx *c, struct diag_finding *f, int no_address, int disagree)
+{
+	if (no_address)
+		diag_set_hint(f, "The CA needs an A or AAAA record for %s that points at the web server "
+		              "(the CA reports \"DNS problem: NXDOMAIN looking up A for %s\" or \"No valid "
+		              "IP addresses found\").", c->domain, c->domain);
+	else if (disagree)
+		diag_set_hint(f, "Resolvers that disagree usually mean split-horizon DNS, a local "
+		              "override or a stale cache; the CA resolves from the public DNS, so the "
+		              "public records must point at the web server.");
+	else
+		diag_set_hint(f, "A resolver that does not answer A or AAAA queries hides addresses the "
+		              "CA will use; name one that answers both with --ns.");
+}
+
+/*
+ * http01.dns: the addresses from the resolver used, and what the others
+ * said. Returns how many addresses there are (0: nothing to probe).
+ */
+static size_t report_dns(struct http01_ctx *c)
+{
+	const struct http01_resolver *u = c->used_res;
+	size_t n4 = c->v4.n, n6 = c->v6.n;
+	int disagree = 0, partial = 0;
+	char *notes = u ? resolver_notes(c, &disagree, &partial) : NULL;
+	const char *more = notes ? notes : "; (other resolvers not shown: out of memory)";
+	struct diag_finding *f;
+	if (!u)
+		f = report_no_answer(c);
+	else if (!n4 && !n6)
+		f = diag_add(c->head.r, DIAG_FAIL, "http01.dns", c->domain, "no address for %s: %s; %s%s",
+		             c->domain, !u->qa ? "not asked (-6)" : answered(u->qa) ? "no A record" : q_outcome(u->qa),
+		             !u->q6 ? "not asked (-4)" : answered(u->q6) ? "no AAAA record" : q_outcome(u->q6),
+		             more);
+	else
+		f = diag_add(c->head.r, disagree || partial ? DIAG_WARN : DIAG_OK, "http01.dns", c->domain,
+		             "%zu IPv4 and %zu IPv6 address%s (resolver %s)%s", n4, n6,
+		             n4 + n6 == 1 ? "" : "es", u->srv.label, more);
+	free(notes);
+	if (f && f->status != DIAG_OK)
+		dns_hint(c, f, !u || !(n4 + n6), disagree);
+	dns_evidence(c, f);
+	return u ? n4 + n6 : 0;
+}
+
+/* http01.limit: addresses past HTTP01_MAX_ADDRS of a family are not probed. */
+static void report_limit(struct http01_ctx *c)
+{
+	if (c->v4.n == c->n4 && c->v6.n == c->n6)
+		return;
+	int every = c->o.profile == HTTP01_RFC8555;
+	struct diag_finding *f = diag_add(c->head.r, every ? DIAG_WARN : DIAG_OK, "http01.limit",
+		c->domain, "probed %zu of %zu IPv6 and %zu of %zu IPv4 addresses (at most %d per "
+		"family): %s", c->n6, c->v6.n, c->n4, c->v4.n, HTTP01_MAX_ADDRS,
+		every ? "the CA may use one that was not probed"
+		      : "enough, the CA uses only the first AAAA and the first A");
+	if (every)
+		diag_set_hint(f, "Check the other addresses one by one (curl --resolve %s:%u:ADDRESS "
+		              "http://%s%s), or publish fewer addresses.", c->domain, c->port,
+		              c->domain, c->path);
+	diag_evidence(f, "a_total", json_integer((json_int_t)c->v4.n));
+	diag_evidence(f, "a_probed", json_integer((json_int_t)c->n4));
+	diag_evidence(f, "aaaa_total", json_integer((json_int_t)c->v6.n));
+	diag_evidence(f, "aaaa_probed", json_integer((json_int_t)c->n6));
+	diag_evidence(f, "max_per_family", json_integer(HTTP01_MAX_ADDRS));
+}
+
+/* http01.reserved: addresses Let's Encrypt will not connect to. */
+static void report_reserved(struct http01_ctx *c)
+{
+	if (c->o.profile != HTTP01_LETSENCRYPT)
+		return;
+	for (size_t i = 0; i < c->n6 + c->n4; i++) {
+		const char *ip = i < c->n6 ? c->v6.v[i] : c->v4.v[i - c->n6];
+		const char *why;
+		if (!diag_ip_reserved(ip, &why))
 			continue;
-		}
-		snprintf(h->host, sizeof(h->host), "%s", o->domain);
-		h->port = c->port;
-		snprintf(h->ip, sizeof(h->ip), "%s", p->ip);
-		hop_start(p);
+		struct diag_finding *f = diag_add(c->head.r, DIAG_FAIL, "http01.reserved", ip,
+		                                  "%s is %s: Let's Encrypt will not connect to it", ip, why);
+		diag_set_hint(f, "Publish the server's public address in DNS (a split-horizon view "
+		              "may be leaking internal addresses); labs and private CAs can use "
+		              "--ca-profile pebble or rfc8555.");
 	}
-	diag_loop_run(c->loop);
+}
 
-	/* Which address would the CA use, and what would it see? */
-	struct probe *first6 = n6 ? &c->probes[0] : NULL, *first4 = n4 ? &c->probes[n6] : NULL;
-	struct probe *used = NULL;
-	int fallback = 0;
-	if (o->profile == HTTP01_LETSENCRYPT) {
-		used = first6 ? first6 : first4;
-		if (first6 && first4 && connect_stage(first6->out)) {
-			used = first4;
-			fallback = 1;
-		}
-	} else if (o->profile == HTTP01_PEBBLE) {
-		used = first6 ? first6 : first4;
+/* Start the first request of one address. */
+static void probe_begin(struct addr_probe *p, const char *ip, int family, const char *url)
+{
+	struct http01_ctx *c = p->c;
+	snprintf(p->ip, sizeof(p->ip), "%s", ip);
+	p->family = family;
+	p->easy = curl_easy_init();
+	p->headers = curl_slist_append(NULL, "Accept: */*");
+	struct hop *h = hop_new(p, url);
+	if (!p->easy || !p->headers || !h->url) {
+		probe_finish(p, OUT_INTERNAL, "%s: cannot start the request (out of memory, or curl "
+		             "could not initialise)", p->ip);
+		return;
 	}
+	snprintf(h->host, sizeof(h->host), "%s", c->domain);
+	h->port = c->port;
+	snprintf(h->ip, sizeof(h->ip), "%s", p->ip);
+	hop_start(p);
+}
+
+/* Every probed address at once, IPv6 first, as the CA prefers it. */
+static void start_probes(struct http01_ctx *c)
+{
+	c->nprobes = c->n6 + c->n4;
+	c->probes = calloc(c->nprobes, sizeof(*c->probes));
+	if (!c->probes) {
+		internal_error(c, "http01.run", "cannot probe the addresses (out of memory)");
+		return;
+	}
+	char *url = c->port != 80 ? diag_asprintf("http://%s:%u%s", c->domain, c->port, c->path)
+	                          : diag_asprintf("http://%s%s", c->domain, c->path);
+	c->probes_left = 1;  /* a guard: a probe may finish before the next starts */
 	for (size_t i = 0; i < c->nprobes; i++) {
-		struct probe *p = &c->probes[i];
-		enum diag_status st = outcome_status(c, p);
-		int decisive = o->profile == HTTP01_RFC8555 || p == used || (fallback && p == first6);
-		const char *note = "";
-		if (fallback && p == first6 && st == DIAG_FAIL) {
-			st = DIAG_WARN;
-			note = " (the CA falls back to IPv4 after this connect error, about 10 s later)";
-		} else if (!decisive && st == DIAG_FAIL) {
-			st = DIAG_WARN;
-			note = " (not the address the CA uses today)";
-		}
-		if (!o->token && p->out == OUT_STATUS && p->hops[p->nhops - 1].status == 404 &&
-		    st == DIAG_OK)
-			f = diag_add(r, st, "http01.addr", p->ip, "%s: 404 for a random probe token%s: the "
-			             "expected answer before the client places its file", p->ip,
-			             p->nhops > 1 ? " after redirects" : "");
-		else if (!o->token && p->out == OUT_OK && st == DIAG_WARN)
-			f = diag_add(r, st, "http01.addr", p->ip, "%s: 200 for a random probe token: a "
-			             "catch-all page answers every path (\"%.40s\")", p->ip, p->body);
+		struct addr_probe *p = &c->probes[i];
+		p->c = c;
+		c->probes_left++;
+		if (i < c->n6)
+			probe_begin(p, c->v6.v[i], AF_INET6, url);
 		else
-			f = diag_add(r, st, "http01.addr", p->ip, "%s%s", p->why, note);
-		if (st != DIAG_OK)
-			diag_set_hint(f, "%s", outcome_hint(c, p));
-		if (p->out == OUT_STATUS && p->bodylen)
-			diag_set_detail(f, "Body starts: %.200s", p->body);
-		diag_evidence(f, "family", json_string(p->family == AF_INET6 ? "ipv6" : "ipv4"));
-		diag_evidence(f, "hops", hops_json(p));
-		diag_evidence(f, "server", p->server[0] ? json_string(p->server) : json_null());
-		diag_evidence(f, "connect_stage_error", json_boolean(connect_stage(p->out)));
-		if (f && p->nhops) {
-			f->duration_ms = 0;
-			for (size_t k = 0; k < p->nhops; k++)
-				f->duration_ms += p->hops[k].total_ms;
-		}
+			probe_begin(p, c->v4.v[i - c->n6], AF_INET, url);
 	}
+	free(url);
+	if (--c->probes_left == 0)
+		judge(c);
+}
 
-	/* Do the addresses answer alike? */
-	int differ = 0;
-	for (size_t i = 1; i < c->nprobes; i++) {
-		const struct probe *a = &c->probes[0], *b = &c->probes[i];
-		if (a->out != b->out || a->nhops != b->nhops ||
-		    a->hops[a->nhops - 1].status != b->hops[b->nhops - 1].status ||
-		    strcmp(a->server, b->server))
-			differ = 1;
+/* Every resolver has answered (or not): report, then probe. */
+static void addresses_known(struct http01_ctx *c)
+{
+	if (c->dns_oom) {
+		internal_error(c, "http01.dns", "cannot look up the addresses (out of memory)");
+		return;
 	}
-	if (c->nprobes > 1) {
-		if (differ) {
-			f = diag_add(r, DIAG_WARN, "http01.consistency", o->domain,
-			             "the %zu addresses answer differently", c->nprobes);
-			diag_set_hint(f, "Every A and AAAA address must reach the same web server config; "
-			              "an AAAA pointing at another host (an old server, a CDN edge, the "
-			              "router) is a common cause.");
-		} else {
-			f = diag_add(r, DIAG_OK, "http01.consistency", o->domain,
-			             "all %zu addresses answer alike", c->nprobes);
-		}
+	c->used_res = choose_resolver(c);
+	if (c->used_res && (answer_addrs(c->used_res->qa, LDNS_RR_TYPE_A, &c->v4) ||
+	                    answer_addrs(c->used_res->q6, LDNS_RR_TYPE_AAAA, &c->v6))) {
+		internal_error(c, "http01.dns", "cannot read the addresses (out of memory)");
+		return;
 	}
+	c->n4 = c->v4.n < HTTP01_MAX_ADDRS ? c->v4.n : HTTP01_MAX_ADDRS;
+	c->n6 = c->v6.n < HTTP01_MAX_ADDRS ? c->v6.n : HTTP01_MAX_ADDRS;
+	if (!report_dns(c)) {
+		diag_probe_finish(&c->head);
+		return;
+	}
+	report_limit(c);
+	report_reserved(c);
+	start_probes(c);
+}
 
-	/* The CA's view. */
-	const char *pname = diag_http01_profile_name(o->profile);
-	if (o->profile == HTTP01_RFC8555) {
-		enum diag_status worst = DIAG_OK;
-		for (size_t i = 0; i < c->nprobes; i++) {
-			enum diag_status st = outcome_status(c, &c->probes[i]);
-			if (st > worst)
-				worst = st;
-		}
-		f = diag_add(r, worst, "http01.ca", o->domain,
-		             "profile rfc8555: the CA may use any of the %zu addresses: %s", c->nprobes,
-		             worst == DIAG_OK ? "all work" : "not all work");
-	} else {
-		enum diag_status st = outcome_status(c, used);
-		if (fallback && st == DIAG_OK)
-			st = DIAG_WARN;
-		const char *why = fallback ? "the first AAAA failed to connect, so it falls back to the first A"
-		                  : used->family == AF_INET6 ? "it tries the first AAAA address first"
-		                  : "there is no AAAA address";
-		f = diag_add(r, st, "http01.ca", o->domain, "profile %s: the CA uses %s (%s)%s%s", pname,
-		             used->ip, why, st == DIAG_FAIL ? ": " : "",
-		             st == DIAG_FAIL ? used->why : "");
-		if (st != DIAG_OK)
-			diag_set_hint(f, "%s", fallback && st == DIAG_WARN
-			              ? "Validation works only thanks to the IPv4 fallback, after a 10 s connect "
-			                "timeout; CAs without fallback (Pebble, some private CAs) fail. Repair "
-			                "IPv6 or remove the AAAA record."
-			              : outcome_hint(c, used));
-		diag_evidence(f, "address", json_string(used->ip));
-		diag_evidence(f, "fallback", json_boolean(fallback));
-		if (o->profile == HTTP01_PEBBLE && first6 && first4 && connect_stage(first6->out))
-			diag_set_detail(f, "Pebble uses only the first address and never falls back to IPv4; "
-			                "Let's Encrypt would fall back to %s.", first4->ip);
+static void on_addr_answer(void *arg, struct dns_q *q)
+{
+	(void)q;
+	struct http01_ctx *c = arg;
+	if (--c->dns_pending == 0)
+		addresses_known(c);
+}
+
+/* A and AAAA, as the CA looks them up, at every resolver at once. */
+static void ask_addresses(struct http01_ctx *c)
+{
+	c->dns_pending = 1;  /* a guard: answers may come before dns_ask returns */
+	for (size_t i = 0; i < c->nres; i++) {
+		struct http01_resolver *rs = &c->res[i];
+		if (c->o.family != 6 && !(rs->qa = ask_counted(c, &rs->srv, c->domain, LDNS_RR_TYPE_A,
+		                                                 on_addr_answer, c, &c->dns_pending)))
+			c->dns_oom = 1;
+		if (c->o.family != 4 && !(rs->q6 = ask_counted(c, &rs->srv, c->domain, LDNS_RR_TYPE_AAAA,
+		                                                 on_addr_answer, c, &c->dns_pending)))
+			c->dns_oom = 1;
 	}
-	diag_evidence(f, "profile", json_string(pname));
-	diag_evidence(f, "token", json_string(c->token));
-	report_local(c);
-	ret = 0;
-out:
+	if (--c->dns_pending == 0)
+		addresses_known(c);
+}
+
+/* ---- the probe's life ---- */
+
+static void http01_cancel(struct diag_probe *hp)
+{
+	struct http01_ctx *c = (struct http01_ctx *)hp;
 	for (size_t i = 0; c->probes && i < c->nprobes; i++) {
-		struct probe *p = &c->probes[i];
+		if (c->probes[i].easy)
+			diag_loop_remove_curl(hp->loop, c->probes[i].easy);
+		if (c->eng)
+			dns_engine_forget(c->eng, &c->probes[i]);
+	}
+	if (c->eng) {
+		dns_engine_forget(c->eng, c);
+		if (c->own_engine)
+			dns_engine_free(c->eng);
+		c->eng = NULL;
+	}
+}
+
+static void http01_destroy(struct diag_probe *hp)
+{
+	struct http01_ctx *c = (struct http01_ctx *)hp;
+	for (size_t i = 0; c->probes && i < c->nprobes; i++) {
+		struct addr_probe *p = &c->probes[i];
 		for (size_t k = 0; k < p->nhops; k++) {
 			free(p->hops[k].url);
 			free(p->hops[k].location);
@@ -1140,12 +1642,98 @@ out:
 		curl_slist_free_all(p->headers);
 		if (p->easy)
 			curl_easy_cleanup(p->easy);
+		free(p->why);
 	}
 	free(c->probes);
-	for (size_t i = 0; i < c->nqs; i++)
-		dns_q_free(c->qs[i]);
-	dns_engine_free(c->eng);
-	diag_loop_free(c->loop);
+	free(c->res);
+	free(c->v4.v);
+	free(c->v6.v);
+	free(c->domain);
+	free(c->token_arg);
+	free(c->ka);
+	free(c->token);
+	free(c->path);
 	free(c);
-	return ret;
+}
+
+static const struct diag_probe_ops http01_ops = {
+	.name = "http01", .cancel = http01_cancel, .destroy = http01_destroy,
+};
+
+/* Copy the options, pick the token, the engine and the resolvers. -1: out of memory. */
+static int ctx_setup(struct http01_ctx *c, const struct http01_opts *o)
+{
+	c->o = *o;
+	c->domain = diag_strdup(o->domain ? o->domain : "");
+	c->token_arg = diag_strdup(o->token);
+	c->ka = diag_strdup(o->key_authorization);
+	if (!c->domain || (o->token && !c->token_arg) || (o->key_authorization && !c->ka))
+		return -1;
+	c->o.domain = c->domain;
+	c->o.token = c->token_arg;
+	c->o.key_authorization = c->ka;
+	c->o.ns = NULL;  /* the caller's: read once, below */
+	c->o.nns = 0;
+	c->o.resolv_conf = NULL;
+	c->port = o->port ? o->port : 80;
+	c->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 10000;
+	char rnd[64];
+	if (!o->token)
+		random_token(rnd);
+	c->token = diag_strdup(o->token ? o->token : rnd);
+	c->path = c->token ? diag_asprintf("/.well-known/acme-challenge/%s", c->token) : NULL;
+	if (!c->path)
+		return -1;
+	c->eng = o->engine;
+	if (!c->eng) {
+		c->eng = dns_engine_new(c->head.loop, c->timeout_ms < 5000 ? c->timeout_ms : 5000);
+		c->own_engine = 1;
+		if (!c->eng)
+			return -1;
+	}
+	size_t cap = o->nns > 64 ? o->nns : 64;  /* diag_resolvers reads at most 64 from a file */
+	struct diag_server *srv = calloc(cap, sizeof(*srv));
+	c->res = calloc(cap, sizeof(*c->res));
+	if (srv && c->res) {
+		c->nres = diag_resolvers(o->ns, o->nns, o->resolv_conf, 0, srv, cap);
+		for (size_t i = 0; i < c->nres; i++)
+			c->res[i].srv = srv[i];
+	}
+	free(srv);
+	return c->res && srv ? 0 : -1;
+}
+
+struct diag_probe *diag_http01_start(struct diag_loop *loop, const struct http01_opts *o,
+                                     struct diag_report *r, diag_done_cb done, void *arg)
+{
+	struct http01_ctx *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	diag_probe_init(&c->head, &http01_ops, loop, r, done, arg);
+	if (ctx_setup(c, o)) {
+		http01_cancel(&c->head);
+		http01_destroy(&c->head);
+		return NULL;
+	}
+	if (!c->nres) {
+		struct diag_finding *f = diag_add(r, DIAG_ERROR, "http01.dns", c->domain,
+		                                  "no usable nameserver in %s",
+		                                  o->resolv_conf ? o->resolv_conf : "/etc/resolv.conf");
+		diag_set_hint(f, "Name a resolver with --ns SERVER.");
+		diag_probe_finish(&c->head);
+		return &c->head;
+	}
+	ask_addresses(c);
+	return &c->head;
+}
+
+static struct diag_probe *start_adapter(struct diag_loop *loop, const void *opts,
+                                        struct diag_report *r, diag_done_cb done, void *arg)
+{
+	return diag_http01_start(loop, opts, r, done, arg);
+}
+
+int diag_http01_run(const struct http01_opts *o, struct diag_report *r)
+{
+	return diag_probe_run(start_adapter, o, r, "http01.run");
 }

@@ -5,7 +5,7 @@
 # HTTP-01 challenge in the same set-ups.
 . "$(dirname "$0")/../lib/tap.sh"
 require_lab
-plan 56
+plan 76
 
 www=$LAB_STATE/www/.well-known/acme-challenge
 ka=tok-lab.thumbprint-of-the-lab-account
@@ -90,6 +90,55 @@ check "no token: a 200 catch-all page is a warning" addr 192.0.2.86 warn
 check "no token: catch-all exit 0 (warn)" rc_is 0
 H --ca-profile pebble h2.web.test
 check "HTTP/2 over plain HTTP recognised" jq_true '[.checks[] | select(.id=="http01.addr")][0].summary | test("Server is speaking HTTP/2 over HTTP")'
+
+# Text from the server: cut on character boundaries, bytes that are not
+# UTF-8 shown as \xNN; the JSON parses and keeps every finding the text shows.
+# same_count OPTIONS... : --json has as many checks as the text has finding lines
+same_count() {
+	local nj nt
+	H "$@"
+	nj=$(jq -e '.checks | length' "$T_TMP/out") || return 1
+	run_tool acme-httpcheck --timeout 2 "$@"
+	nt=$(grep -cE '^(ok|warn|fail|skip|error) ' "$T_TMP/out")
+	[ "$nj" -gt 0 ] && [ "$nj" -eq "$nt" ]
+}
+page=$(cat "$LAB_STATE/web/utf8/404.html")
+H utf8.web.test
+check "utf8 404: the JSON parses" jq -e . "$T_TMP/out"
+check "utf8 404: 404 for a random token is ok" addr 192.0.2.83 ok
+check "utf8 404: the body's start, cut on a character boundary at 200 bytes" \
+	jq -e --arg page "$page" '[.checks[] | select(.id=="http01.addr")][0].detail
+		| startswith("Body starts: ") and (.[13:] as $t | ($page | startswith($t))
+		and ($t | utf8bytelength) >= 197 and ($t | utf8bytelength) <= 200)' "$T_TMP/out"
+check "utf8 404: --json has as many checks as the text has findings" same_count utf8.web.test
+printf '\xe9t\xe9 \xff' >"$www/tok-latin1"
+H --ca-profile pebble --token tok-latin1 --key-authorization tok-latin1.thumbprint ok.web.test
+check "latin-1 body: the JSON parses" jq -e . "$T_TMP/out"
+check "latin-1 body: mismatch, the body's bytes as \\xNN" jq_true '[.checks[] | select(.id=="http01.addr" and .target=="2001:db8::80")][0] | .status == "fail" and (.summary | endswith("(got \"\\xe9t\\xe9 \\xff\")"))'
+check "latin-1 body: --json has as many checks as the text has findings" \
+	same_count --ca-profile pebble --token tok-latin1 --key-authorization tok-latin1.thumbprint ok.web.test
+
+# Several resolvers: all asked at once, the first that answers is used.
+H --ca-profile pebble --token tok-lab --key-authorization "$ka" --ns 192.0.2.99 --ns 192.0.2.10 ok.web.test
+check "dead first --ns: addresses found through the second" finding http01.dns ok.web.test ok
+check "dead first --ns: named in http01.dns" jq_true '[.checks[] | select(.id=="http01.dns")][0].summary | test("\\(resolver 192\\.0\\.2\\.10\\); 192\\.0\\.2\\.99 did not answer \\(timed out\\)")'
+check "dead first --ns: each resolver's outcome in evidence" jq_true '[.checks[] | select(.id=="http01.dns")][0].evidence.resolvers | map([.server, .answered, .used]) == [["192.0.2.99", false, false], ["192.0.2.10", true, true]]'
+check "dead first --ns: both addresses probed" jq_true '[.checks[] | select(.id=="http01.addr" and .status=="ok")] | length == 2'
+check "dead first --ns: exit 0, as for a healthy name" rc_is 0
+H --ca-profile pebble --ns 192.0.2.10 --ns 192.0.2.53 stale.web.test
+check "resolvers disagree: warn" finding http01.dns stale.web.test warn
+check "resolvers disagree: the other one named" jq_true '[.checks[] | select(.id=="http01.dns")][0].summary | test("192\\.0\\.2\\.53 answers other addresses")'
+check "resolvers disagree: the first resolver's address probed" jq_true '[.checks[] | select(.id=="http01.addr")] | map(.target) == ["192.0.2.86"]'
+
+# More addresses than are probed (16 per family): said, not silent.
+H --ca-profile rfc8555 --ns 192.0.2.53 limit.web.test
+check "17 A under rfc8555: http01.limit warns" finding http01.limit limit.web.test warn
+check "17 A: how many probed of how many" jq_true '[.checks[] | select(.id=="http01.limit")][0].summary | test("16 of 17 IPv4")'
+check "17 A: 16 probed" jq_true '[.checks[] | select(.id=="http01.addr")] | length == 16'
+H --ca-profile pebble --ns 192.0.2.53 limit.web.test
+check "17 A under pebble (first address only): http01.limit ok" finding http01.limit limit.web.test ok
+H --ca-profile pebble ok.web.test
+check "two addresses: no http01.limit" jq_true '[.checks[] | select(.id=="http01.limit")] | length == 0'
 
 # Hostile servers: bounded time and memory, a clear finding.
 H --ca-profile pebble endless.web.test

@@ -118,6 +118,10 @@ has "split override: ns1 has the SOA" "$(q +norec @192.0.2.53 split.test SOA)" "
 has "split override: SOA test still works" "$(q @192.0.2.10 test SOA)" 'status: NOERROR' 'ANSWER: 1' "$SOA1"
 has "split override: split.test A is the local record" "$(q @192.0.2.10 split.test A)" 'split\.test\.[[:space:]]+0[[:space:]]+IN[[:space:]]+A[[:space:]]+192\.0\.2\.80'
 has "split override: _acme-challenge.split.test NXDOMAIN at the resolver" "$(q @192.0.2.10 _acme-challenge.split.test TXT)" 'status: NXDOMAIN'
+has "stale override: stale.web.test A is the resolver's own record" "$(q @192.0.2.10 stale.web.test A)" 'stale\.web\.test\.[[:space:]]+0[[:space:]]+IN[[:space:]]+A[[:space:]]+192\.0\.2\.86' 'ANSWER: 1,'
+has "stale override: ns1 has another address" "$(q +norec +short @192.0.2.53 stale.web.test A)" '^192\.0\.2\.80$'
+has "stale override: AAAA stale.web.test is NODATA at the resolver" "$(q @192.0.2.10 stale.web.test AAAA)" 'status: NOERROR' 'ANSWER: 0'
+has "limit.web.test: 17 A at ns1" "$(q +norec @192.0.2.53 limit.web.test A)" 'ANSWER: 17,'
 
 echo "# filterwin2k and filter-rr=SOA (what dnsmasq 2.90 really answers)"
 out=$(q @192.0.2.11 healthy.test SOA)

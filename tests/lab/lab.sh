@@ -231,7 +231,7 @@ up() {
 	# there times out as behind a dropping firewall.
 	{
 		echo "link set lo up"
-		for a in 10 11 12 20 21 22 53 54 55 80 81 84 85 86 87 88 89 90 96 97 98 99 123; do
+		for a in 10 11 12 20 21 22 53 54 55 80 81 83 84 85 86 87 88 89 90 96 97 98 99 123; do
 			echo "addr add 192.0.2.$a/32 dev lo"
 		done
 		for a in 10 20 53 54 80 81 82; do echo "addr add 2001:db8::$a/128 dev lo nodad"; done
@@ -273,8 +273,11 @@ up() {
 	# record gives its apex an address. SOA split.test is then NODATA here
 	# while the authoritative servers have the zone. (--address= or a bare
 	# --host-record do not do this in dnsmasq 2.90: SOA is still forwarded.)
+	# A bare host record for stale.web.test: this resolver answers an old
+	# address (192.0.2.86) while the zone has moved on (192.0.2.80).
 	spawn resolver "${dm[@]}" --listen-address=192.0.2.10 --listen-address=2001:db8::10 \
-		--pid-file="$STATE/resolver.pid" --local=/split.test/ --host-record=split.test,192.0.2.80
+		--pid-file="$STATE/resolver.pid" --local=/split.test/ --host-record=split.test,192.0.2.80 \
+		--host-record=stale.web.test,192.0.2.86
 	spawn filterwin2k "${dm[@]}" --listen-address=192.0.2.11 --pid-file="$STATE/filterwin2k.pid" \
 		--filterwin2k
 	spawn filter-rr "${dm[@]}" --listen-address=192.0.2.12 --pid-file="$STATE/filter-rr.pid" \
@@ -410,6 +413,9 @@ web_up() {
 		-subj /CN=tls.web.test -keyout "$w/key.pem" -out "$w/cert.pem" >/dev/null 2>&1
 	local big
 	big=$(head -c 200 /dev/zero | tr '\0' x)
+	# A Japanese 404 page (UTF-8, 313 bytes; byte 200 is inside a character)
+	mkdir -p "$w/utf8"
+	printf '%s' '<html lang="ja"><head><meta charset="utf-8"><title>ページが見つかりません</title></head><body><h1>404 ページが見つかりません</h1><p>お探しのページは移動または削除された可能性があります。トップページからもう一度お試しください。</p></body></html>' >"$w/utf8/404.html"
 	cat >"$w/nginx.conf" <<NGINX
 daemon off;
 worker_processes 1;
@@ -451,6 +457,12 @@ http {
 	server {
 		listen [2001:db8::82]:80;
 		return 404;
+	}
+	server {
+		listen 192.0.2.83:80;
+		root $w/utf8;
+		error_page 404 /404.html;
+		location = /404.html { internal; }
 	}
 	server {
 		listen 192.0.2.84:80;

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "diag.h"
+#include "loopback.h"
 
 static void server_forms(void **state)
 {
@@ -110,21 +111,6 @@ static void count_cb(void *arg, struct dns_q *q)
 {
 	(void)q;
 	(*(int *)arg)++;
-}
-
-/* A UDP socket on 127.0.0.1 that never answers: a dead server (a real
- * socket, no stand-in for a DNS server is needed to stay silent). */
-static int silent_server(struct diag_server *out)
-{
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	socklen_t len = sizeof(a);
-	assert_true(fd >= 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	assert_int_equal(diag_server_from_ip("127.0.0.1", ntohs(a.sin_port), out), 0);
-	return fd;
 }
 
 static int datagrams(int fd)

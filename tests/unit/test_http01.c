@@ -1,13 +1,24 @@
 /* Unit tests: HTTP-01 body comparison per CA profile, reserved addresses,
- * profile names. */
+ * profile names; the probe's life on a loop (start, cancel at every turn,
+ * resolvers that are silent or disagree, the address limit) against
+ * sockets on 127.0.0.1: a resolver made with ldns and a web server that
+ * never accepts. */
+#define _POSIX_C_SOURCE 200809L
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "diag.h"
+#include "loopback.h"
 
 #define KA "tok.thumb"
 
@@ -67,12 +78,323 @@ static void profiles(void **state)
 	assert_string_equal(diag_http01_profile_name(HTTP01_RFC8555), "rfc8555");
 }
 
+/* ---- the probe on a loop ---- */
+
+/* A resolver on 127.0.0.1: answers A queries with naddr addresses
+ * (127.0.0.<first>, then 127.0.0.2, 127.0.0.3, ...) and AAAA queries with
+ * none; silent when naddr < 0. */
+struct fake_dns {
+	int fd;
+	struct diag_server srv;
+	int naddr;
+	int first;  /* last octet of the first address */
+};
+
+static void fake_init(struct fake_dns *f, int naddr, int first)
+{
+	f->fd = silent_server(&f->srv);
+	f->naddr = naddr;
+	f->first = first;
+}
+
+static ldns_pkt *fake_reply(const struct fake_dns *f, const ldns_pkt *q)
+{
+	ldns_pkt *r = ldns_pkt_new();
+	assert_non_null(r);
+	const ldns_rr *qrr = ldns_rr_list_rr(ldns_pkt_question(q), 0);
+	ldns_pkt_set_id(r, ldns_pkt_id(q));
+	ldns_pkt_set_qr(r, true);
+	ldns_pkt_set_rd(r, true);
+	ldns_pkt_set_ra(r, true);
+	ldns_pkt_push_rr(r, LDNS_SECTION_QUESTION, ldns_rr_clone(qrr));
+	char *owner = ldns_rdf2str(ldns_rr_owner(qrr));
+	for (int i = 0; ldns_rr_get_type(qrr) == LDNS_RR_TYPE_A && i < f->naddr; i++) {
+		char text[300];
+		ldns_rr *rr = NULL;
+		snprintf(text, sizeof(text), "%s 300 IN A 127.0.0.%d", owner, i ? i + 1 : f->first);
+		assert_int_equal(ldns_rr_new_frm_str(&rr, text, 0, NULL, NULL), LDNS_STATUS_OK);
+		ldns_pkt_push_rr(r, LDNS_SECTION_ANSWER, rr);
+	}
+	free(owner);
+	return r;
+}
+
+/* Answer every query waiting on the socket. */
+static void fake_serve(const struct fake_dns *f)
+{
+	uint8_t buf[1500];
+	struct sockaddr_storage from;
+	socklen_t fl = sizeof(from);
+	ssize_t n;
+	while ((n = recvfrom(f->fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl)) > 0) {
+		ldns_pkt *q = NULL;
+		if (f->naddr < 0 || ldns_wire2pkt(&q, buf, (size_t)n) != LDNS_STATUS_OK)
+			continue;
+		ldns_pkt *r = fake_reply(f, q);
+		uint8_t *wire = NULL;
+		size_t wl = 0;
+		assert_int_equal(ldns_pkt2wire(&wire, r, &wl), LDNS_STATUS_OK);
+		assert_int_equal(sendto(f->fd, wire, wl, 0, (struct sockaddr *)&from, fl), (ssize_t)wl);
+		free(wire);
+		ldns_pkt_free(q);
+		ldns_pkt_free(r);
+		fl = sizeof(from);
+	}
+}
+
+/* A web server on 127.0.0.1 that never accepts: connects succeed (the
+ * kernel's backlog), requests are never answered. */
+static int silent_web(uint16_t *port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	socklen_t len = sizeof(a);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(fd, 64), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+static void count_done(void *arg)
+{
+	(*(int *)arg)++;
+}
+
+/* Turns of the loop, the fake resolvers answering between them, until the
+ * probe is done or turns run out. */
+static void turns(struct diag_loop *loop, struct fake_dns *f, size_t nf, int n, const int *done)
+{
+	for (int i = 0; i < n && !*done; i++) {
+		assert_true(diag_loop_run_once(loop, 20) >= 0);
+		for (size_t k = 0; k < nf; k++)
+			fake_serve(&f[k]);
+	}
+}
+
+/* Turns until the probe is done (at most 5 s). */
+static void until_done(struct diag_loop *loop, struct fake_dns *f, size_t nf, const int *done)
+{
+	int64_t end = diag_now_ms() + 5000;
+	while (!*done && diag_now_ms() < end)
+		turns(loop, f, nf, 1, done);
+}
+
+/* After a cancel: the loop has nothing left to do (within 3 s). */
+static void drained(struct diag_loop *loop)
+{
+	int64_t end = diag_now_ms() + 3000;
+	int rc;
+	while ((rc = diag_loop_run_once(loop, 50)) > 0 && diag_now_ms() < end)
+		;
+	assert_int_equal(rc, 0);
+}
+
+/* Run the probe to the end on a loop of its own, the fake resolvers
+ * answering; the report. */
+static struct diag_report *run_with(const struct http01_opts *o, struct fake_dns *f, size_t nf)
+{
+	struct diag_loop *loop = diag_loop_new();
+	struct diag_report *r = diag_report_new("t", "1", "x");
+	int done = 0;
+	assert_non_null(diag_http01_start(loop, o, r, count_done, &done));
+	until_done(loop, f, nf, &done);
+	assert_int_equal(done, 1);
+	diag_loop_free(loop);
+	return r;
+}
+
+static const struct diag_finding *find(const struct diag_report *r, const char *id)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (!strcmp(r->v[i]->id, id))
+			return r->v[i];
+	return NULL;
+}
+
+static size_t count(const struct diag_report *r, const char *id)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < r->n; i++)
+		n += !strcmp(r->v[i]->id, id);
+	return n;
+}
+
+/* Start against a resolver that never answers, turn the loop, cancel:
+ * done never runs, nothing is left on the loop, nothing leaks (ASan). */
+static void cancel_while_resolving(void **state)
+{
+	(void)state;
+	struct fake_dns dead;
+	fake_init(&dead, -1, 1);
+	for (int shared = 0; shared < 2; shared++) {
+		struct diag_loop *loop = diag_loop_new();
+		struct dns_engine *e = shared ? dns_engine_new(loop, 300) : NULL;
+		struct diag_report *r = diag_report_new("t", "1", "x");
+		struct http01_opts o = { .domain = "web.test", .ns = &dead.srv, .nns = 1,
+		                         .timeout_ms = 300, .engine = e };
+		int done = 0;
+		struct diag_probe *p = diag_http01_start(loop, &o, r, count_done, &done);
+		assert_non_null(p);
+		turns(loop, &dead, 1, 3, &done);
+		assert_int_equal(done, 0);
+		diag_probe_cancel(p);
+		/* a shared engine's query is still in flight: it ends with nobody
+		 * to call back */
+		drained(loop);
+		assert_int_equal(done, 0);
+		assert_int_equal(r->n, 0);
+		dns_engine_free(e);
+		diag_loop_free(loop);
+		diag_report_free(r);
+	}
+	close(dead.fd);
+}
+
+/* Cancel after every number of turns, from before the first answer to
+ * requests in flight: always safe, done never runs afterwards. */
+static void cancel_at_every_turn(void **state)
+{
+	(void)state;
+	struct fake_dns dns;
+	fake_init(&dns, 2, 1);
+	uint16_t port;
+	int web = silent_web(&port);
+	for (int k = 0; k < 12; k++) {
+		struct diag_loop *loop = diag_loop_new();
+		struct diag_report *r = diag_report_new("t", "1", "x");
+		struct http01_opts o = { .domain = "web.test", .ns = &dns.srv, .nns = 1,
+		                         .timeout_ms = 300, .port = port, .profile = HTTP01_PEBBLE };
+		int done = 0;
+		struct diag_probe *p = diag_http01_start(loop, &o, r, count_done, &done);
+		assert_non_null(p);
+		turns(loop, &dns, 1, k, &done);
+		if (!done)
+			diag_probe_cancel(p);
+		int was = done;
+		drained(loop);
+		assert_int_equal(done, was);
+		diag_loop_free(loop);
+		diag_report_free(r);
+	}
+	close(web);
+	close(dns.fd);
+}
+
+/* To the end: the first resolver is silent, the second answers; requests
+ * time out after connecting. */
+static void silent_first_resolver(void **state)
+{
+	(void)state;
+	struct fake_dns f[2];
+	fake_init(&f[0], -1, 1);
+	fake_init(&f[1], 1, 1);
+	uint16_t port;
+	int web = silent_web(&port);
+	struct diag_server ns[2] = { f[0].srv, f[1].srv };
+	struct http01_opts o = { .domain = "web.test", .ns = ns, .nns = 2, .timeout_ms = 300,
+	                         .port = port, .profile = HTTP01_PEBBLE };
+	struct diag_report *r = run_with(&o, f, 2);
+	const struct diag_finding *dns = find(r, "http01.dns");
+	assert_non_null(dns);
+	assert_int_equal(dns->status, DIAG_OK);
+	char want[128];
+	snprintf(want, sizeof(want), "(resolver %s); %s did not answer (timed out)", f[1].srv.label,
+	         f[0].srv.label);
+	assert_non_null(strstr(dns->summary, want));
+	json_t *res = json_object_get(dns->evidence, "resolvers");
+	assert_int_equal(json_array_size(res), 2);
+	assert_false(json_is_true(json_object_get(json_array_get(res, 0), "answered")));
+	assert_true(json_is_true(json_object_get(json_array_get(res, 1), "used")));
+	const struct diag_finding *addr = find(r, "http01.addr");
+	assert_non_null(addr);
+	assert_int_equal(addr->status, DIAG_FAIL);
+	assert_non_null(strstr(addr->summary, "Timeout after connect"));
+	assert_int_equal(find(r, "http01.ca")->status, DIAG_FAIL);
+	diag_report_free(r);
+	close(web);
+	close(f[0].fd);
+	close(f[1].fd);
+}
+
+/* Resolvers that answer other addresses: a warning naming the other one;
+ * the first resolver's answer is used. */
+static void resolvers_disagree(void **state)
+{
+	(void)state;
+	struct fake_dns f[2];
+	fake_init(&f[0], 1, 1);
+	fake_init(&f[1], 1, 9);
+	struct diag_server ns[2] = { f[0].srv, f[1].srv };
+	struct http01_opts o = { .domain = "web.test", .ns = ns, .nns = 2, .timeout_ms = 300,
+	                         .port = 9, .family = 4, .profile = HTTP01_PEBBLE };
+	struct diag_report *r = run_with(&o, f, 2);
+	const struct diag_finding *dns = find(r, "http01.dns");
+	assert_int_equal(dns->status, DIAG_WARN);
+	char want[128];
+	snprintf(want, sizeof(want), "; %s answers other addresses (1 IPv4, 0 IPv6)", f[1].srv.label);
+	assert_non_null(strstr(dns->summary, want));
+	assert_non_null(dns->hint);
+	assert_string_equal(find(r, "http01.addr")->target, "127.0.0.1");
+	diag_report_free(r);
+	close(f[0].fd);
+	close(f[1].fd);
+}
+
+/* More addresses than HTTP01_MAX_ADDRS: a finding, warn when every address
+ * matters (rfc8555), ok when the CA uses only the first. */
+static void address_limit(void **state)
+{
+	(void)state;
+	struct fake_dns dns;
+	fake_init(&dns, HTTP01_MAX_ADDRS + 1, 1);
+	const enum http01_profile profiles[] = { HTTP01_RFC8555, HTTP01_PEBBLE };
+	for (size_t i = 0; i < 2; i++) {
+		struct http01_opts o = { .domain = "web.test", .ns = &dns.srv, .nns = 1, .timeout_ms = 300,
+		                         .port = 9, .family = 4, .profile = profiles[i] };
+		struct diag_report *r = run_with(&o, &dns, 1);
+		const struct diag_finding *lim = find(r, "http01.limit");
+		assert_non_null(lim);
+		assert_int_equal(lim->status, i == 0 ? DIAG_WARN : DIAG_OK);
+		assert_non_null(strstr(lim->summary, "probed 0 of 0 IPv6 and 16 of 17 IPv4 addresses"));
+		assert_int_equal(count(r, "http01.addr"), HTTP01_MAX_ADDRS);
+		diag_report_free(r);
+	}
+	close(dns.fd);
+}
+
+/* diag_http01_run: a loop of its own; no resolver answers: an error. */
+static void run_alone(void **state)
+{
+	(void)state;
+	struct fake_dns dead;
+	fake_init(&dead, -1, 1);
+	struct diag_report *r = diag_report_new("t", "1", "x");
+	struct http01_opts o = { .domain = "web.test", .ns = &dead.srv, .nns = 1, .timeout_ms = 300 };
+	assert_int_equal(diag_http01_run(&o, r), 0);
+	const struct diag_finding *dns = find(r, "http01.dns");
+	assert_non_null(dns);
+	assert_int_equal(dns->status, DIAG_ERROR);
+	assert_string_equal(dns->summary, "no address for web.test: timed out; timed out");
+	assert_int_equal(r->n, 1);
+	diag_report_free(r);
+	close(dead.fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(body_comparison),
 		cmocka_unit_test(reserved_addresses),
 		cmocka_unit_test(profiles),
+		cmocka_unit_test(cancel_while_resolving),
+		cmocka_unit_test(cancel_at_every_turn),
+		cmocka_unit_test(silent_first_resolver),
+		cmocka_unit_test(resolvers_disagree),
+		cmocka_unit_test(address_limit),
+		cmocka_unit_test(run_alone),
 	};
 	return cmocka_run_group_tests_name("http01", tests, NULL, NULL);
 }

@@ -10,6 +10,7 @@
 
 #include "diag/dns.h"
 #include "diag/finding.h"
+#include "diag/probe.h"
 
 enum http01_profile {
 	HTTP01_LETSENCRYPT = 0, /* Boulder: first AAAA, fall back to first A on connect errors */
@@ -21,11 +22,19 @@ enum http01_profile {
 int diag_http01_profile_parse(const char *s, enum http01_profile *out);
 const char *diag_http01_profile_name(enum http01_profile p);
 
+/*
+ * Everything the options point to is copied when the probe starts, except
+ * engine, which must outlive the probe.
+ */
 struct http01_opts {
-	const char *domain;             /* the identifier (no wildcard) */
-	int family;                     /* 0 both, 4, 6 */
-	const struct diag_server *ns;   /* resolvers for A/AAAA; nns 0: system */
+	const char *domain;             /* the identifier (no wildcard); required */
+	int family;                     /* 0 both, 4, 6: the addresses probed (not the
+	                                   resolvers' transport) */
+	const struct diag_server *ns;   /* resolvers for A/AAAA, all asked at once; the
+	                                   first that answers is used; nns 0: resolv_conf's */
 	size_t nns;
+	const char *resolv_conf;        /* NULL: /etc/resolv.conf */
+	struct dns_engine *engine;      /* shared DNS engine; NULL: the probe makes its own */
 	int timeout_ms;                 /* per connect and per TLS handshake; <= 0: 10000 */
 	uint16_t port;                  /* first request's port; 0: 80 */
 	const char *token;              /* NULL: a random probe token */
@@ -36,7 +45,7 @@ struct http01_opts {
 /* CA limits (Boulder). */
 #define HTTP01_MAX_REDIRECTS 10    /* 11 followed, the 12th fails (Boulder's check order) */
 #define HTTP01_MAX_BODY 128        /* a body of this many bytes or more is refused */
-#define HTTP01_MAX_ADDRS 16        /* addresses probed per family */
+#define HTTP01_MAX_ADDRS 16        /* addresses probed per family (more: http01.limit) */
 #define HTTP01_MAX_URL 2000        /* redirect target path limit */
 
 /*
@@ -53,7 +62,17 @@ int diag_http01_body_matches(const char *body, size_t len, const char *ka,
  */
 int diag_ip_reserved(const char *ip, const char **why);
 
-/* Probe every address; append findings to r. Returns 0, -1 if it could not start. */
+/*
+ * Probe every address on loop (see probe.h): A and AAAA are asked of every
+ * resolver at once, then every address is fetched at once, then the CA's
+ * view is judged; findings go to r, then done(arg) runs. NULL only when out
+ * of memory.
+ */
+struct diag_probe *diag_http01_start(struct diag_loop *loop, const struct http01_opts *o,
+                                     struct diag_report *r, diag_done_cb done, void *arg);
+
+/* The same on a loop of its own, to the end. Returns 0, -1 if it could not
+ * run to the end (an http01.run error finding says why). */
 int diag_http01_run(const struct http01_opts *o, struct diag_report *r);
 
 #endif
