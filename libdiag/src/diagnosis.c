@@ -316,6 +316,7 @@ static void add_cause(struct work *w, size_t i, const struct rule *ru)
 		.root = root, .title = ru ? ru->title : NULL,
 		.actor = ru ? ru->actor : DIAG_ACTOR_UNKNOWN,
 		.rank = ru ? ru->rank : fallback_rank(root),
+		.impact = root->status,
 	};
 	w->state[i] = 1;
 	for (size_t k = 0; k < w->r->n; k++) {
@@ -329,6 +330,8 @@ static void add_cause(struct work *w, size_t i, const struct rule *ru)
 		}
 		c->explains = v;
 		c->explains[c->nexplains++] = f;
+		if (f->status > c->impact)
+			c->impact = f->status;
 		w->state[k] = 2;
 	}
 }
@@ -346,6 +349,10 @@ static size_t index_of(const struct diag_finding *f)
 static int cause_cmp(const void *a, const void *b)
 {
 	const struct diag_cause *x = a, *y = b;
+	/* what breaks issuance first (an error is "could not check": as bad) */
+	int fx = x->impact >= DIAG_FAIL, fy = y->impact >= DIAG_FAIL;
+	if (fx != fy)
+		return fx ? -1 : 1;
 	if (x->rank != y->rank)
 		return x->rank < y->rank ? -1 : 1;
 	if (x->root->status != y->root->status)
@@ -413,10 +420,11 @@ json_t *diag_diagnosis_json(const struct diag_diagnosis *d)
 				json_decref(ex);
 				ex = NULL;
 			}
-		json_t *o = ex ? json_pack("{s:I, s:s, s:s, s:o, s:s, s:o, s:s, s:s, s:s, s:o, s:o}",
+		json_t *o = ex ? json_pack("{s:I, s:s, s:s, s:o, s:s, s:s, s:o, s:s, s:s, s:s, s:o, s:o}",
 		                           "rank", (json_int_t)(i + 1), "id", c->root->id,
 		                           "target", c->root->target, "domain", diag_json_str(c->root->domain),
 		                           "status", diag_status_name(c->root->status),
+		                           "impact", diag_status_name(c->impact),
 		                           "title", diag_json_str(c->title ? c->title : c->root->summary),
 		                           "actor", diag_actor_name(c->actor),
 		                           "who_fails", diag_actor_text(c->actor),

@@ -609,13 +609,17 @@ struct dns_q *dns_ask(struct dns_engine *e, const struct diag_server *srv, const
 			return NULL;
 		if (!(q = dns_q_new(srv, qname, type, cls, flags)))
 			return NULL;
+	}
+	if (!q->done && cb &&
+	    grow_array((void **)&q->waiters, &q->capwaiters, q->nwaiters + 1, sizeof(*q->waiters))) {
+		if (fresh)
+			dns_q_free(q);  /* never cached: a later ask sends it anew */
+		return NULL;
+	}
+	if (fresh)
 		e->cache[e->ncache++] = q;
-	}
-	if (!q->done && cb) {
-		if (grow_array((void **)&q->waiters, &q->capwaiters, q->nwaiters + 1, sizeof(*q->waiters)))
-			return NULL;
+	if (!q->done && cb)
 		q->waiters[q->nwaiters++] = (struct dns_waiter){ .cb = cb, .arg = arg };
-	}
 	if (fresh) {
 		if (is_dead(e, &srv->addr)) {
 			q->sent_ms = diag_now_ms();

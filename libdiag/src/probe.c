@@ -30,11 +30,14 @@ int diag_probe_finish(struct diag_probe *p)
 {
 	if (p->finishing)
 		return 0;
+	/* Never done at once (that could be inside a start function or in the
+	 * middle of the loop's callbacks): without memory for the timer, the
+	 * probe stays unfinished; its runner sees the loop run out of work
+	 * before done and says so (diag_probe_run), and cancel frees it. */
+	if (diag_loop_timer(p->loop, 0, finish_now, p))
+		return -1;
 	p->finishing = 1;
-	if (diag_loop_timer(p->loop, 0, finish_now, p) == 0)
-		return 0;
-	finish_now(p);
-	return -1;
+	return 0;
 }
 
 void diag_probe_cancel(struct diag_probe *p)

@@ -34,6 +34,7 @@ struct diag_cause {
 	const char *title;                /* what it is, in a few words */
 	enum diag_actor actor;
 	int rank;                         /* causal order: lower comes first */
+	enum diag_status impact;          /* the worst of the cause and what it explains */
 	const struct diag_finding **explains;  /* findings that follow from it */
 	size_t nexplains;
 };
@@ -43,14 +44,16 @@ struct diag_diagnosis {
 	size_t n;
 };
 
-/* The causes among r's findings, in causal order (then worst first, then
- * report order). NULL when out of memory. An empty diagnosis (n 0) means
- * every finding is ok or skip. */
+/* The causes among r's findings: those that make issuance fail first
+ * (impact error or fail, then warn), in causal order within each (then
+ * report order). A cause always comes before what it explains, which is
+ * listed under it. NULL when out of memory. An empty diagnosis (n 0)
+ * means every finding is ok or skip. */
 struct diag_diagnosis *diag_diagnose(const struct diag_report *r);
 void diag_diagnosis_free(struct diag_diagnosis *d);
 
 /*
- * [{"rank":1,"id":...,"target":...,"domain":...|null,"status":...,"title":...,
+ * [{"rank":1,"id":...,"target":...,"domain":...|null,"status":...,"impact":...,"title":...,
  *   "actor":"ca|client|both|unknown","who_fails":...,"summary":...,"hint":...|null,
  *   "explains":[{"id","target","domain","status"}...]}...]. New reference or NULL.
  */

@@ -50,7 +50,9 @@ void diag_probe_init(struct diag_probe *p, const struct diag_probe_ops *ops,
  * For probe implementations: the probe has nothing left to do. done runs
  * from a timer of 0 ms (never inside a start function or a caller's
  * callback chain), then the handle is destroyed. Returns 0, or -1 when
- * the timer could not be set (then done runs at once).
+ * the timer could not be set (out of memory): then done never runs, the
+ * loop runs out of work with the probe unfinished, and its runner reports
+ * that (diag_probe_run adds an error finding and cancels it).
  */
 int diag_probe_finish(struct diag_probe *p);
 
