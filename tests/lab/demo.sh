@@ -7,7 +7,7 @@ cd "$top"
 BIN=$top/${1:-build}/bin
 state=$(mktemp -d /tmp/acmediag-demo.XXXXXX)
 trap 'tests/lab/lab.sh down "$state" >/dev/null 2>&1 || true' EXIT
-echo "Starting the lab (nsd, dnsmasq, nginx, Pebble, chrony; documentation addresses, private namespace)..."
+echo "Starting the lab (nsd, unbound, dnsmasq, nginx, Pebble, chrony; documentation addresses, private namespace)..."
 tests/lab/lab.sh up "$state" >/dev/null
 bold=""; plain=""
 if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then bold=$'\033[1m'; plain=$'\033[0m'; fi
@@ -17,6 +17,21 @@ show() {
 	case $cmd in acme-*) cmd=$BIN/$cmd ;; esac
 	tests/lab/lab.sh run "$state" "$cmd" "${@:2}" || printf '(exit status %d)\n' $?
 }
+dir=https://192.0.2.90:14000/dir
+ca=$state/pebble/ca.pem
+echo
+echo "acme-doctor first: every check at once, the root causes first."
+echo
+echo "A. A healthy name, through a home router in front of a real recursive resolver:"
+show acme-doctor --directory "$dir" --ca-bundle "$ca" --ca-profile pebble --ns 192.0.2.21 healthy.test
+echo
+echo "B. The same router with dnsmasq --filterwin2k (cert-manager: \"Could not find the SOA record\"):"
+show acme-doctor -q --directory "$dir" --ca-bundle "$ca" --ca-profile pebble --ns 192.0.2.22 healthy.test
+echo
+echo "C. A nameserver that never answers and a blackholed IPv6 path, in one name (one timeout in all):"
+show acme-doctor -q --timeout 2 --directory "$dir" --ca-bundle "$ca" --ca-profile pebble dead.test
+echo
+echo "Then each tool on its own."
 echo
 echo "1. A healthy zone, with the value the ACME client published:"
 show acme-dnscheck --expect healthy-token-value healthy.test
