@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "diag/diagnosis.h"
+#include "grow.h"
 #include "sbuf.h"
 
 #define ST(s) (1u << (s))
@@ -301,15 +302,9 @@ struct work {
 static void add_cause(struct work *w, size_t i, const struct rule *ru)
 {
 	const struct diag_finding *root = w->r->v[i];
-	if (w->d->n == w->cap) {
-		size_t cap = w->cap ? w->cap * 2 : 8;
-		struct diag_cause *v = realloc(w->d->v, cap * sizeof(*v));
-		if (!v) {
-			w->failed = 1;
-			return;
-		}
-		w->d->v = v;
-		w->cap = cap;
+	if (diag_grow((void **)&w->d->v, &w->cap, w->d->n + 1, sizeof(*w->d->v))) {
+		w->failed = 1;
+		return;
 	}
 	struct diag_cause *c = &w->d->v[w->d->n++];
 	*c = (struct diag_cause){

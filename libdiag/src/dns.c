@@ -11,6 +11,7 @@
 
 #include "diag/dns.h"
 #include "diag/finding.h"
+#include "grow.h"
 
 #define EDNS_BUFSIZE 1232  /* the DNS flag day 2020 value: no fragmentation */
 
@@ -41,21 +42,6 @@ struct dns_engine {
 	struct sockaddr_storage *dead;  /* servers that timed out */
 	size_t ndead, capdead;
 };
-
-static int grow_array(void **v, size_t *cap, size_t need, size_t size)
-{
-	if (need <= *cap)
-		return 0;
-	size_t c = *cap ? *cap * 2 : 16;
-	while (c < need)
-		c *= 2;
-	void *n = realloc(*v, c * size);
-	if (!n)
-		return -1;
-	*v = n;
-	*cap = c;
-	return 0;
-}
 
 const char *dns_status_text(enum dns_status st)
 {
@@ -367,7 +353,7 @@ static ares_channel engine_channel(struct dns_engine *e, const struct diag_serve
 	for (size_t i = 0; i < e->nchans; i++)
 		if (e->chans[i].tcp == tcp && same_addr(&e->chans[i].addr, &s->addr))
 			return e->chans[i].ch;
-	if (grow_array((void **)&e->chans, &e->cap, e->nchans + 1, sizeof(*e->chans)))
+	if (diag_grow((void **)&e->chans, &e->cap, e->nchans + 1, sizeof(*e->chans)))
 		return NULL;
 	struct ares_options o;
 	memset(&o, 0, sizeof(o));
@@ -575,7 +561,7 @@ static int is_dead(const struct dns_engine *e, const struct sockaddr_storage *a)
 
 static void mark_dead(struct dns_engine *e, const struct sockaddr_storage *a)
 {
-	if (is_dead(e, a) || grow_array((void **)&e->dead, &e->capdead, e->ndead + 1, sizeof(*e->dead)))
+	if (is_dead(e, a) || diag_grow((void **)&e->dead, &e->capdead, e->ndead + 1, sizeof(*e->dead)))
 		return;
 	e->dead[e->ndead++] = *a;
 }
@@ -605,13 +591,13 @@ struct dns_q *dns_ask(struct dns_engine *e, const struct diag_server *srv, const
 	free(abs);
 	int fresh = !q;
 	if (fresh) {
-		if (grow_array((void **)&e->cache, &e->capcache, e->ncache + 1, sizeof(*e->cache)))
+		if (diag_grow((void **)&e->cache, &e->capcache, e->ncache + 1, sizeof(*e->cache)))
 			return NULL;
 		if (!(q = dns_q_new(srv, qname, type, cls, flags)))
 			return NULL;
 	}
 	if (!q->done && cb &&
-	    grow_array((void **)&q->waiters, &q->capwaiters, q->nwaiters + 1, sizeof(*q->waiters))) {
+	    diag_grow((void **)&q->waiters, &q->capwaiters, q->nwaiters + 1, sizeof(*q->waiters))) {
 		if (fresh)
 			dns_q_free(q);  /* never cached: a later ask sends it anew */
 		return NULL;

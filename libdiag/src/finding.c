@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "diag/finding.h"
+#include "grow.h"
 
 int64_t diag_now_ms(void)
 {
@@ -236,14 +237,8 @@ void diag_report_finish(struct diag_report *r)
 
 static int push(struct diag_report *r, struct diag_finding *f)
 {
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 16;
-		struct diag_finding **v = realloc(r->v, cap * sizeof(*v));
-		if (!v)
-			return -1;
-		r->v = v;
-		r->cap = cap;
-	}
+	if (diag_grow((void **)&r->v, &r->cap, r->n + 1, sizeof(*r->v)))
+		return -1;
 	r->v[r->n++] = f;
 	return 0;
 }

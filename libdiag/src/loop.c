@@ -5,6 +5,7 @@
 #include <sys/time.h>
 
 #include "diag/finding.h"
+#include "grow.h"
 #include "diag/loop.h"
 
 struct ares_fd {
@@ -62,21 +63,6 @@ struct diag_loop {
 	size_t nhooks, caphooks;
 	uint64_t seq;          /* creation order of timers and watches */
 };
-
-static int grow(void **v, size_t *cap, size_t need, size_t size)
-{
-	if (need <= *cap)
-		return 0;
-	size_t c = *cap ? *cap * 2 : 16;
-	while (c < need)
-		c *= 2;
-	void *n = realloc(*v, c * size);
-	if (!n)
-		return -1;
-	*v = n;
-	*cap = c;
-	return 0;
-}
 
 static int global_ready;
 
@@ -146,7 +132,7 @@ static void sock_state_cb(void *data, ares_socket_t fd, int readable, int writab
 	}
 	if (!readable && !writable)
 		return;
-	if (grow((void **)&loop->fds, &loop->capfds, loop->nfds + 1, sizeof(*loop->fds)))
+	if (diag_grow((void **)&loop->fds, &loop->capfds, loop->nfds + 1, sizeof(*loop->fds)))
 		return;
 	loop->fds[loop->nfds++] = (struct ares_fd){
 		.fd = fd, .ch = cc->ch, .readable = readable, .writable = writable,
@@ -156,7 +142,7 @@ static void sock_state_cb(void *data, ares_socket_t fd, int readable, int writab
 int diag_loop_ares_channel(struct diag_loop *loop, ares_channel *out,
                            struct ares_options *opts, int optmask)
 {
-	if (grow((void **)&loop->chans, &loop->capchans, loop->nchans + 1,
+	if (diag_grow((void **)&loop->chans, &loop->capchans, loop->nchans + 1,
 	         sizeof(*loop->chans)))
 		return ARES_ENOMEM;
 	struct chan_ctx *cc = calloc(1, sizeof(*cc));
@@ -214,7 +200,7 @@ static int ares_pending(struct diag_loop *loop, int64_t *wait_ms)
 int diag_loop_add_curl(struct diag_loop *loop, CURL *easy,
                        diag_curl_done_cb done, void *arg)
 {
-	if (grow((void **)&loop->xfers, &loop->capxfers, loop->nxfers + 1, sizeof(*loop->xfers)))
+	if (diag_grow((void **)&loop->xfers, &loop->capxfers, loop->nxfers + 1, sizeof(*loop->xfers)))
 		return -1;
 	struct transfer *t = malloc(sizeof(*t));
 	if (!t)
@@ -276,7 +262,7 @@ static void finish_transfers(struct diag_loop *loop)
 int diag_loop_timer(struct diag_loop *loop, int64_t delay_ms,
                     diag_timer_cb cb, void *arg)
 {
-	if (grow((void **)&loop->timers, &loop->captimers, loop->ntimers + 1,
+	if (diag_grow((void **)&loop->timers, &loop->captimers, loop->ntimers + 1,
 	         sizeof(*loop->timers)))
 		return -1;
 	loop->timers[loop->ntimers++] = (struct timer){
@@ -297,7 +283,7 @@ void diag_loop_cancel_timers(struct diag_loop *loop, void *arg)
 
 static int add_watch(struct diag_loop *loop, struct watch w)
 {
-	if (grow((void **)&loop->watches, &loop->capwatches, loop->nwatches + 1,
+	if (diag_grow((void **)&loop->watches, &loop->capwatches, loop->nwatches + 1,
 	         sizeof(*loop->watches)))
 		return -1;
 	w.seq = ++loop->seq;
@@ -330,7 +316,7 @@ void diag_loop_unwatch_fd(struct diag_loop *loop, int fd)
 
 int diag_loop_on_turn(struct diag_loop *loop, diag_timer_cb cb, void *arg)
 {
-	if (grow((void **)&loop->hooks, &loop->caphooks, loop->nhooks + 1, sizeof(*loop->hooks)))
+	if (diag_grow((void **)&loop->hooks, &loop->caphooks, loop->nhooks + 1, sizeof(*loop->hooks)))
 		return -1;
 	loop->hooks[loop->nhooks++] = (struct hook){ .cb = cb, .arg = arg };
 	return 0;

@@ -1,0 +1,14 @@
+/* grow.h - libdiag internal: a growable array's capacity. */
+#ifndef DIAG_GROW_H
+#define DIAG_GROW_H
+
+#include <stddef.h>
+
+/*
+ * Make *v (an array of elements of size bytes, *cap of them allocated)
+ * hold at least need elements, doubling from 16. Returns 0, or -1 when
+ * out of memory (then *v and *cap are unchanged).
+ */
+int diag_grow(void **v, size_t *cap, size_t need, size_t size);
+
+#endif
