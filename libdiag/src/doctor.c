@@ -19,6 +19,7 @@
 #include "diag/clock.h"
 #include "diag/dnscheck.h"
 #include "diag/doctor.h"
+#include "grow.h"
 
 int diag_doctor_challenge_parse(const char *s, enum doctor_challenge *out)
 {
@@ -44,6 +45,8 @@ struct name {
 	struct http01_opts http_o;
 };
 
+struct slot;
+
 struct doctor {
 	struct diag_probe head;   /* first: the handle */
 	const struct doctor_opts *o;
@@ -52,7 +55,7 @@ struct doctor {
 	struct acme_req *dirq;
 	struct name *names;
 	size_t nnames;
-	struct diag_probe **subs; /* running sub-probes (NULL once done) */
+	struct slot **subs;       /* running sub-probes (NULL once done) */
 	size_t nsubs, capsubs;
 	size_t running;           /* sub-probes and the directory fetch not yet done */
 	int any_dns;              /* DNS-01 is checked: the resolvers are audited */
@@ -77,12 +80,15 @@ static void maybe_finish(struct doctor *d)
 		diag_probe_finish(&d->head);
 }
 
-/* A sub-probe is done: its slot is cleared (its handle is freed now). */
+/* A running sub-probe: the argument of its done callback (allocated on
+ * its own, so that its address stays put while the list grows). */
 struct slot {
 	struct doctor *d;
 	size_t i;
+	struct diag_probe *p;
 };
 
+/* A sub-probe is done: its slot goes (its handle is freed now). */
 static void sub_done(void *arg)
 {
 	struct slot *s = arg;
@@ -101,21 +107,19 @@ static void start_sub(struct doctor *d, sub_start_fn start, const void *opts,
                       struct diag_report *r, const char *what)
 {
 	struct slot *s = malloc(sizeof(*s));
-	if (!s || (d->nsubs == d->capsubs &&
-	           !(d->subs = realloc(d->subs, (d->capsubs = d->capsubs ? 2 * d->capsubs : 16) *
-	                                        sizeof(*d->subs))))) {
+	if (!s || diag_grow((void **)&d->subs, &d->capsubs, d->nsubs + 1, sizeof(*d->subs))) {
 		free(s);
 		doctor_error(d, what);
 		return;
 	}
 	*s = (struct slot){ .d = d, .i = d->nsubs };
-	struct diag_probe *p = start(d->head.loop, opts, r, sub_done, s);
-	if (!p) {
+	s->p = start(d->head.loop, opts, r, sub_done, s);
+	if (!s->p) {
 		free(s);
 		doctor_error(d, what);
 		return;
 	}
-	d->subs[d->nsubs++] = p;
+	d->subs[d->nsubs++] = s;
 	d->running++;
 }
 
@@ -321,8 +325,9 @@ static void doctor_cancel(struct diag_probe *p)
 	struct doctor *d = (struct doctor *)p;
 	for (size_t i = 0; i < d->nsubs; i++)
 		if (d->subs[i]) {
-			/* the slot of a cancelled probe is freed here: its done never runs */
-			diag_probe_cancel(d->subs[i]);
+			/* a cancelled probe's done never runs: its slot goes here */
+			diag_probe_cancel(d->subs[i]->p);
+			free(d->subs[i]);
 			d->subs[i] = NULL;
 		}
 	if (d->dirq) {

@@ -1,0 +1,160 @@
+/* Unit tests: acme-doctor's probe ends, and can be cancelled at any turn,
+ * with every sub-probe in flight: resolvers, NTP and the CA that never
+ * answer (sockets on 127.0.0.1 that read and keep still). Leaks and uses
+ * after free show under make sanitize. The lab tests (doctor.t) check what
+ * it finds. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "diag.h"
+#include "loopback.h"
+
+/* A TCP listener that never accepts: connections complete in the backlog,
+ * requests get no answer. */
+static int mute_listener(uint16_t *port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	socklen_t len = sizeof(a);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(fd, 64), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+static void count_done(void *arg)
+{
+	(*(int *)arg)++;
+}
+
+struct fixture {
+	int dns_fd, http_fd;
+	struct diag_server ns;
+	char dir[64], ntp[64];
+	const char *domains[2], *ntps[1];
+	struct doctor_opts o;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	uint16_t port;
+	f->dns_fd = silent_server(&f->ns);
+	f->http_fd = mute_listener(&port);
+	snprintf(f->dir, sizeof(f->dir), "http://127.0.0.1:%u/dir", port);
+	snprintf(f->ntp, sizeof(f->ntp), "127.0.0.1:%u", f->ns.port);
+	f->domains[0] = "example.test";
+	f->domains[1] = "*.example.test";
+	f->ntps[0] = f->ntp;
+	f->o = (struct doctor_opts){
+		.domains = f->domains, .ndomains = 2, .ns = &f->ns, .nns = 1, .timeout_ms = 300,
+		.directory = f->dir, .profile = HTTP01_PEBBLE, .ntp = f->ntps, .nntp = 1,
+	};
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	close(f->dns_fd);
+	close(f->http_fd);
+	free(f);
+	return 0;
+}
+
+static int has(const struct diag_report *r, const char *id, const char *domain, enum diag_status st)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (!strcmp(r->v[i]->id, id) && r->v[i]->status == st &&
+		    (domain ? r->v[i]->domain && !strcmp(r->v[i]->domain, domain) : !r->v[i]->domain))
+			return 1;
+	return 0;
+}
+
+/* Nothing answers: every part says so, nothing passes as ok, the wildcard
+ * gets no HTTP-01, and the run ends. */
+static void nothing_answers(void **state)
+{
+	struct fixture *f = *state;
+	struct diag_loop *loop = diag_loop_new();
+	struct diag_report *r = diag_report_new("t", "0", NULL);
+	int done = 0;
+	assert_non_null(diag_doctor_start(loop, &f->o, r, count_done, &done));
+	assert_int_equal(done, 0);  /* never inside start */
+	assert_int_equal(diag_loop_run(loop), 0);
+	assert_int_equal(done, 1);
+	assert_true(has(r, "acme.directory", NULL, DIAG_ERROR));
+	assert_true(has(r, "clock.source", NULL, DIAG_ERROR));
+	assert_true(has(r, "dns.resolver.reachable", NULL, DIAG_FAIL));
+	assert_true(has(r, "http01.dns", "example.test", DIAG_ERROR));
+	size_t http_wild = 0;
+	for (size_t i = 0; i < r->n; i++)
+		http_wild += !strncmp(r->v[i]->id, "http01.", 7) && r->v[i]->domain &&
+		             !strcmp(r->v[i]->domain, "*.example.test");
+	assert_int_equal(http_wild, 0);
+	diag_doctor_sort(r, &f->o);
+	/* reading order: the first name's findings first, then the second's */
+	size_t last_first = 0, first_second = r->n;
+	for (size_t i = 0; i < r->n; i++) {
+		if (r->v[i]->domain && !strcmp(r->v[i]->domain, "example.test"))
+			last_first = i;
+		if (r->v[i]->domain && !strcmp(r->v[i]->domain, "*.example.test") && i < first_second)
+			first_second = i;
+	}
+	assert_true(last_first < first_second);
+	assert_true(diag_verdict(r) == DIAG_ERROR);
+	diag_report_free(r);
+	diag_loop_free(loop);
+}
+
+/* Cancelled after any number of turns: done never runs, nothing is left
+ * on the loop, nothing leaks. */
+static void cancel_at_every_turn(void **state)
+{
+	struct fixture *f = *state;
+	struct diag_loop *loop = diag_loop_new();
+	int turns = 0, done = 0;
+	struct diag_report *r = diag_report_new("t", "0", NULL);
+	assert_non_null(diag_doctor_start(loop, &f->o, r, count_done, &done));
+	while (!done && turns < 2000) {
+		diag_loop_run_once(loop, 50);
+		turns++;
+	}
+	assert_int_equal(done, 1);
+	diag_report_free(r);
+	for (int k = 0; k <= turns; k += turns > 20 ? turns / 20 : 1) {
+		done = 0;
+		r = diag_report_new("t", "0", NULL);
+		struct diag_probe *p = diag_doctor_start(loop, &f->o, r, count_done, &done);
+		assert_non_null(p);
+		for (int t = 0; t < k && !done; t++)
+			diag_loop_run_once(loop, 50);
+		int cancelled = !done;
+		if (cancelled)
+			diag_probe_cancel(p);
+		assert_int_equal(diag_loop_run_once(loop, 0), 0);  /* nothing left behind */
+		assert_int_equal(done, cancelled ? 0 : 1);
+		diag_report_free(r);
+	}
+	diag_loop_free(loop);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(nothing_answers, setup, teardown),
+		cmocka_unit_test_setup_teardown(cancel_at_every_turn, setup, teardown),
+	};
+	return cmocka_run_group_tests_name("doctor", tests, NULL, NULL);
+}
