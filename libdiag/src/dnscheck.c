@@ -267,7 +267,7 @@ static json_t *strv_json(const struct strv *s)
 {
 	json_t *a = json_array();
 	for (size_t i = 0; i < s->n; i++)
-		json_array_append_new(a, json_string(s->v[i]));
+		json_array_append_new(a, diag_json_str(s->v[i]));
 	return a;
 }
 
@@ -846,7 +846,7 @@ static void report_resolvers(struct ctx *c, const struct zoneinfo *zi)
 			                "start of authority for '%s.'\".", c->chal, c->chal);
 			diag_set_hint(f, "%s", HINT_FILTER);
 			diag_evidence(f, "empty_soa_levels", json_integer((json_int_t)w.empty_levels));
-			diag_evidence(f, "fingerprint", fp ? json_string(fp) : json_null());
+			diag_evidence(f, "fingerprint", fp ? diag_json_str(fp) : json_null());
 		}
 		/* The zone a cert-manager/lego walk would settle on at this resolver. */
 		if (w.kind == WALK_FOUND && !zi->err[0] && strcasecmp(w.zone, zi->zone) &&
@@ -861,9 +861,9 @@ static void report_resolvers(struct ctx *c, const struct zoneinfo *zi)
 			              "client a public resolver (cert-manager --dns01-recursive-nameservers, "
 			              "lego --dns.resolvers); cert-manager v1.21+ also has "
 			              "waitInsteadOfSelfCheck for split-horizon set-ups.", zi->zone);
-			diag_evidence(f, "walk_zone", json_string(w.zone));
-			diag_evidence(f, "real_zone", json_string(zi->zone));
-			diag_evidence(f, "fingerprint", fp ? json_string(fp) : json_null());
+			diag_evidence(f, "walk_zone", diag_json_str(w.zone));
+			diag_evidence(f, "real_zone", diag_json_str(zi->zone));
+			diag_evidence(f, "fingerprint", fp ? diag_json_str(fp) : json_null());
 		} else if (w.kind == WALK_FOUND && !zi->err[0] && strcasecmp(w.zone, zi->zone)) {
 			f = diag_add(c->r, DIAG_FAIL, "dns.zone.soa", label,
 			             "SOA walk finds %s, but the authoritative zone is %s", w.zone, zi->zone);
@@ -887,10 +887,10 @@ static void report_resolvers(struct ctx *c, const struct zoneinfo *zi)
 			                "(cert-manager --dns01-recursive-nameservers, lego --dns.resolvers).");
 		}
 		if (f) {
-			diag_evidence(f, "walk", json_string(w.kind == WALK_FOUND ? "found"
+			diag_evidence(f, "walk", diag_json_str(w.kind == WALK_FOUND ? "found"
 			                                     : w.kind == WALK_ERROR ? "error" : "not-found"));
 			if (w.kind == WALK_FOUND)
-				diag_evidence(f, "zone", json_string(w.zone));
+				diag_evidence(f, "zone", diag_json_str(w.zone));
 		}
 		free(fp);
 	}
@@ -907,10 +907,10 @@ static void report_zone(struct ctx *c, const struct zoneinfo *zi, const char *ho
 	}
 	struct diag_finding *f = diag_add(c->r, DIAG_OK, "dns.zone", zi->name, "zone of %s is %s.",
 	                                  zi->name, zi->zone);
-	diag_evidence(f, "zone", json_string(zi->zone));
-	diag_evidence(f, "found_by", json_string(how));
+	diag_evidence(f, "zone", diag_json_str(zi->zone));
+	diag_evidence(f, "found_by", diag_json_str(how));
 	if (zi->referred_by[0])
-		diag_evidence(f, "delegated_from", json_string(zi->referred_by));
+		diag_evidence(f, "delegated_from", diag_json_str(zi->referred_by));
 }
 
 static void report_auth(struct ctx *c, const struct zoneinfo *zi)
@@ -973,8 +973,8 @@ static void report_auth(struct ctx *c, const struct zoneinfo *zi)
 			             (long long)serial[i], (long long)a->soa->rtt_ms);
 		}
 		ldns_rr_list_deep_free(soa);
-		diag_evidence(f, "nameserver", json_string(a->nsname));
-		diag_evidence(f, "address", json_string(a->srv.ip));
+		diag_evidence(f, "nameserver", diag_json_str(a->nsname));
+		diag_evidence(f, "address", diag_json_str(a->srv.ip));
 		diag_evidence(f, "rtt_ms", json_rtt(a->soa));
 		set_duration(f, a->soa);
 		if (serial[i] >= 0)
@@ -1115,10 +1115,10 @@ static void report_txt_server(struct ctx *c, const struct txtsrv *t, const struc
 		             ? "NXDOMAIN" : "NODATA");
 	}
 	if (f) {
-		diag_evidence(f, "role", json_string(t->role));
-		diag_evidence(f, "name", json_string(final_name));
+		diag_evidence(f, "role", diag_json_str(t->role));
+		diag_evidence(f, "name", diag_json_str(final_name));
 		diag_evidence(f, "values", strv_json(v));
-		diag_evidence(f, "rcode", q_ok(t->q) ? json_string(q_outcome(t->q)) : json_null());
+		diag_evidence(f, "rcode", q_ok(t->q) ? diag_json_str(q_outcome(t->q)) : json_null());
 		diag_evidence(f, "rtt_ms", json_rtt(t->q));
 		set_duration(f, t->q);
 		if (c->o->wait_s > 0)
@@ -1257,7 +1257,7 @@ static void report_negcache(struct ctx *c, const struct txtsrv *t, size_t n, siz
 			             kind, howlong);
 		}
 		diag_evidence(f, "negative_ttl", ttl >= 0 ? json_integer(ttl) : json_null());
-		diag_evidence(f, "rcode", json_string(kind));
+		diag_evidence(f, "rcode", diag_json_str(kind));
 	}
 }
 
@@ -1325,8 +1325,9 @@ static void check_caa(struct ctx *c)
 		json_t *ev = json_array();
 		for (size_t i = 0; recs && tags && vals && i < cnt; i++)
 			if (diag_caa_from_rr(ldns_rr_list_rr(l, i), &recs[m], &tags[m], &vals[m]) == 0) {
-				json_array_append_new(ev, json_pack("{s:i, s:s, s:s}", "flags", recs[m].flags,
-				                                    "tag", recs[m].tag, "value", recs[m].value));
+				json_array_append_new(ev, json_pack("{s:i, s:o, s:o}", "flags", recs[m].flags,
+				                                    "tag", diag_json_str(recs[m].tag),
+				                                    "value", diag_json_str(recs[m].value)));
 				m++;
 			}
 		struct caa_query cq = {
@@ -1352,8 +1353,8 @@ static void check_caa(struct ctx *c)
 			              names[k], c->wildcard ? "issuewild" : "issue", c->ca_domain);
 		}
 		diag_evidence(f, "records", ev);
-		diag_evidence(f, "ca_domain", json_string(c->ca_domain));
-		diag_evidence(f, "method", json_string(c->method));
+		diag_evidence(f, "ca_domain", diag_json_str(c->ca_domain));
+		diag_evidence(f, "method", diag_json_str(c->method));
 		for (size_t i = 0; i < m; i++) {
 			free(tags[i]);
 			free(vals[i]);
@@ -1465,7 +1466,7 @@ static void audit_resolver(struct ctx *c, size_t r)
 	else
 		f = diag_add(c->r, DIAG_SKIP, "dns.resolver.fingerprint", label,
 		             "no version.bind answer (%s)", q_outcome(x->ver));
-	diag_evidence(f, "version_bind", fp ? json_string(fp) : json_null());
+	diag_evidence(f, "version_bind", fp ? diag_json_str(fp) : json_null());
 	free(fp);
 
 	if (q_ok(x->tcp))

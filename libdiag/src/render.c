@@ -33,7 +33,7 @@ static json_t *finding_json(const struct diag_finding *f)
 	                      "evidence", f->evidence,
 	                      "duration_ms", f->duration_ms >= 0 ? json_integer(f->duration_ms)
 	                                                         : json_null());
-	if (o && f->domain && json_object_set_new(o, "domain", json_string(f->domain))) {
+	if (o && f->domain && json_object_set_new(o, "domain", diag_json_str(f->domain))) {
 		json_decref(o);
 		return NULL;
 	}

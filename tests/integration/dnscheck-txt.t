@@ -3,7 +3,7 @@
 # record appear, negative caching at a real dnsmasq, --key-authorization.
 . "$(dirname "$0")/../lib/tap.sh"
 require_lab
-plan 29
+plan 34
 
 # CNAME-delegated _acme-challenge into another zone.
 run_tool acme-dnscheck --json --expect delegated-token-value cname.test
@@ -16,6 +16,20 @@ check "cname: TXT checked at the target's servers" \
 	jq_true '[.checks[] | select(.id=="dns01.txt" and .evidence.role=="authoritative" and .evidence.name=="cname-test.delegate.test" and .status=="ok")] | length >= 2'
 run_tool acme-dnscheck --json --expect wrong-value cname.test
 check "cname: wrong value at the target fails" rc_is 1
+
+# A TXT value whose bytes are not UTF-8 (Latin-1 "caf\xe9 \xff ok"): every
+# finding reaches --json, the bytes shown as \xNN, and the text agrees.
+run_tool acme-dnscheck --json bytes.healthy.test
+check "bytes: exit 0" rc_is 0
+check "bytes: the value in the evidence, bad bytes as \\xNN" \
+	jq_true '[.checks[] | select(.id=="dns01.txt" and .target=="192.0.2.53")][0].evidence.values == ["caf\\xe9 \\xff ok"]'
+check "bytes: and in the summary" \
+	jq_true '[.checks[] | select(.id=="dns01.txt" and .target=="192.0.2.53")][0].summary | contains("caf\\xe9 \\xff ok")'
+json_n=$(jq '.checks | length' "$T_TMP/out")
+run_tool acme-dnscheck bytes.healthy.test
+text_n=$(grep -cE '^(ok|warn|fail|skip|error) ' "$T_TMP/out")
+check "bytes: --json holds as many findings as the text ($json_n, $text_n)" test "$json_n" -eq "$text_n" -a "$json_n" -gt 5
+check "bytes: text shows the same escapes" out_has 'caf\xe9 \xff ok'
 
 # CNAME loop: a clear finding, bounded.
 run_tool acme-dnscheck --json loop.test
