@@ -181,6 +181,28 @@ static void per_name_and_fallback(void **state)
 	diag_report_free(root);
 }
 
+/* A directory that cannot be reached explains the clock that could not be
+ * measured against it; a cause that makes issuance fail comes before a
+ * warning that explains nothing else. */
+static void unreachable_directory(void **state)
+{
+	(void)state;
+	struct diag_report *r = diag_report_new("t", "1", "x");
+	add(r, DIAG_WARN, "acme.key.file", "/k.pem");
+	add(r, DIAG_ERROR, "clock.source", "https://ca/dir");
+	add(r, DIAG_ERROR, "acme.directory", "https://ca/dir");
+	add(r, DIAG_OK, "clock.skew", "192.0.2.123");
+	struct diag_diagnosis *d = diag_diagnose(r);
+	assert_int_equal(d->n, 2);
+	assert_string_equal(d->v[0].root->id, "acme.directory");
+	assert_int_equal(d->v[0].impact, DIAG_ERROR);
+	assert_true(explains(&d->v[0], "clock.source", "https://ca/dir"));
+	assert_string_equal(d->v[1].root->id, "acme.key.file");
+	assert_covers(r, d);
+	diag_diagnosis_free(d);
+	diag_report_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -188,6 +210,7 @@ int main(void)
 		cmocka_unit_test(dead_ipv6_path),
 		cmocka_unit_test(lagging_and_dead_servers),
 		cmocka_unit_test(per_name_and_fallback),
+		cmocka_unit_test(unreachable_directory),
 	};
 	return cmocka_run_group_tests_name("diagnosis", tests, NULL, NULL);
 }
