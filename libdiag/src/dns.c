@@ -31,14 +31,26 @@ struct dns_send {
 	struct dns_q *q;
 };
 
+/* A probe that asked questions (the arg of dns_ask), and what it asked. */
+struct owner {
+	void *arg;
+	struct dns_q **qs;
+	size_t n, cap;
+};
+
 struct dns_engine {
 	struct diag_loop *loop;
 	int timeout_ms;
 	int dying;
 	struct chan *chans;
 	size_t nchans, cap;
-	struct dns_q **cache;           /* queries of dns_ask(), owned here */
-	size_t ncache, capcache;
+	/* queries of dns_ask(), owned here: a hash index (chained through
+	 * q->hnext) and, per asker, the queries it asked, so that what only
+	 * one probe ever asked goes when that probe forgets it */
+	struct dns_q **buckets;
+	size_t nbuckets, ncache;
+	struct owner *owners;
+	size_t nowners, capowners;
 	struct sockaddr_storage *dead;  /* servers that timed out */
 	size_t ndead, capdead;
 };
@@ -328,9 +340,15 @@ void dns_engine_free(struct dns_engine *e)
 	for (size_t i = 0; i < e->nchans; i++)
 		diag_loop_ares_free(e->loop, e->chans[i].ch);
 	free(e->chans);
-	for (size_t i = 0; i < e->ncache; i++)
-		dns_q_free(e->cache[i]);
-	free(e->cache);
+	for (size_t b = 0; b < e->nbuckets; b++)
+		for (struct dns_q *q = e->buckets[b], *next; q; q = next) {
+			next = q->hnext;
+			dns_q_free(q);
+		}
+	free(e->buckets);
+	for (size_t i = 0; i < e->nowners; i++)
+		free(e->owners[i].qs);
+	free(e->owners);
 	free(e->dead);
 	free(e);
 }
@@ -566,17 +584,118 @@ static void mark_dead(struct dns_engine *e, const struct sockaddr_storage *a)
 	e->dead[e->ndead++] = *a;
 }
 
+/* FNV-1a over the question: server address and port, name (any case),
+ * type, class, flags. */
+static size_t question_hash(const struct sockaddr_storage *a, const char *abs, ldns_rr_type type,
+                            ldns_rr_class cls, unsigned flags)
+{
+	uint64_t h = 1469598103934665603ULL;
+	const unsigned char *p;
+	size_t n;
+	if (a->ss_family == AF_INET) {
+		p = (const unsigned char *)&((const struct sockaddr_in *)a)->sin_addr;
+		n = 4;
+	} else {
+		p = (const unsigned char *)&((const struct sockaddr_in6 *)a)->sin6_addr;
+		n = 16;
+	}
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 1099511628211ULL;
+	uint16_t port = a->ss_family == AF_INET ? ((const struct sockaddr_in *)a)->sin_port
+	                                       : ((const struct sockaddr_in6 *)a)->sin6_port;
+	unsigned extra[4] = { port, (unsigned)type, (unsigned)cls, flags };
+	for (size_t i = 0; i < 4; i++)
+		h = (h ^ extra[i]) * 1099511628211ULL;
+	for (const char *c = abs; *c; c++)
+		h = (h ^ (unsigned char)tolower((unsigned char)*c)) * 1099511628211ULL;
+	return (size_t)h;
+}
+
+static size_t q_hash(const struct dns_q *q)
+{
+	return question_hash(&q->server.addr, q->qname, q->qtype, q->qclass, q->flags);
+}
+
 static struct dns_q *cache_find(struct dns_engine *e, const struct diag_server *srv,
                                 const char *abs, ldns_rr_type type, ldns_rr_class cls,
                                 unsigned flags)
 {
-	for (size_t i = 0; i < e->ncache; i++) {
-		struct dns_q *q = e->cache[i];
+	if (!e->nbuckets)
+		return NULL;
+	size_t b = question_hash(&srv->addr, abs, type, cls, flags) % e->nbuckets;
+	for (struct dns_q *q = e->buckets[b]; q; q = q->hnext)
 		if (q->qtype == type && q->qclass == cls && q->flags == flags &&
 		    same_addr(&q->server.addr, &srv->addr) && !strcasecmp(q->qname, abs))
 			return q;
-	}
 	return NULL;
+}
+
+/* Room for one more query in the index (growing it keeps chains short). */
+static int cache_reserve(struct dns_engine *e)
+{
+	if (e->ncache + 1 <= e->nbuckets * 2)
+		return 0;
+	size_t nb = e->nbuckets ? e->nbuckets * 4 : 256;
+	struct dns_q **nv = calloc(nb, sizeof(*nv));
+	if (!nv)
+		return -1;
+	for (size_t b = 0; b < e->nbuckets; b++)
+		for (struct dns_q *q = e->buckets[b], *next; q; q = next) {
+			next = q->hnext;
+			size_t k = q_hash(q) % nb;
+			q->hnext = nv[k];
+			nv[k] = q;
+		}
+	free(e->buckets);
+	e->buckets = nv;
+	e->nbuckets = nb;
+	return 0;
+}
+
+static void cache_insert(struct dns_engine *e, struct dns_q *q)
+{
+	size_t b = q_hash(q) % e->nbuckets;
+	q->hnext = e->buckets[b];
+	e->buckets[b] = q;
+	e->ncache++;
+}
+
+static void cache_remove(struct dns_engine *e, struct dns_q *q)
+{
+	for (struct dns_q **pp = &e->buckets[q_hash(q) % e->nbuckets]; *pp; pp = &(*pp)->hnext)
+		if (*pp == q) {
+			*pp = q->hnext;
+			e->ncache--;
+			return;
+		}
+}
+
+static struct owner *owner_of(struct dns_engine *e, void *arg, int create)
+{
+	for (size_t i = 0; i < e->nowners; i++)
+		if (e->owners[i].arg == arg)
+			return &e->owners[i];
+	if (!create || diag_grow((void **)&e->owners, &e->capowners, e->nowners + 1, sizeof(*e->owners)))
+		return NULL;
+	e->owners[e->nowners] = (struct owner){ .arg = arg };
+	return &e->owners[e->nowners++];
+}
+
+/* Record that arg asked q (once per arg). 0, or -1 when out of memory. */
+static int own(struct dns_engine *e, struct dns_q *q, void *arg)
+{
+	struct owner *o = owner_of(e, arg, 1);
+	if (!o)
+		return -1;
+	for (size_t i = 0; i < o->n; i++)
+		if (o->qs[i] == q)
+			return 0;
+	if (diag_grow((void **)&o->qs, &o->cap, o->n + 1, sizeof(*o->qs)))
+		return -1;
+	o->qs[o->n++] = q;
+	q->holders++;
+	q->askers++;
+	return 0;
 }
 
 struct dns_q *dns_ask(struct dns_engine *e, const struct diag_server *srv, const char *qname,
@@ -590,20 +709,17 @@ struct dns_q *dns_ask(struct dns_engine *e, const struct diag_server *srv, const
 	struct dns_q *q = cache_find(e, srv, abs, type, cls, flags);
 	free(abs);
 	int fresh = !q;
-	if (fresh) {
-		if (diag_grow((void **)&e->cache, &e->capcache, e->ncache + 1, sizeof(*e->cache)))
-			return NULL;
-		if (!(q = dns_q_new(srv, qname, type, cls, flags)))
-			return NULL;
-	}
-	if (!q->done && cb &&
-	    diag_grow((void **)&q->waiters, &q->capwaiters, q->nwaiters + 1, sizeof(*q->waiters))) {
+	if (fresh && (cache_reserve(e) || !(q = dns_q_new(srv, qname, type, cls, flags))))
+		return NULL;
+	if ((!q->done && cb &&
+	     diag_grow((void **)&q->waiters, &q->capwaiters, q->nwaiters + 1, sizeof(*q->waiters))) ||
+	    (arg && own(e, q, arg))) {
 		if (fresh)
 			dns_q_free(q);  /* never cached: a later ask sends it anew */
 		return NULL;
 	}
 	if (fresh)
-		e->cache[e->ncache++] = q;
+		cache_insert(e, q);
 	if (!q->done && cb)
 		q->waiters[q->nwaiters++] = (struct dns_waiter){ .cb = cb, .arg = arg };
 	if (fresh) {
@@ -622,12 +738,32 @@ struct dns_q *dns_ask(struct dns_engine *e, const struct diag_server *srv, const
 
 void dns_engine_forget(struct dns_engine *e, void *arg)
 {
-	for (size_t i = 0; i < e->ncache; i++) {
-		struct dns_q *q = e->cache[i];
-		for (size_t k = 0; k < q->nwaiters; k++)
-			if (q->waiters[k].arg == arg)
-				q->waiters[k].cb = NULL;
+	size_t i;
+	for (i = 0; i < e->nowners && e->owners[i].arg != arg; i++)
+		;
+	if (i == e->nowners)
+		return;
+	struct owner o = e->owners[i];
+	e->owners[i] = e->owners[--e->nowners];
+	for (size_t k = 0; k < o.n; k++) {
+		struct dns_q *q = o.qs[k];
+		for (size_t w = 0; w < q->nwaiters; w++)
+			if (q->waiters[w].arg == arg)
+				q->waiters[w].cb = NULL;
+		/* An answer only this probe ever asked for is not asked again by
+		 * anyone else in the run: it goes (the zone's SOA, NS, CAA, asked
+		 * for every name, stay). A query still in flight is detached. */
+		if (--q->holders == 0 && q->askers <= 1) {
+			cache_remove(e, q);
+			dns_q_free(q);
+		}
 	}
+	free(o.qs);
+}
+
+size_t dns_engine_cached(const struct dns_engine *e)
+{
+	return e->ncache;
 }
 
 const char *dns_q_outcome(const struct dns_q *q)
