@@ -39,7 +39,7 @@ FUZZ_SRC  := $(wildcard fuzz/fuzz_*.c)
 
 all: $(TOOL_BIN) $(BUILD)/bin/dnsjunk
 
-$(BUILD)/%.o: %.c $(wildcard libdiag/include/*.h libdiag/include/diag/*.h tools/common/*.h)
+$(BUILD)/%.o: %.c $(wildcard libdiag/include/*.h libdiag/include/diag/*.h tools/common/*.h tools/doctor/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itools -c -o $@ $<
 
@@ -47,9 +47,13 @@ $(BUILD)/libdiag.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
+# acme-doctor's own modules (its run and output formats)
+DOCTOR_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/doctor/*.c))
+$(BUILD)/bin/acme-doctor: $(DOCTOR_OBJ)
+
 $(BUILD)/bin/%: $(BUILD)/tools/%.o $(CLI_OBJ) $(BUILD)/libdiag.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $(filter-out %.a,$^) $(filter %.a,$^) $(LDLIBS)
 
 # The lab's deliberate junk DNS responder (no real program emits garbage DNS).
 $(BUILD)/bin/dnsjunk: tests/lab/dnsjunk.c

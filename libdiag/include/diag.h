@@ -18,6 +18,7 @@
 #include "diag/authz.h"
 #include "diag/jws.h"
 #include "diag/diagnosis.h"
+#include "diag/render_ci.h"
 #include "diag/doctor.h"
 
 

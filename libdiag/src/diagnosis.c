@@ -122,9 +122,17 @@ static int serial_explains(const struct diag_finding *c, const struct diag_findi
 	return is_id(f, "dns01.agreement") || is_id(f, "dns01.propagation");
 }
 
-static int dns01_explains(const struct diag_finding *c, const struct diag_finding *f)
+/* A CNAME loop or a chain too long: the TXT checks, and a resolver's SOA
+ * walk that errs on the looping name (SERVFAIL). */
+static int cname_explains(const struct diag_finding *c, const struct diag_finding *f)
 {
-	return same_domain(c, f) && has_prefix(f->id, "dns01.");
+	if (!same_domain(c, f))
+		return 0;
+	if (is_id(f, "dns.zone.soa")) {
+		const char *walk = ev_str(f, "walk");
+		return walk && !strcmp(walk, "error");
+	}
+	return has_prefix(f->id, "dns01.");
 }
 
 static int is_authoritative(const struct diag_finding *f)
@@ -209,6 +217,8 @@ struct rule {
 };
 
 static const struct rule rules[] = {
+	{"dns01.cname", BAD, NULL, 9, DIAG_ACTOR_BOTH,
+	 "the _acme-challenge CNAME chain is broken", cname_explains},
 	{"dns.resolver.reachable", BAD, NULL, 10, DIAG_ACTOR_CLIENT,
 	 "a resolver the ACME client uses does not answer", resolver_explains},
 	{"dns.resolver.soa-filtered", BAD, NULL, 11, DIAG_ACTOR_CLIENT,
@@ -225,8 +235,6 @@ static const struct rule rules[] = {
 	 "an authoritative nameserver does not serve the zone", authserver_explains},
 	{"dns.auth.serial", BAD, NULL, 22, DIAG_ACTOR_BOTH,
 	 "a secondary nameserver lags behind the primary", serial_explains},
-	{"dns01.cname", BAD, NULL, 23, DIAG_ACTOR_BOTH,
-	 "the _acme-challenge CNAME chain is broken", dns01_explains},
 	{"dns01.txt", BAD, is_authoritative, 24, DIAG_ACTOR_BOTH,
 	 "the TXT record is missing or wrong at authoritative servers", txt_auth_explains},
 	{"dns01.txt", BAD, is_resolver_role, 25, DIAG_ACTOR_CLIENT,

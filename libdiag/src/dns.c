@@ -23,12 +23,23 @@ struct chan {
 	ares_channel ch;
 };
 
+/* Questions in flight to one server, and those waiting for a slot: a
+ * batch must not flood a server (a home router's dnsmasq refuses beyond
+ * 150 forwarded questions at once). */
+#define DNS_INFLIGHT_PER_SERVER 64
+struct srvq {
+	struct sockaddr_storage addr;
+	unsigned inflight;
+	struct dns_q *head, *tail;  /* waiting, through q->qnext */
+};
+
 /* A send in progress: c-ares's callback argument. The query may be freed
  * (or the engine go away) before c-ares calls back: then q is NULL, or the
  * engine is dying, and the callback only frees this. */
 struct dns_send {
 	struct dns_engine *e;
 	struct dns_q *q;
+	struct srvq *srv;
 };
 
 /* A probe that asked questions (the arg of dns_ask), and what it asked. */
@@ -52,6 +63,8 @@ struct dns_engine {
 	struct owner *owners;
 	size_t nowners, capowners;
 	struct sockaddr_storage *dead;  /* servers that timed out */
+	struct srvq **srvs;             /* per server: in flight and waiting */
+	size_t nsrvs, capsrvs;
 	size_t ndead, capdead;
 };
 
@@ -349,6 +362,12 @@ void dns_engine_free(struct dns_engine *e)
 	for (size_t i = 0; i < e->nowners; i++)
 		free(e->owners[i].qs);
 	free(e->owners);
+	for (size_t i = 0; i < e->nsrvs; i++) {
+		for (struct dns_q *q = e->srvs[i]->head; q; q = q->qnext)
+			q->queued_in = NULL;  /* private queries outlive the engine */
+		free(e->srvs[i]);
+	}
+	free(e->srvs);
 	free(e->dead);
 	free(e);
 }
@@ -422,8 +441,26 @@ struct dns_q *dns_q_new(const struct diag_server *srv, const char *qname,
 	return q;
 }
 
+/* Take q out of its server's waiting list. */
+static void unqueue(struct dns_q *q)
+{
+	struct srvq *sq = q->queued_in;
+	if (!sq)
+		return;
+	for (struct dns_q **pp = &sq->head, *prev = NULL; *pp; prev = *pp, pp = &(*pp)->qnext)
+		if (*pp == q) {
+			*pp = q->qnext;
+			if (sq->tail == q)
+				sq->tail = prev;
+			break;
+		}
+	q->qnext = NULL;
+	q->queued_in = NULL;
+}
+
 void dns_q_reset(struct dns_q *q)
 {
+	unqueue(q);
 	if (q->inflight) {
 		q->inflight->q = NULL;  /* the old send's reply, if any, is dropped */
 		q->inflight = NULL;
@@ -442,6 +479,7 @@ void dns_q_free(struct dns_q *q)
 {
 	if (!q)
 		return;
+	unqueue(q);
 	if (q->inflight)
 		q->inflight->q = NULL;
 	ldns_pkt_free(q->pkt);
@@ -471,22 +509,36 @@ static void q_finish(struct dns_q *q, enum dns_status st, const char *why)
 static int is_dead(const struct dns_engine *e, const struct sockaddr_storage *a);
 static void mark_dead(struct dns_engine *e, const struct sockaddr_storage *a);
 
+static void pump(struct dns_engine *e, struct srvq *sq);
+static void q_outcome_of(struct dns_engine *e, struct dns_q *q, int status,
+                         unsigned char *abuf, int alen);
+
 static void ares_done(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 {
 	(void)timeouts;
 	struct dns_send *sd = arg;
 	struct dns_q *q = sd->q;
 	struct dns_engine *e = sd->e;
+	struct srvq *sq = sd->srv;
 	int dying = e->dying;
 	free(sd);
-	if (!q)
-		return;
-	q->inflight = NULL;
 	if (dying)
 		return;
+	sq->inflight--;
+	if (q) {
+		q->inflight = NULL;
+		q_outcome_of(e, q, status, abuf, alen);
+	}
+	pump(e, sq);
+}
+
+static void q_outcome_of(struct dns_engine *e, struct dns_q *q, int status,
+                         unsigned char *abuf, int alen)
+{
 	switch (status) {
 	case ARES_SUCCESS:
-		break;
+		dns_q_set_reply(q, abuf, alen > 0 ? (size_t)alen : 0);
+		return;
 	case ARES_ETIMEOUT:
 		mark_dead(e, &q->server.addr);
 		q_finish(q, DNS_TIMEOUT, "timed out");
@@ -505,7 +557,6 @@ static void ares_done(void *arg, int status, int timeouts, unsigned char *abuf, 
 		q_finish(q, DNS_ERROR, ares_strerror(status));
 		return;
 	}
-	dns_q_set_reply(q, abuf, alen > 0 ? (size_t)alen : 0);
 }
 
 int dns_q_set_reply(struct dns_q *q, const uint8_t *buf, size_t len)
@@ -526,16 +577,30 @@ int dns_q_set_reply(struct dns_q *q, const uint8_t *buf, size_t len)
 	return 0;
 }
 
-int dns_q_send(struct dns_engine *e, struct dns_q *q)
+static struct srvq *server_queue(struct dns_engine *e, const struct sockaddr_storage *a)
+{
+	for (size_t i = 0; i < e->nsrvs; i++)
+		if (same_addr(&e->srvs[i]->addr, a))
+			return e->srvs[i];
+	struct srvq *sq = calloc(1, sizeof(*sq));
+	if (!sq || diag_grow((void **)&e->srvs, &e->capsrvs, e->nsrvs + 1, sizeof(*e->srvs))) {
+		free(sq);
+		return NULL;
+	}
+	sq->addr = *a;
+	e->srvs[e->nsrvs++] = sq;
+	return sq;
+}
+
+/* Put q on the wire now. */
+static int transmit(struct dns_engine *e, struct srvq *sq, struct dns_q *q)
 {
 	int ret = -1;
 	uint8_t *wire = NULL;
 	size_t len = 0;
 	ldns_pkt *pkt = NULL;
 	struct dns_send *sd = NULL;
-	dns_q_reset(q);
 	q->sent_ms = diag_now_ms();
-
 	ldns_rdf *dn = ldns_dname_new_frm_str(q->qname);
 	if (!dn) {
 		q_finish(q, DNS_ERROR, "invalid query name");
@@ -555,8 +620,9 @@ int dns_q_send(struct dns_engine *e, struct dns_q *q)
 	sd = ch ? malloc(sizeof(*sd)) : NULL;
 	if (!sd)
 		goto out;
-	*sd = (struct dns_send){ .e = e, .q = q };
+	*sd = (struct dns_send){ .e = e, .q = q, .srv = sq };
 	q->inflight = sd;
+	sq->inflight++;
 	ares_send(ch, wire, (int)len, ares_done, sd);  /* may call back at once */
 	ret = 0;
 out:
@@ -565,6 +631,44 @@ out:
 	if (ret && !q->done)
 		q_finish(q, DNS_ERROR, "could not build or send the query");
 	return ret;
+}
+
+/* Send what waits for sq while it has free slots; a server found dead
+ * meanwhile is not asked. */
+static void pump(struct dns_engine *e, struct srvq *sq)
+{
+	while (sq->head && sq->inflight < DNS_INFLIGHT_PER_SERVER) {
+		struct dns_q *q = sq->head;
+		unqueue(q);
+		if (is_dead(e, &sq->addr)) {
+			q->not_asked = 1;
+			q_finish(q, DNS_TIMEOUT, "no answer earlier in this run (not asked again)");
+		} else {
+			transmit(e, sq, q);
+		}
+	}
+}
+
+int dns_q_send(struct dns_engine *e, struct dns_q *q)
+{
+	dns_q_reset(q);
+	q->sent_ms = diag_now_ms();
+	struct srvq *sq = server_queue(e, &q->server.addr);
+	if (!sq) {
+		q_finish(q, DNS_ERROR, "could not build or send the query");
+		return -1;
+	}
+	if (sq->inflight < DNS_INFLIGHT_PER_SERVER && !sq->head)
+		return transmit(e, sq, q);
+	/* wait for a slot: FIFO, so every question is asked in turn */
+	q->queued_in = sq;
+	q->qnext = NULL;
+	if (sq->tail)
+		sq->tail->qnext = q;
+	else
+		sq->head = q;
+	sq->tail = q;
+	return 0;
 }
 
 /* ---- shared questions ---- */

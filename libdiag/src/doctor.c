@@ -594,31 +594,70 @@ static const char *const area_order[] = {
 	"DNS-01", "HTTP-01", "resolvers", "ACME", "capture", "clock", "other",
 };
 
-static size_t sort_key(const struct doctor_opts *o, const struct diag_finding *f)
+static size_t area_index(const struct diag_finding *f)
 {
-	size_t area = 0, name = o->ndomains;
+	const char *a = diag_doctor_area(f);
 	for (size_t i = 0; i < sizeof(area_order) / sizeof(area_order[0]); i++)
-		if (!strcmp(diag_doctor_area(f), area_order[i]))
-			area = i;
-	for (size_t i = 0; f->domain && i < o->ndomains; i++)
-		if (!strcmp(f->domain, o->domains[i])) {
-			name = i;
-			break;
-		}
-	return name * 16 + area;
+		if (!strcmp(a, area_order[i]))
+			return i;
+	return 0;
+}
+
+static const char *const *sort_names;
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(sort_names[*(const size_t *)a], sort_names[*(const size_t *)b]);
+}
+
+/* The position of domain among o's names (bsearch over a sorted index);
+ * o->ndomains for none. */
+static size_t name_index(const struct doctor_opts *o, const size_t *sorted, const char *domain)
+{
+	size_t lo = 0, hi = o->ndomains;
+	while (domain && lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(domain, o->domains[sorted[mid]]);
+		if (!c)
+			return sorted[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return o ? o->ndomains : 0;
 }
 
 void diag_doctor_sort(struct diag_report *r, const struct doctor_opts *o)
 {
-	/* insertion sort: stable (arrival order stays within a section), and
-	 * reports are small */
+	size_t nn = o ? o->ndomains : 0;
+	size_t *sorted = calloc(nn ? nn : 1, sizeof(*sorted));
+	size_t *key = calloc(r->n ? r->n : 1, sizeof(*key));
+	if (!sorted || !key) {
+		free(sorted);
+		free(key);
+		return;  /* arrival order: readable enough */
+	}
+	for (size_t i = 0; i < nn; i++)
+		sorted[i] = i;
+	sort_names = o ? o->domains : NULL;
+	if (nn)
+		qsort(sorted, nn, sizeof(*sorted), by_name);
+	for (size_t i = 0; i < r->n; i++)
+		key[i] = (o ? name_index(o, sorted, r->v[i]->domain) : 0) * 16 + area_index(r->v[i]);
+	/* insertion sort on the keys: stable, and a section is mostly in
+	 * order already */
 	for (size_t i = 1; i < r->n; i++) {
 		struct diag_finding *f = r->v[i];
-		size_t key = sort_key(o, f), k = i;
-		while (k > 0 && sort_key(o, r->v[k - 1]) > key) {
+		size_t k = i, kf = key[i];
+		while (k > 0 && key[k - 1] > kf) {
 			r->v[k] = r->v[k - 1];
+			key[k] = key[k - 1];
 			k--;
 		}
 		r->v[k] = f;
+		key[k] = kf;
 	}
+	free(sorted);
+	free(key);
 }

@@ -119,6 +119,8 @@ struct dns_q {
 	struct dns_q *hnext;        /* the engine's hash chain */
 	unsigned holders, askers;   /* probes holding it now, and that ever asked it */
 	struct dns_send *inflight;  /* the send in progress, NULL if none */
+	struct dns_q *qnext;        /* waiting for a slot at its server: the next */
+	void *queued_in;            /* ... and the server's queue, NULL when not waiting */
 	struct dns_waiter *waiters; /* dns_ask() callers waiting for the outcome */
 	size_t nwaiters, capwaiters;
 };

@@ -130,7 +130,8 @@ int diag_doctor_run(const struct doctor_opts *o, struct diag_report *r);
 /*
  * Put a finished report in reading order: per name in the order given (its
  * DNS-01 findings, then HTTP-01), then the resolvers, ACME, capture and
- * clock findings; arrival order within each.
+ * clock findings; arrival order within each. o NULL: by area only (one
+ * name's report).
  */
 void diag_doctor_sort(struct diag_report *r, const struct doctor_opts *o);
 
