@@ -520,15 +520,14 @@ static void ares_done(void *arg, int status, int timeouts, unsigned char *abuf, 
 	struct dns_q *q = sd->q;
 	struct dns_engine *e = sd->e;
 	struct srvq *sq = sd->srv;
-	int dying = e->dying;
 	free(sd);
-	if (dying)
+	if (q)
+		q->inflight = NULL;
+	if (e->dying)  /* the engine is going: no outcome, nothing sent */
 		return;
 	sq->inflight--;
-	if (q) {
-		q->inflight = NULL;
+	if (q)
 		q_outcome_of(e, q, status, abuf, alen);
-	}
 	pump(e, sq);
 }
 

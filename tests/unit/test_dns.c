@@ -232,6 +232,33 @@ static void engine_releases(void **state)
 	close(fd);
 }
 
+/* At most 64 questions in flight to one server; the rest wait, and once
+ * the server is found dead they end unasked: 200 questions to a silent
+ * server send 64 (each tried twice), not 200. */
+static void engine_caps_a_server(void **state)
+{
+	(void)state;
+	struct diag_server srv;
+	int fd = silent_server(&srv);
+	struct diag_loop *loop = diag_loop_new();
+	struct dns_engine *e = dns_engine_new(loop, 300);
+	int calls = 0;
+	char name[64];
+	struct dns_q *last = NULL;
+	for (int i = 0; i < 200; i++) {
+		snprintf(name, sizeof(name), "q%d.zone.test", i);
+		last = dns_ask(e, &srv, name, LDNS_RR_TYPE_TXT, LDNS_RR_CLASS_IN, 0, count_cb, &calls);
+	}
+	assert_int_equal(diag_loop_run(loop), 0);
+	assert_int_equal(calls, 200);
+	assert_true(last->not_asked);
+	int sent = datagrams(fd);
+	assert_true(sent >= 64 && sent <= 128);
+	dns_engine_free(e);
+	diag_loop_free(loop);
+	close(fd);
+}
+
 static void resolver_selection(void **state)
 {
 	(void)state;
@@ -280,6 +307,7 @@ int main(void)
 		cmocka_unit_test(engine_shares_and_remembers_dead),
 		cmocka_unit_test(engine_detaches),
 		cmocka_unit_test(engine_releases),
+		cmocka_unit_test(engine_caps_a_server),
 		cmocka_unit_test(resolver_selection),
 		cmocka_unit_test(host_and_port),
 		cmocka_unit_test(server_forms),
