@@ -16,6 +16,8 @@ VALUES = {
     "PROFILE": "letsencrypt pebble rfc8555",
     "CLIENT": "certbot lego acme.sh",
     "CHALLENGE": "auto http-01 dns-01",
+    "FORMAT": "text json jsonl junit github tap",
+    "LEVEL": "fail warn error",
 }
 FILE_ARGS = {"FILE", "DIR", "PATH"}
 OPT_RE = re.compile(r"^  (?:-(?P<short>[A-Za-z0-9]), |    )--(?P<long>[a-z0-9-]+)(?: (?P<arg>[A-Z][A-Z_]*))?(?:\s+(?P<help>\S.*))?$")
