@@ -25,11 +25,12 @@ _acme_doctor() {
 		--fail-on) COMPREPLY=($(compgen -W "fail warn error" -- "$cur")); return ;;
 		--file|-f) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 		--jobs|-j) COMPREPLY=(); return ;;
+		--from-kubectl) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 		--ns) COMPREPLY=(); return ;;
 		--timeout) COMPREPLY=(); return ;;
 	esac
 	if [[ $cur == -* ]]; then
-		COMPREPLY=($(compgen -W "--challenge --directory --account-key --kid --from --ca-bundle --insecure --store --ca-profile --ca-domain --authz --capture --ntp --expect --token --key-authorization --format --junit --json-file --fail-on --file -f --jobs -j --ipv4 -4 --ipv6 -6 --ns --timeout --json --verbose -v --quiet -q --strict --no-color --version --help -h" -- "$cur"))
+		COMPREPLY=($(compgen -W "--challenge --directory --account-key --kid --from --ca-bundle --insecure --store --ca-profile --ca-domain --authz --capture --ntp --expect --token --key-authorization --format --junit --json-file --fail-on --file -f --jobs -j --from-kubectl --ipv4 -4 --ipv6 -6 --ns --timeout --json --verbose -v --quiet -q --strict --no-color --version --help -h" -- "$cur"))
 	fi
 }
 complete -F _acme_doctor acme-doctor

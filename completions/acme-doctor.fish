@@ -22,6 +22,7 @@ complete -c acme-doctor -l json-file -r -F -d 'also write the JSON document to F
 complete -c acme-doctor -l fail-on -x -a 'fail warn error' -d 'the verdict that fails the run: fail (default), warn or error'
 complete -c acme-doctor -l file -s f -r -F -d 'read names from FILE, one a line (# comments; - for standard input)'
 complete -c acme-doctor -l jobs -s j -x -d 'names checked at once (1-10000; default 64, fewer when descriptors are short)'
+complete -c acme-doctor -l from-kubectl -r -F -d 'cert-manager objects from  kubectl get ... -o json  (- for standard input)'
 complete -c acme-doctor -l ipv4 -s 4 -d 'use IPv4 only'
 complete -c acme-doctor -l ipv6 -s 6 -d 'use IPv6 only'
 complete -c acme-doctor -l ns -x -d 'DNS server to use, repeatable: IP, IP:PORT, [IPv6]:PORT or a host name'

@@ -19,7 +19,7 @@
 
 enum {
 	K_CHALLENGE = 256, K_PROFILE, K_CA_DOMAIN, K_STORE, K_AUTHZ, K_CAPTURE, K_NTP, K_EXPECT,
-	K_TOKEN, K_KEYAUTH, K_FORMAT, K_JUNIT, K_JSON_FILE, K_FAIL_ON,
+	K_TOKEN, K_KEYAUTH, K_FORMAT, K_JUNIT, K_JSON_FILE, K_FAIL_ON, K_KUBECTL,
 	K_FILE = 'f', K_JOBS = 'j',  /* options with a short form are keyed by it */
 };
 
@@ -41,13 +41,14 @@ static const struct cli_opt opts[] = {
 	{"fail-on", 0, "LEVEL", "the verdict that fails the run: fail (default), warn or error", K_FAIL_ON},
 	{"file", 'f', "FILE", "read names from FILE, one a line (# comments; - for standard input)", K_FILE},
 	{"jobs", 'j', "N", "names checked at once (1-10000; default 64, fewer when descriptors are short)", K_JOBS},
+	{"from-kubectl", 0, "FILE", "cert-manager objects from 'kubectl get ... -o json' (- for standard input)", K_KUBECTL},
 	{0},
 };
 
 struct args {
 	struct acme_opts acme;
 	struct doctor_opts d;
-	const char *store, *capture_path, *junit_path, *json_path, *file;
+	const char *store, *capture_path, *junit_path, *json_path, *file, *kubectl;
 	const char *authz[MAX_LIST], *ntp[MAX_LIST], *expect[MAX_LIST];
 	enum out_format format;
 	int format_set, fail_on_set;
@@ -156,6 +157,9 @@ static int handle(void *ctx, int key, const char *arg)
 		return strcmp(arg, "-") ? cli_file_arg(t, "--file", arg) : 0;
 	case K_JOBS:
 		return cli_long(t, "--jobs", arg, 1, 10000, &a->jobs);
+	case K_KUBECTL:
+		a->kubectl = arg;
+		return strcmp(arg, "-") ? cli_file_arg(t, "--from-kubectl", arg) : 0;
 	}
 	return -1;
 }
@@ -320,6 +324,242 @@ static size_t jobs_for(const struct cli_tool *t, long asked, size_t names)
 	return jobs < names ? jobs : names ? names : 1;
 }
 
+/* ---- cert-manager objects ---- */
+
+#define MAX_KUBECTL (256 * 1024 * 1024)
+
+static json_t *read_json(const struct cli_tool *t, const char *path)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	json_error_t je;
+	json_t *doc = NULL;
+	if (!f) {
+		cli_error(t, "--from-kubectl %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	doc = json_loadf(f, JSON_REJECT_DUPLICATES, &je);
+	if (!doc)
+		cli_error(t, "--from-kubectl %s: not JSON (line %d: %s)", path, je.line, je.text);
+	if (f != stdin)
+		fclose(f);
+	return doc;
+}
+
+/* What the objects give: names (each with its Challenge's type and
+ * value), the ACME server and account when none is given, and the
+ * authorizations to fetch. */
+struct kube {
+	struct k8s_input in;
+	const char **expect1;      /* a TXT value per name (DNS-01 Challenges) */
+	const char **authz;
+	size_t nauthz;
+	char *contact;
+};
+
+static int load_kubectl(const struct cli_tool *t, struct args *a, struct kube *k,
+                        struct diag_report *pre)
+{
+	char err[200];
+	json_t *doc = read_json(t, a->kubectl);
+	if (!doc)
+		return -1;
+	int rc = diag_k8s_read(doc, NULL, &k->in, pre, err, sizeof(err));
+	json_decref(doc);
+	if (rc) {
+		cli_error(t, "--from-kubectl %s: %s", a->kubectl, err);
+		return -1;
+	}
+	k->expect1 = calloc(k->in.n ? k->in.n : 1, sizeof(*k->expect1));
+	k->authz = calloc(k->in.n + MAX_LIST + 1, sizeof(*k->authz));
+	if (!k->expect1 || !k->authz)
+		return -1;
+	for (size_t i = 0; i < a->d.nauthz; i++)
+		k->authz[k->nauthz++] = a->d.authz[i];
+	for (size_t i = 0; i < k->in.n; i++) {
+		const struct k8s_target *kt = &k->in.t[i];
+		k->expect1[i] = kt->challenge == DOCTOR_DNS01 ? kt->key : NULL;
+		int seen = !kt->authz_url;
+		for (size_t j = 0; !seen && j < k->nauthz; j++)
+			seen = !strcmp(k->authz[j], kt->authz_url);
+		if (!seen)
+			k->authz[k->nauthz++] = kt->authz_url;
+	}
+	if (!a->acme.directory && k->in.directory)
+		a->acme.directory = k->in.directory;
+	return 0;
+}
+
+static void kube_free(struct kube *k)
+{
+	diag_k8s_free(&k->in);
+	free(k->expect1);
+	free(k->authz);
+	free(k->contact);
+}
+
+/* ---- options that go together ---- */
+
+static int check_options(const struct cli_tool *t, const struct cli_common *c, struct args *a,
+                         char *token_buf, size_t token_len)
+{
+	if (c->json) {
+		if (a->format_set && a->format != OUT_JSON) {
+			cli_error(t, "--json and --format exclude each other (--json is --format json)");
+			return -1;
+		}
+		a->format = OUT_JSON;
+	}
+	if (c->strict) {
+		if (a->fail_on_set && a->fail_from != DIAG_WARN) {
+			cli_error(t, "--strict is --fail-on warn: give one of them");
+			return -1;
+		}
+		a->fail_from = DIAG_WARN;
+	}
+	if (!a->fail_from)
+		a->fail_from = DIAG_FAIL;
+	int bad;
+	a->d.token = cli_http01_token(t, a->d.token, a->d.key_authorization, token_buf, token_len, &bad);
+	if (bad)
+		return -1;
+	if (a->store && a->acme.from < 0) {
+		cli_error(t, "--store goes with --from CLIENT");
+		return -1;
+	}
+	return 0;
+}
+
+/* The account: given (--account-key, --from), else the Issuer's from the
+ * objects; the authorizations of the objects' Challenges. */
+static void account_and_authz(struct args *a, struct kube *k)
+{
+	struct doctor_opts *d = &a->d;
+	d->key = a->acme.have_key ? &a->acme.key : NULL;
+	d->key_path = a->acme.key_path;
+	d->kid = a->acme.kid;
+	d->contact = a->acme.ref.contact[0] ? a->acme.ref.contact : NULL;
+	if (!d->key && k->in.have_key) {
+		d->key = &k->in.key;
+		d->kid = k->in.kid;
+		d->contact = k->in.email ? (k->contact = diag_asprintf("mailto:%s", k->in.email)) : NULL;
+	}
+	if (a->kubectl) {
+		d->authz = k->authz;
+		d->nauthz = k->nauthz;
+	}
+}
+
+/* The names given, then those of the objects (a Challenge's name once,
+ * with its type and value). Returns how many, into targets and all. */
+static size_t make_targets(const struct names *names, const struct kube *k,
+                           struct doctor_target *targets, const char **all)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < names->n; i++, n++)
+		all[n] = targets[n].n.name = names->v[i];
+	for (size_t i = 0; i < k->in.n; i++) {
+		const struct k8s_target *kt = &k->in.t[i];
+		size_t j;
+		for (j = 0; j < n && strcmp(all[j], kt->name); j++)
+			;
+		if (j < n && !targets[j].object)
+			continue;  /* given on the command line too: checked once */
+		int http = kt->challenge == DOCTOR_HTTP01;
+		targets[n].n = (struct doctor_name){
+			.name = kt->name, .challenge = kt->challenge,
+			.expect = k->expect1[i] ? &k->expect1[i] : NULL, .nexpect = k->expect1[i] != NULL,
+			.token = http ? kt->token : NULL, .key_authorization = http ? kt->key : NULL,
+		};
+		targets[n].object = kt->object;
+		all[n++] = kt->name;
+	}
+	return n;
+}
+
+static int run_main(const struct cli_tool *tool, const struct cli_common *c, struct args *a,
+                    char **args, size_t nargs)
+{
+	struct names names = {0};
+	struct kube kube = {0};
+	struct jws_capture cap;
+	int have_cap = 0, rc = DIAG_EXIT_USAGE;
+	struct doctor_target *targets = NULL;
+	const char **all = NULL;
+	struct doctor_run run = { .tool = tool, .c = c, .o = &a->d };
+	run.pre = diag_report_new(tool->name, DIAG_VERSION, NULL);
+	for (size_t i = 0; i < nargs; i++)
+		if (names_add(&names, args[i]))
+			goto out;
+	if (!run.pre || (a->file && read_names(tool, a->file, &names)) ||
+	    (a->kubectl && load_kubectl(tool, a, &kube, run.pre)))
+		goto out;
+	dedupe(&names);
+	if (!names.n && !kube.in.n) {
+		cli_error(tool, a->kubectl ? "no name to check in the objects of %s"
+		          : a->file ? "no name to check in %s" : "give the DOMAIN to check (one or more, or "
+		          "-f FILE, or --from-kubectl FILE)", a->kubectl ? a->kubectl : a->file);
+		fprintf(stderr, "Try 'acme-doctor --help'.\n");
+		goto out;
+	}
+	if (!a->acme.directory)
+		a->acme.directory = DOCTOR_LETSENCRYPT;
+	if (acme_opts_load(&a->acme, tool, a->store))
+		goto out;
+	if (a->capture_path && load_capture(tool, a->capture_path, &cap))
+		goto out;
+	have_cap = a->capture_path != NULL;
+	struct doctor_opts *d = &a->d;
+	d->family = c->family;
+	d->ns = c->ns;
+	d->nns = c->nns;
+	d->timeout_ms = c->timeout_ms;
+	d->directory = a->acme.directory;
+	d->ca_bundle = a->acme.ca_bundle;
+	d->insecure = a->acme.insecure;
+	d->capture = have_cap ? &cap : NULL;
+	account_and_authz(a, &kube);
+	size_t total = names.n + kube.in.n;
+	targets = calloc(total, sizeof(*targets));
+	all = calloc(total, sizeof(*all));
+	if (!targets || !all) {
+		cli_error(tool, "out of memory");
+		rc = DIAG_EXIT_ERROR;
+		goto out;
+	}
+	run.ntargets = make_targets(&names, &kube, targets, all);
+	run.targets = targets;
+	d->domains = all;
+	d->ndomains = run.ntargets;
+	run.format = a->format;
+	run.fail_from = a->fail_from;
+	run.jobs = jobs_for(tool, a->jobs, run.ntargets);
+	run.progress = isatty(STDERR_FILENO) && !c->quiet && run.ntargets > 1;
+	if (a->junit_path && !(run.junit = fopen(a->junit_path, "w")))
+		cli_error(tool, "--junit %s: %s", a->junit_path, strerror(errno));
+	else if (a->json_path && !(run.json = fopen(a->json_path, "w")))
+		cli_error(tool, "--json-file %s: %s", a->json_path, strerror(errno));
+	else {
+		acme_opts_report(&a->acme, run.pre);
+		rc = doctor_run(&run);
+	}
+	if ((run.junit && fclose(run.junit)) || (run.json && fclose(run.json))) {
+		cli_error(tool, "writing a report file: %s", strerror(errno));
+		rc = DIAG_EXIT_ERROR;
+	}
+out:
+	diag_report_free(run.pre);
+	free(targets);
+	free(all);
+	for (size_t i = 0; i < names.n; i++)
+		free(names.v[i]);
+	free(names.v);
+	kube_free(&kube);
+	if (have_cap)
+		jws_capture_free(&cap);
+	acme_opts_free(&a->acme);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	static struct args a;
@@ -356,101 +596,11 @@ int main(int argc, char **argv)
 	int rc = cli_parse(&tool, argc, argv, &c, &first);
 	if (rc)
 		return rc > 0 ? DIAG_EXIT_OK : DIAG_EXIT_USAGE;
-	struct names names = {0};
-	for (int i = first; i < argc; i++)
-		if (arg_name(&tool, &a.d, argv[i]) || names_add(&names, argv[i]))
-			return DIAG_EXIT_USAGE;
-	if (a.file && read_names(&tool, a.file, &names))
-		return DIAG_EXIT_USAGE;
-	dedupe(&names);
-	if (!names.n) {
-		cli_error(&tool, a.file ? "no name to check in %s" : "give the DOMAIN to check (one or more, "
-		          "or -f FILE)", a.file);
-		fprintf(stderr, "Try 'acme-doctor --help'.\n");
-		return DIAG_EXIT_USAGE;
-	}
-	if (c.json) {
-		if (a.format_set && a.format != OUT_JSON) {
-			cli_error(&tool, "--json and --format %s exclude each other", "other than json");
-			return DIAG_EXIT_USAGE;
-		}
-		a.format = OUT_JSON;
-	}
-	if (c.strict) {
-		if (a.fail_on_set && a.fail_from != DIAG_WARN) {
-			cli_error(&tool, "--strict is --fail-on warn: give one of them");
-			return DIAG_EXIT_USAGE;
-		}
-		a.fail_from = DIAG_WARN;
-	}
 	char token_buf[96];
-	int bad;
-	a.d.token = cli_http01_token(&tool, a.d.token, a.d.key_authorization, token_buf,
-	                             sizeof(token_buf), &bad);
-	if (bad)
+	if (check_options(&tool, &c, &a, token_buf, sizeof(token_buf)))
 		return DIAG_EXIT_USAGE;
-	if (a.store && a.acme.from < 0) {
-		cli_error(&tool, "--store goes with --from CLIENT");
-		return DIAG_EXIT_USAGE;
-	}
-	if (!a.acme.directory)
-		a.acme.directory = DOCTOR_LETSENCRYPT;
-	if (acme_opts_load(&a.acme, &tool, a.store))
-		return DIAG_EXIT_USAGE;
-	struct jws_capture cap;
-	if (a.capture_path && load_capture(&tool, a.capture_path, &cap)) {
-		acme_opts_free(&a.acme);
-		return DIAG_EXIT_USAGE;
-	}
-	struct doctor_opts *d = &a.d;
-	d->family = c.family;
-	d->ns = c.ns;
-	d->nns = c.nns;
-	d->timeout_ms = c.timeout_ms;
-	d->directory = a.acme.directory;
-	d->ca_bundle = a.acme.ca_bundle;
-	d->insecure = a.acme.insecure;
-	d->key = a.acme.have_key ? &a.acme.key : NULL;
-	d->key_path = a.acme.key_path;
-	d->kid = a.acme.kid;
-	d->contact = a.acme.ref.contact[0] ? a.acme.ref.contact : NULL;
-	d->capture = a.capture_path ? &cap : NULL;
-
-	d->domains = (const char *const *)names.v;
-	d->ndomains = names.n;
-	struct doctor_target *targets = calloc(names.n, sizeof(*targets));
-	struct doctor_run run = {
-		.tool = &tool, .c = &c, .o = d, .targets = targets, .ntargets = names.n,
-		.format = a.format, .fail_from = a.fail_from ? a.fail_from : DIAG_FAIL,
-		.jobs = jobs_for(&tool, a.jobs, names.n),
-		.progress = isatty(STDERR_FILENO) && !c.quiet && names.n > 1,
-		.pre = diag_report_new(tool.name, DIAG_VERSION, NULL),
-	};
-	rc = DIAG_EXIT_USAGE;
-	if (a.junit_path && !(run.junit = fopen(a.junit_path, "w")))
-		cli_error(&tool, "--junit %s: %s", a.junit_path, strerror(errno));
-	else if (a.json_path && !(run.json = fopen(a.json_path, "w")))
-		cli_error(&tool, "--json-file %s: %s", a.json_path, strerror(errno));
-	else if (!targets || !run.pre) {
-		cli_error(&tool, "out of memory");
-		rc = DIAG_EXIT_ERROR;
-	} else {
-		for (size_t i = 0; i < names.n; i++)
-			targets[i].n.name = names.v[i];
-		acme_opts_report(&a.acme, run.pre);
-		rc = doctor_run(&run);
-	}
-	if ((run.junit && fclose(run.junit)) || (run.json && fclose(run.json))) {
-		cli_error(&tool, "writing a report file: %s", strerror(errno));
-		rc = DIAG_EXIT_ERROR;
-	}
-	diag_report_free(run.pre);
-	free(targets);
-	for (size_t i = 0; i < names.n; i++)
-		free(names.v[i]);
-	free(names.v);
-	if (a.capture_path)
-		jws_capture_free(&cap);
-	acme_opts_free(&a.acme);
-	return rc;
+	for (int i = first; i < argc; i++)
+		if (arg_name(&tool, &a.d, argv[i]))
+			return DIAG_EXIT_USAGE;
+	return run_main(&tool, &c, &a, argv + first, (size_t)(argc - first));
 }

@@ -20,6 +20,7 @@
 #include "diag/diagnosis.h"
 #include "diag/render_ci.h"
 #include "diag/doctor.h"
+#include "diag/k8s.h"
 
 
 #endif

@@ -271,6 +271,18 @@ static const struct rule rules[] = {
 	 "a challenge failed at the CA", NULL},
 	{"jws.kid", BAD, NULL, 80, DIAG_ACTOR_CA,
 	 "the client signs requests with the wrong key header (kid/jwk)", NULL},
+	/* cert-manager's own view: the consequences the checks above explain,
+	 * kept as causes of their own when nothing above does */
+	{"k8s.issuer", BAD, NULL, 58, DIAG_ACTOR_CLIENT,
+	 "cert-manager: an Issuer is not Ready", NULL},
+	{"k8s.challenge", BAD, NULL, 86, DIAG_ACTOR_CA,
+	 "cert-manager: a Challenge failed at the CA", NULL},
+	{"k8s.order", BAD, NULL, 87, DIAG_ACTOR_CA,
+	 "cert-manager: an Order failed", NULL},
+	{"k8s.certificate", BAD, NULL, 88, DIAG_ACTOR_CLIENT,
+	 "cert-manager: a Certificate is not Ready", NULL},
+	{"k8s.input", BAD, NULL, 99, DIAG_ACTOR_UNKNOWN,
+	 "acme-doctor skipped cert-manager objects it could not read", NULL},
 };
 
 /* A finding no rule names: ranked by its area. */

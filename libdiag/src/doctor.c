@@ -587,11 +587,13 @@ const char *diag_doctor_area(const struct diag_finding *f)
 		return "capture";
 	if (!strncmp(f->id, "clock.", 6))
 		return "clock";
+	if (!strncmp(f->id, "k8s.", 4))
+		return "cert-manager";
 	return "other";
 }
 
 static const char *const area_order[] = {
-	"DNS-01", "HTTP-01", "resolvers", "ACME", "capture", "clock", "other",
+	"DNS-01", "HTTP-01", "resolvers", "ACME", "capture", "clock", "cert-manager", "other",
 };
 
 static size_t area_index(const struct diag_finding *f)

@@ -143,9 +143,10 @@ static void gh_escape(struct sbuf *b, const char *s, int property)
 static void gh_line(struct sbuf *b, const struct diag_finding *f, const char *title_prefix)
 {
 	sb_printf(b, "::%s title=", f->status == DIAG_WARN ? "warning" : "error");
-	char *title = diag_asprintf("%s%s %s %s%s%s%s", title_prefix, diag_status_name(f->status), f->id,
-	                            f->target, f->domain ? " (" : "", f->domain ? f->domain : "",
-	                            f->domain ? ")" : "");
+	char *title = diag_asprintf("%s%s %s %s%s%s%s%s%s", title_prefix, diag_status_name(f->status),
+	                            f->id, f->target, f->domain || f->object ? " (" : "",
+	                            f->domain ? f->domain : "", f->domain && f->object ? " " : "",
+	                            f->object ? f->object : "", f->domain || f->object ? ")" : "");
 	gh_escape(b, title ? title : f->id, 1);
 	free(title);
 	sb_printf(b, "::");
@@ -274,9 +275,11 @@ char *diag_render_tap(const struct diag_report *r, const struct diag_render_opts
 		tap_desc(&b, f->target);
 		sb_printf(&b, ": ");
 		tap_desc(&b, f->summary);
-		if (f->domain) {
+		if (f->domain || f->object) {
 			sb_printf(&b, " (");
-			tap_desc(&b, f->domain);
+			tap_desc(&b, f->domain ? f->domain : "");
+			sb_printf(&b, "%s", f->domain && f->object ? " " : "");
+			tap_desc(&b, f->object ? f->object : "");
 			sb_printf(&b, ")");
 		}
 		if (f->status == DIAG_SKIP)
@@ -291,6 +294,10 @@ char *diag_render_tap(const struct diag_report *r, const struct diag_render_opts
 		if (f->domain) {
 			sb_printf(&b, "\n  domain: ");
 			yaml_str(&b, f->domain);
+		}
+		if (f->object) {
+			sb_printf(&b, "\n  object: ");
+			yaml_str(&b, f->object);
 		}
 		if (f->hint) {
 			sb_printf(&b, "\n  hint: ");

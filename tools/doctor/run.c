@@ -371,7 +371,7 @@ static int in_section(const struct diag_finding *f, void *arg)
 }
 
 static void print_section(struct run_state *st, const struct diag_render_opts *base,
-                          const struct section *s)
+                          const struct section *s, const char *object)
 {
 	struct diag_render_opts o = *base;
 	o.filter = in_section;
@@ -379,8 +379,9 @@ static void print_section(struct run_state *st, const struct diag_render_opts *b
 	o.no_verdict = 1;
 	char *body = diag_render_text(st->root, &o);
 	if (body && *body)
-		put_free(st, stdout, diag_asprintf("\n== %s%s%s\n", s->domain ? s->domain : "",
-		                                   s->domain ? ": " : "", s->area));
+		put_free(st, stdout, diag_asprintf("\n== %s%s%s%s%s%s\n", s->domain ? s->domain : "",
+		                                   s->domain ? ": " : "", s->area, object ? " (" : "",
+		                                   object ? object : "", object ? ")" : ""));
 	put_free(st, stdout, body);
 }
 
@@ -389,13 +390,14 @@ static void print_text(struct run_state *st, const struct diag_diagnosis *dg)
 	struct diag_render_opts o = cli_render_opts(st->run->c);
 	put_free(st, stdout, diag_diagnosis_text(dg, &o));
 	static const char *const per_name[] = {"DNS-01", "HTTP-01"};
-	static const char *const shared[] = {"resolvers", "ACME", "capture", "clock", "other"};
-	const struct doctor_opts *d = st->run->o;
-	for (size_t i = 0; i < d->ndomains; i++)
+	static const char *const shared[] = {"resolvers", "ACME", "capture", "clock", "cert-manager",
+	                                     "other"};
+	for (size_t i = 0; i < st->run->ntargets; i++)
 		for (size_t k = 0; k < 2; k++)
-			print_section(st, &o, &(struct section){ d->domains[i], per_name[k] });
+			print_section(st, &o, &(struct section){ st->run->targets[i].n.name, per_name[k] },
+			              st->run->targets[i].object);
 	for (size_t k = 0; k < sizeof(shared) / sizeof(shared[0]); k++)
-		print_section(st, &o, &(struct section){ NULL, shared[k] });
+		print_section(st, &o, &(struct section){ NULL, shared[k] }, NULL);
 	put(st, stdout, "\n");
 	put_free(st, stdout, diag_render_verdict(st->root, &o));
 }

@@ -136,7 +136,7 @@ int diag_doctor_run(const struct doctor_opts *o, struct diag_report *r);
 void diag_doctor_sort(struct diag_report *r, const struct doctor_opts *o);
 
 /* The section a finding belongs to: "DNS-01", "HTTP-01", "resolvers",
- * "ACME", "capture", "clock", or "other". */
+ * "ACME", "capture", "clock", "cert-manager", or "other". */
 const char *diag_doctor_area(const struct diag_finding *f);
 
 #endif
