@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # acme-diag - ACME troubleshooting toolkit.
 #   make            build libdiag and the tools into build/
 #   make check      unit tests, then integration tests in the lab (root)

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # Install the Debian packages acme-diag needs to build and test, when missing.
 # Usage: scripts/install-deps.sh [build|test|all]   (default all)
 set -euo pipefail

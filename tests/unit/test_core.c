@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Unit tests: findings, verdict, exit statuses and both renderings. */
 #include <stdarg.h>
 #include <stddef.h>

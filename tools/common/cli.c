@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* cli.c - option table, generated --help, common options, rendering. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* version.h - the acme-diag version (the Makefile passes -DDIAG_VERSION). */
 #ifndef DIAG_VERSION_H
 #define DIAG_VERSION_H
