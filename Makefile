@@ -6,6 +6,8 @@
 #   make demo       build, start the lab, run a real diagnosis
 #   make bench      fan-out benchmark beside a sequential baseline
 #   make install PREFIX=/usr/local DESTDIR=  (BINDIR MANDIR BASHCOMPDIR ZSHCOMPDIR FISHCOMPDIR)
+#   make dist       acme-diag-VERSION.tar.gz (the tracked files)
+#   make distcheck  build, test and install that tarball in a fresh directory
 
 # git describe in a checkout, the VERSION file in a tarball (scripts/version.sh)
 VERSION   := $(shell scripts/version.sh)
@@ -45,7 +47,8 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC  := $(wildcard fuzz/fuzz_*.c)
 
 .SECONDARY:
-.PHONY: completions all deps check unit integration sanitize demo bench install uninstall clean fuzz FORCE
+.PHONY: completions all deps check unit integration sanitize demo bench install uninstall clean fuzz \
+	dist distcheck FORCE
 
 all: $(TOOL_BIN) $(BUILD)/bin/dnsjunk
 
@@ -134,6 +137,15 @@ uninstall:
 	for t in $(TOOLS); do rm -f $(DESTDIR)$(BINDIR)/$$t $(DESTDIR)$(MANDIR)/man1/$$t.1 \
 	  $(DESTDIR)$(BASHCOMPDIR)/$$t $(DESTDIR)$(ZSHCOMPDIR)/_$$t $(DESTDIR)$(FISHCOMPDIR)/$$t.fish; done
 	rm -f $(DESTDIR)$(MANDIR)/man7/libdiag.7
+
+dist:
+	scripts/dist.sh $(VERSION)
+
+# The tarball, unpacked in a fresh directory: built with -Werror, unit
+# tests, the checks that need no lab, installed to a DESTDIR and the
+# installed files compared with what TOOLS promises.
+distcheck: dist
+	scripts/distcheck.sh acme-diag-$(VERSION).tar.gz $(TOOLS)
 
 clean:
 	rm -rf build build-san
