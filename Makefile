@@ -48,7 +48,7 @@ FUZZ_SRC  := $(wildcard fuzz/fuzz_*.c)
 
 .SECONDARY:
 .PHONY: completions all deps check unit integration sanitize demo bench install uninstall clean fuzz \
-	dist distcheck FORCE
+	dist distcheck print-tools FORCE
 
 all: $(TOOL_BIN) $(BUILD)/bin/dnsjunk
 
@@ -139,7 +139,11 @@ uninstall:
 	rm -f $(DESTDIR)$(MANDIR)/man7/libdiag.7
 
 dist:
-	scripts/dist.sh $(VERSION)
+	@scripts/dist.sh $(VERSION)
+
+# For scripts and tests that cover every tool (tests/integration/package.t).
+print-tools:
+	@echo $(TOOLS)
 
 # The tarball, unpacked in a fresh directory: built with -Werror, unit
 # tests, the checks that need no lab, installed to a DESTDIR and the
