@@ -9,6 +9,9 @@
 # uninstalls and checks that nothing is left.
 # Usage: scripts/distcheck.sh TARBALL TOOL...
 set -euo pipefail
+# The make that runs this must not steer the tarball's build (BUILD=...
+# on its command line travels in MAKEFLAGS).
+unset MAKEFLAGS MFLAGS MAKELEVEL BUILD SANFLAGS
 tarball=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 shift
 tools=("$@")

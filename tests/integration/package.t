@@ -19,6 +19,12 @@
 # MMDEBSTRAP_MIRROR overrides mmdebstrap's mirror (deb.debian.org).
 . "$(dirname "$0")/../lib/tap.sh"
 
+# Under make sanitize the same package would be built again: nothing in it
+# depends on the build under test.
+if [ -n "${ASAN_OPTIONS:-}" ]; then
+	echo "1..0 # SKIP make sanitize (make check runs this test)"
+	exit 0
+fi
 if [ "$(id -u)" -ne 0 ]; then
 	echo "1..0 # SKIP needs root (a chroot)"
 	exit 0
@@ -47,8 +53,13 @@ tarball=$("$TOP/scripts/dist.sh" "$version" "$T_TMP" 2>"$T_TMP/err")
 RC=$?
 check "make dist: the tarball" test "$RC" -eq 0 -a -f "$tarball"
 tar -C "$src" -xzf "$tarball"
+# In a clean environment, as a packager's: nothing of the make that runs
+# this test (MAKEFLAGS, BUILD, CFLAGS...) reaches the package's build.
+mkdir -p "$T_TMP/home"
 (cd "$src/acme-diag-$version" &&
-	DEB_BUILD_OPTIONS="nocheck parallel=$(nproc)" dpkg-buildpackage -us -uc -b) >"$T_TMP/build.log" 2>&1
+	env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME="$T_TMP/home" \
+		LC_ALL=C.UTF-8 DEB_BUILD_OPTIONS="nocheck parallel=$(nproc)" \
+		dpkg-buildpackage -us -uc -b) >"$T_TMP/build.log" 2>&1
 RC=$?
 check "dpkg-buildpackage -us -uc -b succeeds" rc_is 0
 [ "$RC" -eq 0 ] || tail -n 30 "$T_TMP/build.log" | sed 's/^/# build: /' >&2
