@@ -36,7 +36,7 @@ for c in dpkg-buildpackage dh lintian mmdebstrap; do
 	fi
 done
 
-read -r -a tools <<<"$(make -s -C "$TOP" print-tools)"
+read -r -a tools <<<"$(env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make --no-print-directory -s -C "$TOP" print-tools)"
 version=$("$TOP/scripts/version.sh")
 debversion=$("$TOP/scripts/version.sh" --debian)
 arch=$(dpkg --print-architecture)
