@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # make bench: acme-dnscheck's fan-out beside a sequential baseline measured
 # in the same run, on the lab (a real nsd answering on 100 addresses).
 # Figures are wall-clock medians of a few runs; they are printed, never

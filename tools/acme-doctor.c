@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* acme-doctor - every check that applies to a name, at once, and the root causes first. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>

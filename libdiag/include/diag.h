@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* diag.h - libdiag, the acme-diag probe library: the umbrella header. */
 #ifndef DIAG_H
 #define DIAG_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* diagnosis.c - root causes among a report's findings, in causal order. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>

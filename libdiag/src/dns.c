@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* dns.c - queries to chosen servers: ldns builds and parses, c-ares sends. */
 #define _POSIX_C_SOURCE 200809L
 #include <arpa/inet.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * doctor.c - every probe that applies, at once, on one loop.
  *

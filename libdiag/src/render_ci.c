@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * render_ci.c - the renderings CI systems read: JUnit XML (GitLab,
  * Jenkins), GitHub Actions workflow commands and step summary, TAP.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Unit tests: server and domain parsing, TXT joining, the DNS-01 digest. */
 #include <stdarg.h>
 #include <stddef.h>
