@@ -90,6 +90,17 @@ static void txt_strings_are_joined(void **state)
 	assert_string_equal(s, "abcdef");
 	free(s);
 	ldns_rr_free(rr);
+	/* a NUL inside is kept (the CA compares every byte); the form stays
+	 * unambiguous: a backslash is doubled */
+	assert_int_equal(ldns_rr_new_frm_str(&rr, "x. 300 IN TXT \"good\\000evil\" \"\\\\x00\"", 0, NULL, NULL),
+	                 LDNS_STATUS_OK);
+	s = dns_txt_joined(rr);
+	assert_string_equal(s, "good\\x00evil\\\\x00");
+	free(s);
+	ldns_rr_free(rr);
+	s = dns_txt_escape("a\\x00", 5);
+	assert_string_equal(s, "a\\\\x00");
+	free(s);
 }
 
 static void dns01_digest(void **state)
