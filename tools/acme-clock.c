@@ -79,6 +79,7 @@ int main(int argc, char **argv)
 	static struct args a = { .warn = 30, .fail = 300 };
 	const struct cli_tool tool = {
 		.name = "acme-clock",
+		.bound_timeouts = 3,
 		.synopsis = "[OPTIONS] (--directory URL | --url URL | --ntp HOST)...",
 		.summary =
 			"Measure the local clock's offset from ACME servers (their Date header,\n"

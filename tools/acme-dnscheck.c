@@ -111,8 +111,9 @@ static int probe(const void *o, struct diag_report *r)
 int main(int argc, char **argv)
 {
 	static struct args a = { .interval = 5 };
-	const struct cli_tool tool = {
+	struct cli_tool tool = {
 		.name = "acme-dnscheck",
+		.bound_timeouts = 16,
 		.synopsis = "[OPTIONS] [DOMAIN]",
 		.summary =
 			"Check the DNS side of ACME DNS-01 for DOMAIN: zone detection by SOA (and\n"
@@ -166,5 +167,6 @@ int main(int argc, char **argv)
 		.wait_s = (int)a.wait, .interval_s = (int)a.interval,
 		.ca_domain = a.ca_domain, .account_uri = a.account_uri, .method = a.method,
 	};
+	tool.bound_extra_ms = (int64_t)a.wait * 1000;  /* --wait polls on top */
 	return cli_run(&tool, &c, domain ? domain : c.ns[0].label, probe, &o);
 }

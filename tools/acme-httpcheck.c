@@ -55,6 +55,7 @@ int main(int argc, char **argv)
 	static struct args a = { .port = 80 };
 	const struct cli_tool tool = {
 		.name = "acme-httpcheck",
+		.bound_timeouts = 26,  /* DNS, then up to 12 hops of twice --timeout */
 		.synopsis = "[OPTIONS] DOMAIN",
 		.summary =
 			"Check HTTP-01 for DOMAIN the way the CA's validator does: every A and AAAA\n"

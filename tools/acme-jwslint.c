@@ -98,6 +98,7 @@ int main(int argc, char **argv)
 	static struct args a;
 	const struct cli_tool tool = {
 		.name = "acme-jwslint",
+		.bound_timeouts = 4,
 		.synopsis = "[OPTIONS] FILE",
 		.summary =
 			"Check every ACME request in a capture against RFC 8555's JWS rules as Boulder\n"

@@ -5,7 +5,7 @@
 # Replay-Nonce, captures built to be slow or big. Each case failed before
 # its fix. The first part needs no lab; the rest runs in it.
 . "$(dirname "$0")/../lib/tap.sh"
-plan 37
+plan 42
 
 # Everything here must end: a hang shows as exit 124, never a stuck suite.
 export TOOL_WRAP="timeout 60"
@@ -85,8 +85,56 @@ check "HAR with brackets inside strings: read as HAR, its one POST checked" \
 	jq_true '([.checks[] | select(.id=="jws.summary")][0] | .target == "har" and (.summary | test("of 1 request")))'
 
 if [ -z "${LAB_STATE:-}" ] || [ ! -f "$LAB_STATE/env" ]; then
-	for i in $(seq $((T_N + 1)) 37); do echo "ok $i # SKIP no lab (run through tests/run-integration.sh as root)"; done
-	done_testing
+	for i in $(seq $((T_N + 1)) 42); do echo "ok $i # SKIP no lab (run through tests/run-integration.sh as root)"; done
+	
+# ---- an order of 200 authorizations that never answer (a Python server:
+# it holds every authorization request open, and logs the most it had open
+# at once). --timeout 1: the fetches fan out, and what the run's bound
+# (6 x --timeout) leaves unfetched is said, each.
+cat >"$T_TMP/slowauthz.py" <<'PY'
+import http.server, json, sys, threading, time
+lock = threading.Lock(); st = {'open': 0, 'peak': 0, 'seen': 0}
+class H(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *a): pass
+    def do_GET(self):
+        base = 'http://%s:%d' % self.server.server_address[:2]
+        if self.path == '/order':
+            body = json.dumps({'status': 'pending', 'expires': '2099-01-01T00:00:00Z', 'finalize': base + '/fin',
+                'identifiers': [{'type': 'dns', 'value': 'n%d.web.test' % i} for i in range(200)],
+                'authorizations': [base + '/authz/%d' % i for i in range(200)]}).encode()
+            self.send_response(200)
+            self.send_header('Content-Type', 'application/json')
+            self.send_header('Content-Length', str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        with lock:
+            st['open'] += 1; st['seen'] += 1; st['peak'] = max(st['peak'], st['open'])
+            open(sys.argv[3], 'w').write('%d %d\n' % (st['peak'], st['seen']))
+        try:
+            time.sleep(100)
+        finally:
+            with lock: st['open'] -= 1
+class S(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 512
+S((sys.argv[1], int(sys.argv[2])), H).serve_forever()
+PY
+"$LAB_SH" run "$LAB_STATE" timeout 60 python3 "$T_TMP/slowauthz.py" 192.0.2.80 8098 "$T_TMP/peak" &
+py2=$!
+trap 'kill $py $py2 2>/dev/null; wait 2>/dev/null; rm -rf "$T_TMP"' EXIT
+for _ in $(seq 1 50); do "$LAB_SH" run "$LAB_STATE" curl -sf -o /dev/null http://192.0.2.80:8098/order && break; sleep 0.1; done
+run_tool acme-authz --json --timeout 1 http://192.0.2.80:8098/order
+check "200 silent authorizations: the run ends, exit 3" rc_is 3
+check "200 silent authorizations: a finding for each" \
+	jq_true '[.checks[] | select(.id=="acme.fetch" and .status=="error")] | length == 200'
+check "200 silent authorizations: those the bound left are said to be" \
+	jq_true '[.checks[] | select(.id=="acme.fetch" and (.summary | test("not fetched within the run.s time bound \\(6 s: 6 x --timeout\\)")))] | length > 0'
+check "200 silent authorizations: the tool's own bound ends it, not the backstop" \
+	jq_true '[.checks[] | select(.id=="acme.run")] | length == 0'
+check "200 silent authorizations: fetched many at once (the server saw >= 8 open)" \
+	bash -c "[ \"\$(cut -d' ' -f1 '$T_TMP/peak')\" -ge 8 ]"
+done_testing
 fi
 dns() { run_tool acme-dnscheck "$@"; }
 
@@ -136,4 +184,52 @@ check "raw-byte Replay-Nonce: named as such, escaped" \
 check "raw-byte Replay-Nonce: not 'cannot sign'" out_lacks "cannot sign"
 run_tool acme-account --directory http://192.0.2.80:8099/dir --account-key "$key"
 check "raw-byte Replay-Nonce: no ESC or BEL reaches the terminal" bash -c "! LC_ALL=C grep -qP '\\x1b|\\x07' '$T_TMP/out'"
+
+# ---- an order of 200 authorizations that never answer (a Python server:
+# it holds every authorization request open, and logs the most it had open
+# at once). --timeout 1: the fetches fan out, and what the run's bound
+# (6 x --timeout) leaves unfetched is said, each.
+cat >"$T_TMP/slowauthz.py" <<'PY'
+import http.server, json, sys, threading, time
+lock = threading.Lock(); st = {'open': 0, 'peak': 0, 'seen': 0}
+class H(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *a): pass
+    def do_GET(self):
+        base = 'http://%s:%d' % self.server.server_address[:2]
+        if self.path == '/order':
+            body = json.dumps({'status': 'pending', 'expires': '2099-01-01T00:00:00Z', 'finalize': base + '/fin',
+                'identifiers': [{'type': 'dns', 'value': 'n%d.web.test' % i} for i in range(200)],
+                'authorizations': [base + '/authz/%d' % i for i in range(200)]}).encode()
+            self.send_response(200)
+            self.send_header('Content-Type', 'application/json')
+            self.send_header('Content-Length', str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        with lock:
+            st['open'] += 1; st['seen'] += 1; st['peak'] = max(st['peak'], st['open'])
+            open(sys.argv[3], 'w').write('%d %d\n' % (st['peak'], st['seen']))
+        try:
+            time.sleep(100)
+        finally:
+            with lock: st['open'] -= 1
+class S(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 512
+S((sys.argv[1], int(sys.argv[2])), H).serve_forever()
+PY
+"$LAB_SH" run "$LAB_STATE" timeout 60 python3 "$T_TMP/slowauthz.py" 192.0.2.80 8098 "$T_TMP/peak" &
+py2=$!
+trap 'kill $py $py2 2>/dev/null; wait 2>/dev/null; rm -rf "$T_TMP"' EXIT
+for _ in $(seq 1 50); do "$LAB_SH" run "$LAB_STATE" curl -sf -o /dev/null http://192.0.2.80:8098/order && break; sleep 0.1; done
+run_tool acme-authz --json --timeout 1 http://192.0.2.80:8098/order
+check "200 silent authorizations: the run ends, exit 3" rc_is 3
+check "200 silent authorizations: a finding for each" \
+	jq_true '[.checks[] | select(.id=="acme.fetch" and .status=="error")] | length == 200'
+check "200 silent authorizations: those the bound left are said to be" \
+	jq_true '[.checks[] | select(.id=="acme.fetch" and (.summary | test("not fetched within the run.s time bound \\(6 s: 6 x --timeout\\)")))] | length > 0'
+check "200 silent authorizations: the tool's own bound ends it, not the backstop" \
+	jq_true '[.checks[] | select(.id=="acme.run")] | length == 0'
+check "200 silent authorizations: fetched many at once (the server saw >= 8 open)" \
+	bash -c "[ \"\$(cut -d' ' -f1 '$T_TMP/peak')\" -ge 8 ]"
 done_testing

@@ -212,7 +212,11 @@ static void print_opts(FILE *out, const struct cli_tool *t, const struct cli_opt
 			continue;
 		char help[256];
 		snprintf(help, sizeof(help), "%s", o->help);
-		if (o->key == K_TIMEOUT)
+		if (o->key == K_TIMEOUT && t->bound_timeouts)
+			snprintf(help, sizeof(help), "%s (default %g); a run ends within %d of them",
+			         o->help, (t->default_timeout_ms ? t->default_timeout_ms : 5000) / 1000.0,
+			         t->bound_timeouts);
+		else if (o->key == K_TIMEOUT)
 			snprintf(help, sizeof(help), "%s (default %g)", o->help,
 			         (t->default_timeout_ms ? t->default_timeout_ms : 5000) / 1000.0);
 		char left[64];
@@ -416,6 +420,8 @@ int cli_run(const struct cli_tool *t, const struct cli_common *c, const char *ta
 		cli_error(t, "out of memory");
 		return DIAG_EXIT_ERROR;
 	}
+	if (t->bound_timeouts)
+		diag_probe_set_bound((int64_t)t->bound_timeouts * c->timeout_ms + t->bound_extra_ms);
 	probe(opts, r);
 	int rc = cli_finish(t, c, r);
 	diag_report_free(r);

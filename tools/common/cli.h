@@ -8,6 +8,7 @@
 #define ACME_DIAG_CLI_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "diag.h"
 
@@ -40,6 +41,11 @@ struct cli_tool {
 	void *ctx;
 	int default_timeout_ms;  /* --timeout when not given; 0: 5000 */
 	int no_ns;               /* 1: the tool resolves no names itself; no --ns */
+	/* The run's time bound: bound_timeouts times --timeout, plus
+	 * bound_extra_ms (a --wait); past it the checks stop with an error
+	 * finding (diag_probe_set_bound). 0: no bound. */
+	int bound_timeouts;
+	int64_t bound_extra_ms;
 };
 
 /* Returns 0 to go on (optind_out: first operand), 1 when --help or
