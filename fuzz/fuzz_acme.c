@@ -24,7 +24,8 @@
  *                     NXDOMAIN, REFUSED
  *           bit 5: the account probe knows a kid ($B/acct/1)
  *           bit 6: the account probe knows a contact on record
- * Then report_check.h's property.
+ * Then report_check.h's property, and at least one finding: a URL given is
+ * never left without a word.
  */
 #include "isolate.h"
 
@@ -291,6 +292,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		};
 		diag_account_run(&o, r);
 	}
+	/* and a URL given is never left without a word */
+	if (r->n == 0)
+		abort();
 	report_check(r);
 	diag_report_free(r);
 	return 0;
