@@ -129,7 +129,7 @@ static int probe(const void *arg, struct diag_report *r)
 
 int main(int argc, char **argv)
 {
-	static struct args a = { .interval = 5 };
+	struct args a = { .interval = 5 };
 	struct cli_tool tool = {
 		.name = "acme-dnscheck",
 		.bound_timeouts = 16,
@@ -165,7 +165,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "Try 'acme-dnscheck --help'.\n");
 		return DIAG_EXIT_USAGE;
 	}
-	static struct run x;
+	struct run x = {0};
 	if (domain) {
 		char err[160];
 		if (diag_domain_normalize(domain, x.name, sizeof(x.name), &x.wildcard, err, sizeof(err))) {

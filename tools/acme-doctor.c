@@ -533,7 +533,9 @@ static int run_main(const struct cli_tool *tool, const struct cli_common *c, str
 	run.fail_from = a->fail_from;
 	run.jobs = jobs_for(tool, a->jobs, run.ntargets);
 	run.progress = isatty(STDERR_FILENO) && !c->quiet && run.ntargets > 1;
-	if (a->junit_path && !(run.junit = fopen(a->junit_path, "w")))
+	if (CLI_OPTIONS_ONLY)
+		rc = DIAG_EXIT_OK;
+	else if (a->junit_path && !(run.junit = fopen(a->junit_path, "w")))
 		cli_error(tool, "--junit %s: %s", a->junit_path, strerror(errno));
 	else if (a->json_path && !(run.json = fopen(a->json_path, "w")))
 		cli_error(tool, "--json-file %s: %s", a->json_path, strerror(errno));
@@ -561,7 +563,7 @@ out:
 
 int main(int argc, char **argv)
 {
-	static struct args a;
+	struct args a = {0};
 	acme_opts_init(&a.acme);
 	const struct cli_tool tool = {
 		.name = "acme-doctor",
