@@ -1193,8 +1193,13 @@ static void report_local(struct http01_ctx *c)
 		unsigned long ino = listening_inode(p->ip, c->port);
 		struct diag_finding *f;
 		if (!ino) {
-			f = diag_add(r, DIAG_FAIL, "http01.local", p->ip,
-			             "%s is on this host and nothing listens on port %u", p->ip, c->port);
+			/* only an address the CA uses decides (every one under rfc8555) */
+			int decisive = c->o.profile == HTTP01_RFC8555 || p == c->used;
+			f = diag_add(r, decisive ? DIAG_FAIL : DIAG_WARN, "http01.local", p->ip,
+			             "%s is on this host and nothing listens on port %u%s", p->ip, c->port,
+			             decisive ? "" : c->fallback && p == c->first6
+			             ? " (the CA falls back to IPv4 after this connect error)"
+			             : " (not the address the CA uses today)");
 			diag_set_hint(f, "Start the web server, or the ACME client's standalone listener "
 			              "(certbot --standalone, lego --http), on port %u.", c->port);
 			continue;

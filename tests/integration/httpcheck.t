@@ -6,7 +6,7 @@
 # HTTP-01 challenge in the same set-ups.
 . "$(dirname "$0")/../lib/tap.sh"
 require_lab
-plan 76
+plan 84
 
 www=$LAB_STATE/www/.well-known/acme-challenge
 ka=tok-lab.thumbprint-of-the-lab-account
@@ -43,9 +43,26 @@ check "v6dead pebble: exit 1" rc_is 1
 H v6refused.web.test
 check "v6refused letsencrypt: warn (fallback)" ca v6refused.web.test warn
 check "v6refused: Connection refused" jq_true '[.checks[] | select(.id=="http01.addr" and .target=="2001:db8::81")][0].summary | test("Connection refused")'
-check "v6refused: local cause found (nothing listens)" finding http01.local 2001:db8::81 fail
+check "v6refused: local cause found (nothing listens), a warning: the CA falls back" \
+	jq_true '[.checks[] | select(.id=="http01.local" and .target=="2001:db8::81")][0] | .status == "warn" and (.summary | test("falls back"))'
 H --ca-profile pebble v6refused.web.test
 check "v6refused pebble: fail" ca v6refused.web.test fail
+check "v6refused pebble: the local cause fails (Pebble uses that address)" finding http01.local 2001:db8::81 fail
+H --ca-profile rfc8555 v6refused.web.test
+check "v6refused rfc8555: the local cause fails (any address may be used)" finding http01.local 2001:db8::81 fail
+
+# The AAAA serves; the A is on this host with nothing on port 80. The CA
+# (Let's Encrypt or Pebble) uses the AAAA and validates: the local finding
+# is a warning, not a failed verdict. Under rfc8555 every address counts.
+H --token tok-lab a4local.web.test
+check "a4local: the CA's address works" ca a4local.web.test ok
+check "a4local: nothing on the unused A is a warning" \
+	jq_true '[.checks[] | select(.id=="http01.local" and .target=="192.0.2.81")][0] | .status == "warn" and (.summary | test("not the address the CA uses"))'
+H --ca-profile pebble --token tok-lab a4local.web.test
+check "a4local pebble: exit 0 (the lab's documentation addresses fail Let's Encrypt's reserved-address rule)" rc_is 0
+check "a4local pebble: a warning still" finding http01.local 192.0.2.81 warn
+H --ca-profile rfc8555 --token tok-lab a4local.web.test
+check "a4local rfc8555: fail" finding http01.local 192.0.2.81 fail
 
 # IPv6 answers 404 while IPv4 serves: no fallback after a connect, for both CAs.
 H --token tok-lab v6404.web.test
@@ -166,11 +183,11 @@ lego_run() { # lego_run DOMAIN: 0 if Pebble issued a certificate
 		lego --server https://192.0.2.90:14000/dir --path "$T_TMP/lego" --email admin@web.test \
 		--accept-tos --domains "$1" --http --http.webroot "$LAB_STATE/www" run >"$T_TMP/lego.log" 2>&1
 }
-for d in ok v6refused v6404 v6dead; do
+for d in ok a4local v6refused v6404 v6dead; do
 	lego_run $d.web.test; lego_rc=$?
 	H --ca-profile pebble --token tok-lab --key-authorization "$ka" $d.web.test
 	tool_fail=$(jq -r '[.checks[] | select(.id=="http01.ca")][0].status == "fail"' "$T_TMP/out")
-	if [ "$d" = ok ]; then
+	if [ "$d" = ok ] || [ "$d" = a4local ]; then
 		check "pebble issued for $d.web.test, tool agrees" bash -c "[ $lego_rc -eq 0 ] && [ $tool_fail = false ]"
 	else
 		check "pebble refused $d.web.test, tool agrees" bash -c "[ $lego_rc -ne 0 ] && [ $tool_fail = true ]"
