@@ -1252,7 +1252,11 @@ static void report_negcache(struct ctx *c, const struct txtsrv *t, size_t n, siz
 			snprintf(howlong, sizeof(howlong), "%lld s", (long long)ttl);
 		else
 			snprintf(howlong, sizeof(howlong), "an unknown time (the answer carried no SOA)");
-		if (auth_has && c->o->nexpect) {
+		if (auth_has && c->o->nexpect && ttl == 0) {
+			f = diag_add(c->r, DIAG_OK, "dns.resolver.negcache", t[i].label,
+			             "resolver answered %s while the authoritative servers have the record, "
+			             "but keeps no negative answer (0 s): the next lookup asks again", kind);
+		} else if (auth_has && c->o->nexpect) {
 			f = diag_add(c->r, DIAG_WARN, "dns.resolver.negcache", t[i].label,
 			             "resolver answered %s while the authoritative servers have the record; "
 			             "it may keep that answer for %s", kind, howlong);
