@@ -970,8 +970,14 @@ static enum diag_status outcome_status(const struct http01_ctx *c, const struct 
 			return DIAG_WARN;  /* a random token answered 200: a catch-all */
 		return offsite && tokenless ? DIAG_WARN : DIAG_OK;
 	case OUT_STATUS:
-		if (tokenless)
-			return p->hops[p->nhops - 1].status == 404 && !offsite ? DIAG_OK : DIAG_WARN;
+		if (tokenless) {
+			long st = p->hops[p->nhops - 1].status;
+			/* a login wall or deny rule answers every token alike: the
+			 * real one gets it too ("Non-200 status code ... 403") */
+			if (st == 401 || st == 403)
+				return DIAG_FAIL;
+			return st == 404 && !offsite ? DIAG_OK : DIAG_WARN;
+		}
 		return DIAG_FAIL;
 	case OUT_INTERNAL:
 	case OUT_PENDING:
@@ -1013,12 +1019,24 @@ static const char *outcome_hint(const struct http01_ctx *c, const struct addr_pr
 	case OUT_REDIRECT:
 		return "Fix the redirect: the CA follows only 301/302/307/308 to http/https on ports 80 "
 		       "and 443, to public names, at most 10 times, without loops.";
-	case OUT_STATUS:
-		return c->o.token
-			? "The challenge file is not served here: check the webroot, location blocks and "
-			  "rewrites for /.well-known/acme-challenge/, and proxies in front of this address."
-			: "A random token should get 404; this status suggests a proxy, a login wall or a "
-			  "rewrite that would also hide the real challenge file.";
+	case OUT_STATUS: {
+		long st = p->hops[p->nhops - 1].status;
+		if (c->o.token)
+			return "The challenge file is not served here: check the webroot, location blocks and "
+			       "rewrites for /.well-known/acme-challenge/, and proxies in front of this address.";
+		if (st == 401 || st == 403)
+			return "Every challenge file would get this answer (the CA: \"Non-200 status code\"): "
+			       "an authentication layer, a deny rule or a login wall covers "
+			       "/.well-known/acme-challenge/. Exempt that path (nginx: a location block "
+			       "without auth_basic or deny; Apache: Require all granted).";
+		if (p->nhops > 1 && strcmp(p->hops[p->nhops - 1].host, p->hops[0].host))
+			return "The CA follows this redirect to the other host, so the challenge file must be "
+			       "served there (a random token getting 404 there is as expected): make the ACME "
+			       "client's file reach that host, or serve /.well-known/acme-challenge/ on this "
+			       "name without the redirect.";
+		return "A random token should get 404; this status suggests a proxy, a login wall or a "
+		       "rewrite that would also hide the real challenge file.";
+	}
 	case OUT_OK:
 		return "Every path answers 200: make sure /.well-known/acme-challenge/ is served from the "
 		       "directory the ACME client writes to, not by a catch-all page.";
@@ -1070,6 +1088,11 @@ static struct diag_finding *add_addr_summary(struct http01_ctx *c, const struct 
 		return diag_add(r, st, "http01.addr", p->ip, "%s: 404 for a random probe token%s: the "
 		                "expected answer before the client places its file", p->ip,
 		                p->nhops > 1 ? " after redirects" : "");
+	if (!c->o.token && p->out == OUT_STATUS && p->nhops > 1 &&
+	    strcmp(p->hops[p->nhops - 1].host, p->hops[0].host))
+		return diag_add(r, st, "http01.addr", p->ip, "%s: the challenge path redirects to another "
+		                "host, %s, which answers %ld for a random probe token%s", p->ip,
+		                p->hops[p->nhops - 1].host, p->hops[p->nhops - 1].status, note);
 	if (!c->o.token && p->out == OUT_OK && st == DIAG_WARN) {
 		char *page = body_text(p, 40);
 		struct diag_finding *f = diag_add(r, st, "http01.addr", p->ip, "%s: 200 for a random "

@@ -6,7 +6,7 @@
 # HTTP-01 challenge in the same set-ups.
 . "$(dirname "$0")/../lib/tap.sh"
 require_lab
-plan 84
+plan 94
 
 www=$LAB_STATE/www/.well-known/acme-challenge
 ka=tok-lab.thumbprint-of-the-lab-account
@@ -63,6 +63,22 @@ check "a4local pebble: exit 0 (the lab's documentation addresses fail Let's Encr
 check "a4local pebble: a warning still" finding http01.local 192.0.2.81 warn
 H --ca-profile rfc8555 --token tok-lab a4local.web.test
 check "a4local rfc8555: fail" finding http01.local 192.0.2.81 fail
+
+# Pre-flight without a token: a 403 or 401 on the challenge path fails (the
+# real token gets the same answer); a redirect to another host is said.
+H --ca-profile pebble deny.web.test
+check "deny: a 403 for a random token fails at the address the CA uses" \
+	jq_true '[.checks[] | select(.id=="http01.addr" and .target=="2001:db8::80")][0].status == "fail"'
+check "deny: the verdict fails" ca deny.web.test fail
+check "deny: the hint names the deny rule" jq_true '[.checks[] | select(.id=="http01.addr")][0].hint | test("Exempt that path")'
+check "deny: exit 1" rc_is 1
+H --ca-profile pebble login.web.test
+check "login: a 401 fails too" jq_true '[.checks[] | select(.id=="http01.addr")][0] | .status == "fail" and (.summary | test("401"))'
+H --ca-profile pebble offhost.web.test
+check "offhost: the redirect to another host is said" \
+	jq_true '[.checks[] | select(.id=="http01.addr")][0] | .status == "warn" and (.summary | test("redirects to another host, ok.web.test"))'
+check "offhost: the hint says the file must be served there, not 'a proxy'" \
+	jq_true '[.checks[] | select(.id=="http01.addr")][0].hint | (test("served there") and (test("proxy") | not))'
 
 # IPv6 answers 404 while IPv4 serves: no fallback after a connect, for both CAs.
 H --token tok-lab v6404.web.test
@@ -183,11 +199,11 @@ lego_run() { # lego_run DOMAIN: 0 if Pebble issued a certificate
 		lego --server https://192.0.2.90:14000/dir --path "$T_TMP/lego" --email admin@web.test \
 		--accept-tos --domains "$1" --http --http.webroot "$LAB_STATE/www" run >"$T_TMP/lego.log" 2>&1
 }
-for d in ok a4local v6refused v6404 v6dead; do
+for d in ok a4local offhost deny login v6refused v6404 v6dead; do
 	lego_run $d.web.test; lego_rc=$?
 	H --ca-profile pebble --token tok-lab --key-authorization "$ka" $d.web.test
 	tool_fail=$(jq -r '[.checks[] | select(.id=="http01.ca")][0].status == "fail"' "$T_TMP/out")
-	if [ "$d" = ok ] || [ "$d" = a4local ]; then
+	if [ "$d" = ok ] || [ "$d" = a4local ] || [ "$d" = offhost ]; then
 		check "pebble issued for $d.web.test, tool agrees" bash -c "[ $lego_rc -eq 0 ] && [ $tool_fail = false ]"
 	else
 		check "pebble refused $d.web.test, tool agrees" bash -c "[ $lego_rc -ne 0 ] && [ $tool_fail = true ]"
