@@ -182,6 +182,7 @@ enum outcome {
 	OUT_DNS,           /* a redirect host did not resolve */
 	OUT_OTHER,
 	OUT_INTERNAL,      /* our side: out of memory, curl could not start */
+	OUT_CA_SLOW,       /* answered, but after the CA would have given up */
 };
 
 static int connect_stage(enum outcome o)
@@ -225,6 +226,8 @@ struct addr_probe {
 	char errbuf[CURL_ERROR_SIZE];
 	enum outcome out;
 	char *why;              /* the outcome in the CA's words; NULL: out of memory */
+	int near_limit;         /* answered in time, but close to the CA's limit */
+	int undecided;          /* our wait (--timeout) ended before the CA's would */
 	struct dns_q *qa, *q6;  /* lookups of a redirect host (the engine's) */
 	size_t dns_pending;
 };
@@ -968,7 +971,7 @@ static enum diag_status outcome_status(const struct http01_ctx *c, const struct 
 	case OUT_OK:
 		if (tokenless && !c->o.key_authorization)
 			return DIAG_WARN;  /* a random token answered 200: a catch-all */
-		return offsite && tokenless ? DIAG_WARN : DIAG_OK;
+		return (offsite && tokenless) || p->near_limit ? DIAG_WARN : DIAG_OK;
 	case OUT_STATUS:
 		if (tokenless) {
 			long st = p->hops[p->nhops - 1].status;
@@ -982,6 +985,8 @@ static enum diag_status outcome_status(const struct http01_ctx *c, const struct 
 	case OUT_INTERNAL:
 	case OUT_PENDING:
 		return DIAG_ERROR;  /* not checked: our side */
+	case OUT_TIMEOUT_AFTER:
+		return p->undecided ? DIAG_ERROR : DIAG_FAIL;
 	default:
 		return DIAG_FAIL;
 	}
@@ -1043,6 +1048,16 @@ static const char *outcome_hint(const struct http01_ctx *c, const struct addr_pr
 	case OUT_INTERNAL:
 		return "The address was not checked (out of memory, or curl could not start the "
 		       "request): run the check again.";
+	case OUT_CA_SLOW:
+		return "Answer the challenge path at once: it is a small static file. A slow backend, a "
+		       "proxy waiting on its upstream, or a rate limiter in front of the server are the "
+		       "usual causes.";
+	case OUT_TIMEOUT_AFTER:
+		if (p->undecided)
+			return "The check gave up before the CA would: raise --timeout (the whole fetch is "
+			       "allowed twice --timeout) to wait as long as the CA does.";
+		return "The server accepted the connection but did not answer in time: a slow backend "
+		       "or a proxy waiting on its upstream; the challenge file should be served at once.";
 	default:
 		return "Check the web server at this address.";
 	}
@@ -1117,6 +1132,10 @@ static void report_addr(struct http01_ctx *c, const struct addr_probe *p)
 	} else if (!decisive && st == DIAG_FAIL) {
 		st = DIAG_WARN;
 		note = " (not the address the CA uses today)";
+	} else if (p->near_limit) {
+		note = " (slow: close to the time the CA waits)";
+	} else if (p->undecided) {
+		note = " (the CA waits longer: not judged)";
 	}
 	struct diag_finding *f = add_addr_summary(c, p, st, note);
 	if (st != DIAG_OK)
@@ -1244,9 +1263,71 @@ static void report_local(struct http01_ctx *c)
 	}
 }
 
+/* How long the CA waits for one whole fetch, redirects included (facts in
+ * ../shared/reference/ca-behaviour.md): Pebble's HTTP client has a single
+ * 15 s timeout; Boulder's VA fetches within the RA's deadline, 20 s in
+ * Boulder's own configuration (Let's Encrypt does not publish its value).
+ * rfc8555 sets none. 0: no limit. */
+static int64_t ca_fetch_ms(enum http01_profile pr)
+{
+	return pr == HTTP01_PEBBLE ? 15000 : pr == HTTP01_LETSENCRYPT ? 20000 : 0;
+}
+
+static int got_answer(enum outcome o)
+{
+	return o == OUT_OK || o == OUT_STATUS || o == OUT_MISMATCH || o == OUT_BODY_BIG;
+}
+
+/* Weigh each address's time by the CA's limit: an answer later than the
+ * CA waits is the CA's timeout; one near it is a warning; our own timeout
+ * ending before the CA's decides nothing. */
+static void judge_time(struct http01_ctx *c, struct addr_probe *p)
+{
+	int64_t lim = ca_fetch_ms(c->o.profile), took = 0;
+	if (!lim)
+		return;
+	int64_t slowest_dial = 0;
+	for (size_t k = 0; k < p->nhops; k++) {
+		took += p->hops[k].total_ms;
+		if (p->hops[k].connect_ms > slowest_dial)
+			slowest_dial = p->hops[k].connect_ms;
+	}
+	/* Boulder also gives each dial 10 s (singleDialTimeout) */
+	if (c->o.profile == HTTP01_LETSENCRYPT && got_answer(p->out) && slowest_dial > 10000) {
+		char *w = diag_asprintf("%s: Fetching %s: Timeout during connect (likely firewall "
+		                        "problem): a connect took %.1f s, Let's Encrypt dials for 10 s",
+		                        p->ip, p->nhops ? p->hops[0].url : c->domain, slowest_dial / 1000.0);
+		if (w) {
+			free(p->why);
+			p->why = w;
+			p->out = OUT_CA_SLOW;
+		}
+	} else if (got_answer(p->out) && took > lim) {
+		char *w = diag_asprintf("%s: Fetching %s: %s: the answer took %.1f s, %s gives up after "
+		                        "%lld s", p->ip, p->nhops ? p->hops[0].url : c->domain,
+		                        c->o.profile == HTTP01_PEBBLE
+		                        ? "context deadline exceeded (Client.Timeout exceeded while "
+		                          "awaiting headers)"
+		                        : "Timeout after connect (your server may be slow or overloaded)",
+		                        took / 1000.0, c->o.profile == HTTP01_PEBBLE ? "Pebble"
+		                        : "Let's Encrypt (about)", (long long)(lim / 1000));
+		if (w) {
+			free(p->why);
+			p->why = w;
+			p->out = OUT_CA_SLOW;
+		}
+	} else if (got_answer(p->out) && took > lim * 2 / 3) {
+		p->near_limit = 1;
+	} else if (p->out == OUT_TIMEOUT_AFTER && (int64_t)c->timeout_ms * 2 < lim) {
+		p->undecided = 1;
+	}
+}
+
 /* Every address is done: what the CA would see. */
 static void judge(struct http01_ctx *c)
 {
+	for (size_t i = 0; i < c->nprobes; i++)
+		judge_time(c, &c->probes[i]);
 	choose_address(c);
 	for (size_t i = 0; i < c->nprobes; i++)
 		report_addr(c, &c->probes[i]);

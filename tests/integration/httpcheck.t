@@ -6,7 +6,7 @@
 # HTTP-01 challenge in the same set-ups.
 . "$(dirname "$0")/../lib/tap.sh"
 require_lab
-plan 94
+plan 99
 
 www=$LAB_STATE/www/.well-known/acme-challenge
 ka=tok-lab.thumbprint-of-the-lab-account
@@ -209,4 +209,54 @@ for d in ok a4local offhost deny login v6refused v6404 v6dead; do
 		check "pebble refused $d.web.test, tool agrees" bash -c "[ $lego_rc -ne 0 ] && [ $tool_fail = true ]"
 	fi
 done
+
+# A server that answers late (a Python server on 192.0.2.82: it serves the
+# webroot after the delay written in a file; no nginx setting delays an
+# answer). Pebble waits 15 s for the whole fetch: later is its timeout,
+# whatever --timeout says; our wait shorter than the CA's decides nothing.
+cat >"$T_TMP/slow.py" <<'PY'
+import http.server, os, sys, time
+root, delay = sys.argv[3], sys.argv[4]
+class H(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *a): pass
+    def do_GET(self):
+        time.sleep(float(open(delay).read()))
+        path = os.path.join(root, self.path.lstrip('/'))
+        try:
+            body = open(path, 'rb').read(); code = 200
+        except OSError:
+            body = b'not found'; code = 404
+        try:
+            self.send_response(code)
+            self.send_header('Content-Length', str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except OSError:
+            pass  # the client gave up first: that is the point
+class S(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+S((sys.argv[1], int(sys.argv[2])), H).serve_forever()
+PY
+echo 17 >"$T_TMP/delay"
+"$LAB_SH" run "$LAB_STATE" timeout 300 python3 "$T_TMP/slow.py" 192.0.2.82 80 "$LAB_STATE/www" "$T_TMP/delay" \
+	2>"$T_TMP/slow.err" &
+slow=$!
+trap 'kill $slow 2>/dev/null; wait 2>/dev/null; rm -rf "$T_TMP"' EXIT
+echo 0 >"$T_TMP/delay"
+for _ in $(seq 1 50); do "$LAB_SH" run "$LAB_STATE" curl -s -o /dev/null http://192.0.2.82/ && break; sleep 0.1; done
+echo 17 >"$T_TMP/delay"
+run_tool acme-httpcheck --json --timeout 10 --ca-profile pebble --token tok-lab --key-authorization "$ka" slow.web.test
+check "slow (17 s): Pebble's 15 s timeout fails it, though --timeout allows 20 s" \
+	jq_true '[.checks[] | select(.id=="http01.ca")][0] | .status == "fail" and (.summary | test("took 1[78]\\.[0-9] s, Pebble gives up after 15 s"))'
+lego_run slow.web.test; lrc=$?
+check "slow (17 s): Pebble refuses lego's challenge too" bash -c "[ $lrc -ne 0 ] && grep -q 'Client.Timeout exceeded\\|context deadline exceeded' '$T_TMP/lego.log'"
+echo 11 >"$T_TMP/delay"
+run_tool acme-httpcheck --json --timeout 10 --ca-profile pebble --token tok-lab --key-authorization "$ka" slow.web.test
+check "slow (11 s): within Pebble's 15 s, but close: a warning" \
+	jq_true '[.checks[] | select(.id=="http01.addr")][0] | .status == "warn" and (.summary | test("close to the time the CA waits"))'
+lego_run slow.web.test; lrc=$?
+check "slow (11 s): Pebble issues for lego" test "$lrc" -eq 0
+run_tool acme-httpcheck --json --timeout 4 --ca-profile pebble --token tok-lab --key-authorization "$ka" slow.web.test
+check "slow (11 s), --timeout 4: our 8 s wait decides nothing (error, not fail)" \
+	jq_true '[.checks[] | select(.id=="http01.addr")][0] | .status == "error" and (.hint | test("raise --timeout"))'
 done_testing

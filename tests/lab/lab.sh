@@ -252,7 +252,7 @@ up() {
 	# there times out as behind a dropping firewall.
 	{
 		echo "link set lo up"
-		for a in 10 11 12 20 21 22 53 54 55 80 81 83 84 85 86 87 88 89 90 96 97 98 99 123; do
+		for a in 10 11 12 20 21 22 53 54 55 80 81 82 83 84 85 86 87 88 89 90 96 97 98 99 123; do
 			echo "addr add 192.0.2.$a/32 dev lo"
 		done
 		for a in 10 20 53 54 80 81 82; do echo "addr add 2001:db8::$a/128 dev lo nodad"; done
