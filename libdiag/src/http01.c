@@ -228,6 +228,7 @@ struct addr_probe {
 	char *why;              /* the outcome in the CA's words; NULL: out of memory */
 	int near_limit;         /* answered in time, but close to the CA's limit */
 	int undecided;          /* our wait (--timeout) ended before the CA's would */
+	const char *from_here;  /* IPv6 cannot be reached from this host: why (not the CA's view) */
 	struct dns_q *qa, *q6;  /* lookups of a redirect host (the engine's) */
 	size_t dns_pending;
 };
@@ -875,6 +876,45 @@ static int ip_is_local(const char *ip)
 	return found;
 }
 
+/* Can this host reach IPv6 at all? Read from the kernel, as the seeds'
+ * operators would check it: the sysctl that disables IPv6, a global
+ * address, a default route. NULL when it can; else why not. */
+static const char *local_ipv6_gap(void)
+{
+	FILE *f = fopen("/proc/sys/net/ipv6/conf/all/disable_ipv6", "r");
+	int off = 0;
+	if (f) {
+		off = fgetc(f) == '1';
+		fclose(f);
+	} else if (access("/proc/net/if_inet6", F_OK)) {
+		return "IPv6 is not available in this kernel";
+	}
+	if (off)
+		return "IPv6 is disabled on this host (net.ipv6.conf.all.disable_ipv6 = 1)";
+	struct ifaddrs *ifa = NULL;
+	int global = 0;
+	if (!getifaddrs(&ifa)) {
+		for (struct ifaddrs *i = ifa; i && !global; i = i->ifa_next) {
+			if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET6)
+				continue;
+			const struct in6_addr *a = &((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr;
+			global = !IN6_IS_ADDR_LOOPBACK(a) && !IN6_IS_ADDR_LINKLOCAL(a);
+		}
+		freeifaddrs(ifa);
+	}
+	if (!global)
+		return "this host has no IPv6 address beyond loopback and link-local";
+	/* a default route: destination ::/0 in the kernel's table */
+	f = fopen("/proc/net/ipv6_route", "r");
+	int route = 0;
+	char line[256];
+	while (f && !route && fgets(line, sizeof(line), f))
+		route = !strncmp(line, "00000000000000000000000000000000 00 ", 36);
+	if (f)
+		fclose(f);
+	return route ? NULL : "this host has no IPv6 default route";
+}
+
 /* The inode of a socket listening on port at ip or the wildcard, 0 if none. */
 static unsigned long listening_inode(const char *ip, uint16_t port)
 {
@@ -965,6 +1005,8 @@ static int socket_owner(unsigned long inode, char *out, size_t len)
 /* The status an address's outcome deserves on its own. */
 static enum diag_status outcome_status(const struct http01_ctx *c, const struct addr_probe *p)
 {
+	if (p->from_here)
+		return DIAG_ERROR;  /* not checkable from here: our side */
 	int tokenless = !c->o.token;
 	int offsite = p->nhops > 1 && strcmp(p->hops[p->nhops - 1].host, p->hops[0].host);
 	switch (p->out) {
@@ -1132,6 +1174,8 @@ static void report_addr(struct http01_ctx *c, const struct addr_probe *p)
 	} else if (!decisive && st == DIAG_FAIL) {
 		st = DIAG_WARN;
 		note = " (not the address the CA uses today)";
+	} else if (p->from_here) {
+		note = " (not checkable from here: this host cannot reach IPv6)";
 	} else if (p->near_limit) {
 		note = " (slow: close to the time the CA waits)";
 	} else if (p->undecided) {
@@ -1324,8 +1368,50 @@ static void judge_time(struct http01_ctx *c, struct addr_probe *p)
 }
 
 /* Every address is done: what the CA would see. */
+/* Seed 002: the name's A is this host, which has no IPv6, and the name
+ * has an AAAA. The CA tries the AAAA first; nothing answers there. */
+static void report_ipv6_gap(struct http01_ctx *c, const char *gap)
+{
+	const struct addr_probe *a4 = NULL, *a6 = NULL;
+	for (size_t i = 0; i < c->nprobes; i++) {
+		const struct addr_probe *p = &c->probes[i];
+		if (p->family == AF_INET && !a4 && ip_is_local(p->ip))
+			a4 = p;
+		if (p->family == AF_INET6 && !a6)
+			a6 = p;
+	}
+	if (!a4 || !a6)
+		return;
+	int le = c->o.profile == HTTP01_LETSENCRYPT;
+	struct diag_finding *f = diag_add(c->head.r, le ? DIAG_WARN : DIAG_FAIL, "http01.ipv6-local",
+	                                  c->domain, "%s is this host, and %s, but %s also has an "
+	                                  "AAAA (%s): the CA tries it first and %s", a4->ip, gap,
+	                                  c->domain, a6->ip, le
+	                                  ? "falls back to IPv4 only after a 10 s connect timeout"
+	                                  : "fails there (no fallback to IPv4)");
+	diag_set_hint(f, "Enable IPv6 on this host (sysctl net.ipv6.conf.all.disable_ipv6=0, an "
+	              "address and a route) and have the web server listen on [::]:%u, or remove "
+	              "the AAAA record. Client options such as acme.sh --force-ipv4 change only how "
+	              "the client connects, not how the CA validates.", c->port);
+	diag_evidence(f, "ipv4", json_string(a4->ip));
+	diag_evidence(f, "ipv6", json_string(a6->ip));
+	diag_evidence(f, "local_ipv6", json_string(gap));
+}
+
 static void judge(struct http01_ctx *c)
 {
+	/* an IPv6 address that fails at connect while this host has no IPv6
+	 * says nothing about the CA's view */
+	const char *gap = NULL;
+	for (size_t i = 0; i < c->nprobes; i++) {
+		struct addr_probe *p = &c->probes[i];
+		if (p->family != AF_INET6 || !(p->out == OUT_UNREACH || p->out == OUT_CONNECT_TIMEOUT ||
+		                                p->out == OUT_OTHER))
+			continue;
+		if (!gap && !(gap = local_ipv6_gap()))
+			break;
+		p->from_here = gap;
+	}
 	for (size_t i = 0; i < c->nprobes; i++)
 		judge_time(c, &c->probes[i]);
 	choose_address(c);
@@ -1336,6 +1422,8 @@ static void judge(struct http01_ctx *c)
 	diag_evidence(f, "profile", json_string(diag_http01_profile_name(c->o.profile)));
 	diag_evidence(f, "token", diag_json_str(c->token));
 	report_local(c);
+	if (gap)
+		report_ipv6_gap(c, gap);
 	diag_probe_finish(&c->head);
 }
 

@@ -11,12 +11,14 @@
 #   2. a resolver that filters SOA (dnsmasq --filterwin2k, 192.0.2.22):
 #      lego's SOA walk through it finds no zone; the CA never walks.
 # lego writes the TXT through its exec provider: a hook that publishes it
-# in nsd's zone (tests/lab/lab.sh zone). The run whose check fails and the
+# in nsd's zone (tests/lab/lab.sh zone) on ns1 and ns2: ns2 is also a root
+# server of the lab and answers lame.test from its own copy when unbound
+# asks it as one. The run whose check fails and the
 # run Pebble validates use two names of the same set-up: the first run's
 # lookups leave a negative answer in unbound's cache for its name.
 . "$(dirname "$0")/../lib/tap.sh"
 require_lab
-plan 18
+plan 24
 
 dir=https://192.0.2.90:14000/dir
 # names of their own in every run: unbound keeps what earlier runs asked
@@ -29,7 +31,9 @@ cat >"$T_TMP/hook.sh" <<HOOK
 # lego's exec provider: present|cleanup FQDN VALUE
 [ "\$1" = present ] || exit 0
 n=\$(cat "$T_TMP/count" 2>/dev/null || echo 0); n=\$((n + 1)); echo \$n >"$T_TMP/count"
-sed -e "s/2026112201/\$((2026113000 + n))/" "\$HOOK_BASE" >"$T_TMP/hook.zone"
+# a serial above every earlier one, also those of earlier runs in this lab
+serial=\$(( (\$(date +%s) - 1700000000) * 10 + n + 2030000000 ))
+sed -e "s/2026112201/\$serial/" "\$HOOK_BASE" >"$T_TMP/hook.zone"
 printf '%s 60 IN TXT "%s"\n' "\$2" "\$3" >>"$T_TMP/hook.zone"
 printf '%s' "\$3" >"$T_TMP/value"
 "$LAB_SH" zone "$LAB_STATE" "\$HOOK_WHICH" "\$HOOK_ZONE" "$T_TMP/hook.zone" >/dev/null
@@ -52,10 +56,10 @@ who() { # who ID TARGET WHO_FAILS
 }
 
 # 1. A lame nameserver.
-lego_dns c$n.lame.test lame.test ns1 "$zones/lame.test.zone"; rc=$?
+lego_dns c$n.lame.test lame.test both "$zones/lame.test.zone"; rc=$?
 check "lame: lego's own check fails" test "$rc" -ne 0
 check "lame: at the lame server, in lego's words" grep -q 'ns3.lab.test' "$T_TMP/lego.log"
-lego_dns v$n.lame.test lame.test ns1 "$zones/lame.test.zone" --dns.disable-cp; rc=$?
+lego_dns v$n.lame.test lame.test both "$zones/lame.test.zone" --dns.disable-cp; rc=$?
 check "lame: without that check, Pebble validates (the CA is not affected)" test "$rc" -eq 0
 value=$(cat "$T_TMP/value")
 run_tool acme-dnscheck --json --expect "$value" v$n.lame.test
@@ -93,4 +97,36 @@ check "soa filter --client certbot: not a step certbot takes, so the verdict is 
 run_tool acme-doctor --json --challenge dns-01 --directory "$dir" --ca-bundle "$ca" --ns 192.0.2.22 --expect "$value" v$n.healthy.test
 check "acme-doctor: the cause is the client's, named in the diagnosis" \
 	jq_true '[.diagnosis[] | select(.id == "dns.resolver.soa-filtered")][0] | .actor == "client" and .clients == "cert-manager, lego"'
+
+# 3. Seed 002: the name's A is this host, which has IPv6 disabled, and the
+# name has an AAAA. A network namespace of its own with IPv6 off (sysctl),
+# dnsmasq answering for the name and a web server on the A.
+v6ns=acmediag-v6off-$$
+ip netns add "$v6ns"
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null; ip netns del "$v6ns" 2>/dev/null; rm -rf "$T_TMP"' EXIT
+v6() { ip netns exec "$v6ns" "$@"; }
+v6 ip link set lo up
+v6 sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+v6 ip addr add 10.99.0.1/32 dev lo
+v6 timeout 120 dnsmasq -k --no-resolv --no-hosts --listen-address=10.99.0.1 --bind-interfaces \
+	--address=/seed2.test/10.99.0.1 --address=/seed2.test/2001:db8:99::1 --pid-file= 2>"$T_TMP/dnsmasq.err" &
+pids+=($!)
+mkdir -p "$T_TMP/www/.well-known/acme-challenge"
+v6 timeout 120 python3 -m http.server 80 --bind 10.99.0.1 --directory "$T_TMP/www" >/dev/null 2>&1 &
+pids+=($!)
+for _ in $(seq 1 50); do v6 dig +short +time=1 @10.99.0.1 seed2.test A 2>/dev/null | grep -q 10.99.0.1 && break; sleep 0.1; done
+seed2() { v6 "$BIN/acme-httpcheck" --json --timeout 2 --ns 10.99.0.1 "$@" seed2.test >"$T_TMP/out" 2>"$T_TMP/err"; RC=$?; }
+seed2
+check "seed 002: the AAAA is not checkable from here (our side, an error), not the CA's failure" \
+	jq_true '[.checks[] | select(.id=="http01.addr" and .target=="2001:db8:99::1")][0] | .status == "error" and (.summary | test("not checkable from here"))'
+check "seed 002: the cause is named, with the host's IPv6 state" \
+	jq_true '[.checks[] | select(.id=="http01.ipv6-local")][0] | .evidence.local_ipv6 | test("disable_ipv6 = 1")'
+check "seed 002: Let's Encrypt falls back after 10 s: a warning" finding http01.ipv6-local seed2.test warn
+check "seed 002: the fixes: enable IPv6 or remove the AAAA; --force-ipv4 is only the client's" \
+	jq_true '[.checks[] | select(.id=="http01.ipv6-local")][0].hint | test("disable_ipv6=0") and test("remove the AAAA") and test("force-ipv4")'
+seed2 --ca-profile pebble
+check "seed 002, pebble (no fallback): it fails" finding http01.ipv6-local seed2.test fail
+run_tool acme-httpcheck --json --ca-profile pebble ok.web.test
+check "with IPv6 working (the lab), no such finding" jq_true '[.checks[] | select(.id=="http01.ipv6-local")] | length == 0'
 done_testing
