@@ -1794,9 +1794,42 @@ static void txt_start(struct ctx *c)
 	txt_finish(c, txt_evaluate(c, c->txt, c->ntxt, c->t0));
 }
 
+/* Pebble 2.4 compares each character-string of a TXT record on its own;
+ * Boulder (and later Pebble) join them. A value split into strings at the
+ * authoritative servers passes one and fails the other. */
+static void report_split(struct ctx *c)
+{
+	if (!c->o->pebble_strings)
+		return;
+	size_t split = 0, strings = 0;
+	for (size_t i = c->ntxt_res; i < c->ntxt && !split; i++) {
+		ldns_rr_list *l = dns_q_answer(c->txt[i].q, LDNS_RR_TYPE_TXT, c->txt[i].owner);
+		for (size_t k = 0; l && k < ldns_rr_list_rr_count(l); k++)
+			if (ldns_rr_rd_count(ldns_rr_list_rr(l, k)) > 1) {
+				split++;
+				strings = ldns_rr_rd_count(ldns_rr_list_rr(l, k));
+			}
+		ldns_rr_list_deep_free(l);
+	}
+	if (!split) {
+		diag_add(c->r, DIAG_OK, "dns01.txt.split", c->final_name,
+		         "every TXT record is one string, as Pebble 2.4 needs");
+		return;
+	}
+	struct diag_finding *f = diag_add(c->r, c->o->nexpect ? DIAG_FAIL : DIAG_WARN,
+	                                  "dns01.txt.split", c->final_name,
+	                                  "a TXT record at %s. is %zu strings: Pebble 2.4 compares each "
+	                                  "string on its own, so the joined value does not match there "
+	                                  "(Let's Encrypt and later Pebble join them)",
+	                                  c->final_name, strings);
+	diag_set_hint(f, "Publish the value as one string (the DNS provider or the client's hook "
+	              "splits it), or use a Pebble that joins the strings.");
+}
+
 static void txt_finish(struct ctx *c, int all)
 {
 	report_txt(c, all);
+	report_split(c);
 	int auth_has = 0;
 	for (size_t i = c->ntxt_res; i < c->ntxt; i++)
 		auth_has |= c->txt[i].satisfied;

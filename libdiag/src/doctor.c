@@ -419,6 +419,7 @@ static void check_setup(struct check *c, enum doctor_challenge ch)
 		/* the zone and CAA matter to both challenges; the rest of DNS-01
 		 * (and the client's resolvers) only to DNS-01 */
 		.zone_only = ch == DOCTOR_HTTP01, .engine = c->d->eng, .resolvers_audited = 1,
+		.pebble_strings = o->profile == HTTP01_PEBBLE,
 	};
 	c->http_o = (struct http01_opts){
 		.domain = c->base, .family = o->family, .ns = o->ns, .nns = o->nns,
