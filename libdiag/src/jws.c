@@ -266,10 +266,12 @@ int jws_capture_parse(const char *buf, size_t len, struct jws_capture *c, char *
 	}
 	json_error_t je;
 	json_t *doc = NULL;
-	if (har(c, buf, len)) {
+	int is_har = har(c, buf, len);
+	if (!is_har)
+		doc = json_loadb(buf, len, 0, &je);  /* not inside json_is_object(): a macro */
+	if (is_har) {
 		/* read */
-	} else if (json_is_object(doc = json_loadb(buf, len, 0, &je)) &&
-	           json_object_get(doc, "protected")) {
+	} else if (json_is_object(doc) && json_object_get(doc, "protected")) {
 		c->format = "jws";
 		if (add_json(c, doc, NULL, NULL, "document"))
 			c->skipped++;
