@@ -320,6 +320,7 @@ static void copy_finding(struct diag_report *to, const struct diag_finding *f)
 	json_object_foreach(f->evidence, k, v)
 		diag_evidence(g, k, json_incref(v));
 	g->duration_ms = f->duration_ms;
+	g->actor = f->actor;
 }
 
 static void follow(struct authz_probe *p, struct slot *s, const char *url);
