@@ -39,7 +39,7 @@ FUZZ_SRC  := $(wildcard fuzz/fuzz_*.c)
 
 all: $(TOOL_BIN) $(BUILD)/bin/dnsjunk
 
-$(BUILD)/%.o: %.c $(wildcard libdiag/include/*.h libdiag/include/diag/*.h tools/common/*.h tools/doctor/*.h)
+$(BUILD)/%.o: %.c $(wildcard libdiag/include/*.h libdiag/include/diag/*.h tools/common/*.h tools/doctor/*.h tools/dash/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itools -c -o $@ $<
 
@@ -50,6 +50,9 @@ $(BUILD)/libdiag.a: $(LIB_OBJ)
 # acme-doctor's own modules (its run and output formats)
 DOCTOR_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/doctor/*.c))
 $(BUILD)/bin/acme-doctor: $(DOCTOR_OBJ)
+
+# the dashboard's model and view are unit-tested without a terminal
+$(BUILD)/tests/test_dash: $(BUILD)/tools/dash/model.o $(BUILD)/tools/dash/view.o
 
 $(BUILD)/bin/%: $(BUILD)/tools/%.o $(CLI_OBJ) $(BUILD)/libdiag.a
 	@mkdir -p $(dir $@)
@@ -62,8 +65,8 @@ $(BUILD)/bin/dnsjunk: tests/lab/dnsjunk.c
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libdiag.a $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itools $(shell pkg-config --cflags cmocka) -o $@ $< $(BUILD)/libdiag.a \
-		$(LDLIBS) $(shell pkg-config --libs cmocka)
+	$(CC) $(ALL_CFLAGS) -Itools $(shell pkg-config --cflags cmocka) -o $@ $< $(filter %.o,$^) \
+		$(BUILD)/libdiag.a $(LDLIBS) $(shell pkg-config --libs cmocka)
 
 deps:
 	scripts/install-deps.sh all
