@@ -25,7 +25,7 @@ ALL_CFLAGS := $(WARN) $(CFLAGS) $(SANFLAGS) -D_DEFAULT_SOURCE -DDIAG_VERSION='"$
               -Ilibdiag/include $(PKG_CFLAGS)
 LDLIBS     := $(PKG_LIBS)
 
-TOOLS     := acme-doctor acme-dnscheck acme-httpcheck acme-clock acme-account acme-authz acme-jwslint
+TOOLS     := acme-doctor acme-dash acme-dnscheck acme-httpcheck acme-clock acme-account acme-authz acme-jwslint
 LIB_SRC   := $(wildcard libdiag/src/*.c)
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/common/*.c))
@@ -51,6 +51,13 @@ $(BUILD)/libdiag.a: $(LIB_OBJ)
 DOCTOR_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/doctor/*.c))
 $(BUILD)/bin/acme-doctor: $(DOCTOR_OBJ)
 
+# acme-dash's own modules; only its screen module uses curses, and only
+# acme-dash links it.
+NCURSES     := $(shell pkg-config --exists ncursesw 2>/dev/null && echo ncursesw || echo ncurses)
+DASH_OBJ    := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/dash/*.c))
+$(BUILD)/bin/acme-dash: $(DASH_OBJ)
+$(BUILD)/bin/acme-dash: private LDLIBS += $(shell pkg-config --libs $(NCURSES) 2>/dev/null)
+$(BUILD)/tools/dash/screen.o: private ALL_CFLAGS += $(shell pkg-config --cflags $(NCURSES) 2>/dev/null)
 # the dashboard's model and view are unit-tested without a terminal
 $(BUILD)/tests/test_dash: $(BUILD)/tools/dash/model.o $(BUILD)/tools/dash/view.o
 

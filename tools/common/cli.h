@@ -40,6 +40,7 @@ struct cli_tool {
 	void *ctx;
 	int default_timeout_ms;  /* --timeout when not given; 0: 5000 */
 	int no_ns;               /* 1: the tool resolves no names itself; no --ns */
+	int no_json;             /* 1: the tool's output is not a report; no --json */
 };
 
 /* Returns 0 to go on (optind_out: first operand), 1 when --help or

@@ -43,7 +43,6 @@ struct dash_ui {
 	size_t dtop;             /* detail: first line shown */
 	char msg[200];           /* a message in the footer until the next key */
 	int rows, cols;          /* the terminal's size */
-	int color;               /* the screen will colour */
 };
 
 void dash_ui_init(struct dash_ui *ui, long interval);
