@@ -23,15 +23,9 @@
 enum { K_INTERVAL = 256, K_ONCE };
 
 static const struct cli_opt opts[] = {
-	DOCTOR_OPT_CHALLENGE,
-	ACME_OPTS_TABLE,
-	DOCTOR_OPT_STORE,
-	DOCTOR_OPT_PROFILE,
-	DOCTOR_OPT_CA_DOMAIN,
+	DOCTOR_OPTS_SESSION,
 	DOCTOR_OPT_EXPECT,
-	DOCTOR_OPT_FILE,
-	DOCTOR_OPT_JOBS,
-	DOCTOR_OPT_KUBECTL,
+	DOCTOR_OPTS_NAMES,
 	{"interval", 0, "SECONDS", "re-run each name SECONDS after its last run ended (default 30; 0: only on r or R)", K_INTERVAL},
 	{"once", 0, NULL, "no screen: print one plain snapshot once every check has finished, and exit", K_ONCE},
 	{0},
@@ -330,15 +324,11 @@ int main(int argc, char **argv)
 			"with 128 + the signal's number. --once exits as acme-doctor does.\n",
 		.opts = opts, .handle = handle, .ctx = &a, .no_json = 1,
 	};
-	doctor_args_init(&a.c, &tool);
 	struct cli_common c;
 	int first;
-	int rc = cli_parse(&tool, argc, argv, &c, &first);
-	if (rc)
-		return rc > 0 ? DIAG_EXIT_OK : DIAG_EXIT_USAGE;
-	for (int i = first; i < argc; i++)
-		if (doctor_arg_name(&a.c, argv[i]))
-			return DIAG_EXIT_USAGE;
+	int rc = doctor_args_parse(&a.c, &tool, argc, argv, &c, &first);
+	if (rc >= 0)
+		return rc;
 	if (!a.once) {
 		const char *why = dash_screen_unusable();
 		if (why) {

@@ -16,11 +16,7 @@ enum {
 };
 
 static const struct cli_opt opts[] = {
-	DOCTOR_OPT_CHALLENGE,
-	ACME_OPTS_TABLE,
-	DOCTOR_OPT_STORE,
-	DOCTOR_OPT_PROFILE,
-	DOCTOR_OPT_CA_DOMAIN,
+	DOCTOR_OPTS_SESSION,
 	{"authz", 0, "URL", "an authorization, order or challenge URL to explain; repeatable", K_AUTHZ},
 	{"capture", 0, "FILE", "captured ACME requests to lint (certbot log, HAR, JSON lines, a JWS)", K_CAPTURE},
 	{"ntp", 0, "HOST", "an SNTP server to measure the clock against too; repeatable", K_NTP},
@@ -31,9 +27,7 @@ static const struct cli_opt opts[] = {
 	{"junit", 0, "FILE", "also write a JUnit XML report to FILE (the terminal keeps its format)", K_JUNIT},
 	{"json-file", 0, "FILE", "also write the JSON document to FILE", K_JSON_FILE},
 	{"fail-on", 0, "LEVEL", "the verdict that fails the run: fail (default), warn or error", K_FAIL_ON},
-	DOCTOR_OPT_FILE,
-	DOCTOR_OPT_JOBS,
-	DOCTOR_OPT_KUBECTL,
+	DOCTOR_OPTS_NAMES,
 	{0},
 };
 
@@ -218,17 +212,13 @@ int main(int argc, char **argv)
 			"  acme-doctor --format jsonl -f domains.txt -j 200 > results.jsonl\n",
 		.opts = opts, .handle = handle, .ctx = &a,
 	};
-	doctor_args_init(&a.c, &tool);
 	struct cli_common c;
 	int first;
-	int rc = cli_parse(&tool, argc, argv, &c, &first);
-	if (rc)
-		return rc > 0 ? DIAG_EXIT_OK : DIAG_EXIT_USAGE;
+	int rc = doctor_args_parse(&a.c, &tool, argc, argv, &c, &first);
+	if (rc >= 0)
+		return rc;
 	char token_buf[96];
 	if (check_options(&tool, &c, &a, token_buf, sizeof(token_buf)))
 		return DIAG_EXIT_USAGE;
-	for (int i = first; i < argc; i++)
-		if (doctor_arg_name(&a.c, argv[i]))
-			return DIAG_EXIT_USAGE;
 	return run_main(&tool, &c, &a, argv + first, (size_t)(argc - first));
 }

@@ -105,6 +105,19 @@ int doctor_arg_name(const struct doctor_args *a, const char *name)
 	return 0;
 }
 
+int doctor_args_parse(struct doctor_args *a, const struct cli_tool *t, int argc, char **argv,
+                      struct cli_common *c, int *first)
+{
+	doctor_args_init(a, t);
+	int rc = cli_parse(t, argc, argv, c, first);
+	if (rc)
+		return rc > 0 ? DIAG_EXIT_OK : DIAG_EXIT_USAGE;
+	for (int i = *first; i < argc; i++)
+		if (doctor_arg_name(a, argv[i]))
+			return DIAG_EXIT_USAGE;
+	return -1;
+}
+
 /* ---- names ---- */
 
 static int names_add(struct doctor_names *l, const char *raw)

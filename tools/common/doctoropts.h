@@ -43,6 +43,11 @@ enum {
 #define DOCTOR_OPT_KUBECTL \
 	{"from-kubectl", 0, "FILE", "cert-manager objects from 'kubectl get ... -o json' (- for standard input)", K_DOC_KUBECTL}
 
+/* The groups both tools have, in the order of their --help. */
+#define DOCTOR_OPTS_SESSION \
+	DOCTOR_OPT_CHALLENGE, ACME_OPTS_TABLE, DOCTOR_OPT_STORE, DOCTOR_OPT_PROFILE, DOCTOR_OPT_CA_DOMAIN
+#define DOCTOR_OPTS_NAMES DOCTOR_OPT_FILE, DOCTOR_OPT_JOBS, DOCTOR_OPT_KUBECTL
+
 struct doctor_args {
 	struct acme_opts acme;
 	struct doctor_opts d;            /* d.expect, d.authz and d.ntp point at the lists below */
@@ -53,6 +58,14 @@ struct doctor_args {
 };
 
 void doctor_args_init(struct doctor_args *a, const struct cli_tool *t);
+/*
+ * doctor_args_init(), then the options of t (whose handler has a among
+ * its context), then the names given as arguments (from *first on): a
+ * typo is a usage error. Returns -1 to go on, or the exit status (0 after
+ * --help or --version, 2 on a usage error, printed).
+ */
+int doctor_args_parse(struct doctor_args *a, const struct cli_tool *t, int argc, char **argv,
+                      struct cli_common *c, int *first);
 /* An option of the table above or of ACME_OPTS_TABLE: 1 handled, 0 not
  * ours, -1 on error (printed). */
 int doctor_args_handle(struct doctor_args *a, int key, const char *arg);
