@@ -11,7 +11,7 @@
 # within 50 ms while probes run (measured against tmux's own echo time).
 . "$(dirname "$0")/../lib/tap.sh"
 require_lab
-plan 48
+plan 50
 
 dir=https://192.0.2.90:14000/dir
 ca=$LAB_STATE/pebble/ca.pem
@@ -45,10 +45,11 @@ wait_for() {
 		sleep 0.1
 	done
 }
-# The dashboard in the pane; what follows on the line records how it ended.
+# The dashboard in the pane (START_ENV: NAME=VALUE for its environment);
+# what follows on the line records how it ended.
 start() {
 	rm -f "$T_TMP/rc" "$T_TMP/pid"
-	tm send-keys -t dash -l "clear; stty -g >$T_TMP/stty.before; sh -c 'echo \$\$ >$T_TMP/pid; exec \"\$@\"' sh $LAB_SH run $LAB_STATE $BIN/acme-dash $* 2>$T_TMP/dash.err; echo \$? >$T_TMP/rc; stty -g >$T_TMP/stty.after"
+	tm send-keys -t dash -l "clear; stty -g >$T_TMP/stty.before; ${START_ENV:-} sh -c 'echo \$\$ >$T_TMP/pid; exec \"\$@\"' sh $LAB_SH run $LAB_STATE $BIN/acme-dash $* 2>$T_TMP/dash.err; echo \$? >$T_TMP/rc; stty -g >$T_TMP/stty.after"
 	tm send-keys -t dash Enter
 	wait_for 15 has "acme-dash "
 }
@@ -143,6 +144,14 @@ check "q: the terminal is as it was (stty) and the pane is back at the prompt" t
 check "nothing on stderr (no sanitizer report)" clean_stderr
 restore_wait
 
+# ---- names on standard input: keys from the terminal ----
+echo healthy.test >"$T_TMP/one"
+start "$common --interval 0 -f - <$T_TMP/one"
+check "names from standard input (-f -): the row" wait_for 10 row healthy.test ok
+key q
+ended
+check "names from standard input: keys read from the terminal (q quits, exit 0)" eval 'rc_was 0 && terminal_back'
+
 # ---- signals give the terminal back too ----
 start "$common --interval 0 healthy.test"
 wait_for 10 row healthy.test ok >/dev/null
@@ -161,25 +170,19 @@ check "SIGHUP: exit 129, the terminal is back" eval 'rc_was 129 && terminal_back
 
 # ---- colour only when asked for and possible ----
 sgr_color() { tm capture-pane -e -p -t dash | grep -qE $'\e\\[([0-9;]*;)?3[1-7](;[0-9]*)*m'; }
-start "$common --interval 0 healthy.test"
-wait_for 10 row healthy.test ok >/dev/null
-check "colour on a terminal that has it" sgr_color
-key q
-ended
-start "$common --interval 0 --no-color healthy.test"
-wait_for 10 row healthy.test ok >/dev/null
-check "--no-color: no colour" eval '! sgr_color'
-key q
-ended
-tm send-keys -t dash -l "export NO_COLOR=1"
-tm send-keys -t dash Enter
-start "$common --interval 0 healthy.test"
-wait_for 10 row healthy.test ok >/dev/null
-check "NO_COLOR: no colour" eval '! sgr_color'
-key q
-ended
-tm send-keys -t dash -l "unset NO_COLOR"
-tm send-keys -t dash Enter
+# colour WANT [ENV=VALUE] [OPTION]: healthy.test's screen has colour (WANT 1) or none (0)
+colour() {
+	local want=$1 env=${2:-} opt=${3:-} got=0
+	START_ENV=$env start "$common --interval 0 $opt healthy.test"
+	wait_for 10 row healthy.test ok >/dev/null
+	sgr_color && got=1
+	key q
+	ended
+	[ "$got" = "$want" ]
+}
+check "colour on a terminal that has it" colour 1
+check "--no-color: no colour" colour 0 "" --no-color
+check "NO_COLOR: no colour" colour 0 NO_COLOR=1
 
 # ---- no terminal ----
 run_tool acme-dash $common healthy.test

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <locale.h>
 #include <cmocka.h>
 
 #include "dash/model.h"
@@ -343,15 +344,21 @@ static int frame_has(const struct dash_frame *f, const char *text)
 	return 0;
 }
 
+/* A view of a rows x cols terminal, --interval 30. */
+static void ui_sized(struct dash_ui *ui, int rows, int cols)
+{
+	dash_ui_init(ui, 30);
+	ui->rows = rows;
+	ui->cols = cols;
+}
+
 static void frame_table(void **state)
 {
 	struct fixture *x = *state;
 	first_run(x);
 	struct dash_ui ui;
 	struct dash_frame f = {0};
-	dash_ui_init(&ui, 30);
-	ui.rows = 30;
-	ui.cols = 100;
+	ui_sized(&ui, 30, 100);
 	assert_int_equal(dash_frame_build(&f, &ui, &x->m, x->now, 0), 0);
 	assert_non_null(strstr(line(&f, 0), "3 names: 0 ok 0 warn 1 fail 0 error 2 pending"));
 	assert_non_null(strstr(line(&f, 1), "re-run every 30s | sort status"));
@@ -386,9 +393,7 @@ static void keys_move_filter_and_open(void **state)
 	first_run(x);
 	struct dash_ui ui;
 	struct dash_frame f = {0};
-	dash_ui_init(&ui, 30);
-	ui.rows = 30;
-	ui.cols = 100;
+	ui_sized(&ui, 30, 100);
 	dash_frame_build(&f, &ui, &x->m, x->now, 0);
 	assert_int_equal(ui.sel, 0);
 	assert_true(dash_ui_key(&ui, &x->m, 'j') & DASH_UI_REDRAW);
@@ -476,6 +481,35 @@ static void next_change(void **state)
 	dash_ui_free(&ui);
 }
 
+/* Text from the network fits its cell by display columns: control
+ * characters are spaces, bytes that are not characters are '?', and
+ * outside a UTF-8 locale every byte that is not ASCII is. */
+static void text_fits_columns(void **state)
+{
+	struct fixture *x = *state;
+	struct dash_ui ui;
+	struct dash_frame f = {0};
+	ui_sized(&ui, 30, 160);  /* HTTP-01 is 40 columns wide */
+	unsigned a = dash_model_begin(&x->m, 0, x->now);
+	mk(x->r, "a.test", DIAG_FAIL, "http01.addr", "192.0.2.80", "x");
+	free(x->r->v[x->r->n - 1]->summary);  /* as a probe could have it, before cleaning */
+	x->r->v[x->r->n - 1]->summary = strdup("caf\xc3\xa9\tok \xff\xe6\x97\xa5\xe6\x9c\xac end");
+	feed(x, 0, a);
+	dash_frame_build(&f, &ui, &x->m, x->now, 0);
+	assert_non_null(strstr(line(&f, 4), "fail caf?? ok ??????? end"));
+	if (setlocale(LC_CTYPE, "C.UTF-8")) {
+		dash_frame_build(&f, &ui, &x->m, x->now, 0);
+		assert_non_null(strstr(line(&f, 4), "fail caf\xc3\xa9 ok ?\xe6\x97\xa5\xe6\x9c\xac end"));
+		/* a wide character takes two columns: one left is not enough */
+		ui.cols = 89;  /* HTTP-01 is 15 columns: "fail caf\xc3\xa9 ok ?" takes 14 */
+		dash_frame_build(&f, &ui, &x->m, x->now, 0);
+		assert_non_null(strstr(line(&f, 4), "fail caf\xc3\xa9 ok ? -"));
+		setlocale(LC_CTYPE, "C");
+	}
+	dash_frame_free(&f);
+	dash_ui_free(&ui);
+}
+
 static void snapshot_text(void **state)
 {
 	struct fixture *x = *state;
@@ -504,6 +538,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(frame_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(keys_move_filter_and_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(next_change, setup, teardown),
+		cmocka_unit_test_setup_teardown(text_fits_columns, setup, teardown),
 		cmocka_unit_test_setup_teardown(snapshot_text, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("dash", tests, NULL, NULL);

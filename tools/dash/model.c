@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "dash/grow.h"
 #include "dash/model.h"
 
 static const char *const area_names[DASH_NAREAS] = {
@@ -173,14 +174,8 @@ static void row_own(struct dash_row *r)
 
 static int row_append(struct dash_row *r, struct dash_finding *x)
 {
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? 2 * r->cap : 32;
-		struct dash_finding **v = realloc(r->v, cap * sizeof(*v));
-		if (!v)
-			return -1;
-		r->v = v;
-		r->cap = cap;
-	}
+	if (dash_grow((void **)&r->v, &r->cap, r->n, sizeof(*r->v), 32))
+		return -1;
 	r->v[r->n++] = x;
 	return 0;
 }
@@ -196,15 +191,9 @@ static void event(struct dash_row *r, int64_t wall_ms, enum diag_status st, char
 		memmove(r->tl, r->tl + 1, (r->ntl - 1) * sizeof(*r->tl));
 		r->ntl--;
 	}
-	if (r->ntl == r->captl) {
-		size_t cap = r->captl ? 2 * r->captl : 8;
-		struct dash_event *tl = realloc(r->tl, cap * sizeof(*tl));
-		if (!tl) {
-			free(text);
-			return;
-		}
-		r->tl = tl;
-		r->captl = cap;
+	if (dash_grow((void **)&r->tl, &r->captl, r->ntl, sizeof(*r->tl), 8)) {
+		free(text);
+		return;
 	}
 	r->tl[r->ntl++] = (struct dash_event){ .wall_ms = wall_ms, .status = st, .text = text };
 }
@@ -255,14 +244,8 @@ static void hash_put(struct dash_model *m, size_t idx)
 
 int dash_model_add(struct dash_model *m, const char *name, const char *object)
 {
-	if (m->n == m->cap) {
-		size_t cap = m->cap ? 2 * m->cap : 64;
-		struct dash_row *rows = realloc(m->rows, cap * sizeof(*rows));
-		if (!rows)
-			return -1;
-		m->rows = rows;
-		m->cap = cap;
-	}
+	if (dash_grow((void **)&m->rows, &m->cap, m->n, sizeof(*m->rows), 64))
+		return -1;
 	if (2 * (m->n + 1) > m->hcap) {  /* at most half full */
 		size_t hcap = m->hcap ? 2 * m->hcap : 128;
 		size_t *hash = calloc(hcap, sizeof(*hash));

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <wchar.h>
 
+#include "dash/grow.h"
 #include "dash/view.h"
 
 #define SPIN_MS 250
@@ -15,83 +16,63 @@ static const char spinner[] = "|/-\\";
 /* ---- text that fits ---- */
 
 /*
- * s cut to at most w display columns: in a UTF-8 locale a character
+ * Walk s for at most w display columns: in a UTF-8 locale a character
  * takes its width (a wide one two); otherwise every byte that is not
- * ASCII shows as '?'. Control characters become spaces. *cols gets the
- * columns used. NULL when out of memory.
+ * ASCII shows as '?', and so does a byte that is not UTF-8. Control
+ * characters become spaces. Copies what fits to out (when not NULL: room
+ * for strlen(s) + 1), sets *cols to the columns used; returns the bytes
+ * of s walked.
  */
-static char *fit(const char *s, int w, int *cols)
+static size_t walk(const char *s, int w, char *out, int *cols)
 {
-	size_t len = strlen(s);
-	char *out = malloc(len + 1);
 	int c = 0;
 	size_t o = 0;
-	mbstate_t st;
-	memset(&st, 0, sizeof(st));
-	int utf8 = MB_CUR_MAX > 1;
-	if (!out)
-		return NULL;
-	for (const char *p = s; *p && c < w;) {
-		unsigned char ch = (unsigned char)*p;
-		if (ch < 0x80 || !utf8) {
-			out[o++] = ch < 0x20 || ch == 0x7f ? ' ' : ch < 0x80 ? (char)ch : '?';
-			c++;
-			p++;
-			continue;
-		}
-		wchar_t wc;
-		size_t k = mbrtowc(&wc, p, strlen(p), &st);
-		int cw = k == (size_t)-1 || k == (size_t)-2 || k == 0 ? -1 : wcwidth(wc);
-		if (cw < 0) {
-			memset(&st, 0, sizeof(st));
-			out[o++] = '?';
-			c++;
-			p++;
-			continue;
-		}
-		if (c + cw > w)
-			break;
-		memcpy(out + o, p, k);
-		o += k;
-		c += cw;
-		p += k;
-	}
-	out[o] = '\0';
-	if (cols)
-		*cols = c;
-	return out;
-}
-
-/* The bytes of s that fit w columns (as fit() counts them). */
-static size_t fit_len(const char *s, int w)
-{
-	int c = 0;
 	mbstate_t st;
 	memset(&st, 0, sizeof(st));
 	int utf8 = MB_CUR_MAX > 1;
 	const char *p = s;
 	while (*p && c < w) {
 		unsigned char ch = (unsigned char)*p;
-		if (ch < 0x80 || !utf8) {
-			c++;
-			p++;
-			continue;
-		}
 		wchar_t wc;
-		size_t k = mbrtowc(&wc, p, strlen(p), &st);
-		int cw = k == (size_t)-1 || k == (size_t)-2 || k == 0 ? -1 : wcwidth(wc);
-		if (cw < 0) {
+		size_t k = ch < 0x80 || !utf8 ? 1 : mbrtowc(&wc, p, strlen(p), &st);
+		int cw = ch < 0x80 || !utf8 ? 1 : k == (size_t)-1 || k == (size_t)-2 || k == 0 ? -1
+			: wcwidth(wc);
+		if (cw < 0) {  /* not a character: one '?' for the byte */
 			memset(&st, 0, sizeof(st));
-			c++;
-			p++;
-			continue;
-		}
-		if (c + cw > w)
+			k = cw = 1;
+			ch = '?';
+		} else if (c + cw > w) {
 			break;
+		}
+		if (out && k == 1) {
+			out[o++] = ch < 0x20 || ch == 0x7f ? ' ' : ch < 0x80 ? (char)ch : '?';
+		} else if (out) {
+			memcpy(out + o, p, k);
+			o += k;
+		}
 		c += cw;
 		p += k;
 	}
+	if (out)
+		out[o] = '\0';
+	if (cols)
+		*cols = c;
 	return (size_t)(p - s);
+}
+
+/* s cut to at most w columns (see walk()); NULL when out of memory. */
+static char *fit(const char *s, int w, int *cols)
+{
+	char *out = malloc(strlen(s) + 1);
+	if (out)
+		walk(s, w, out, cols);
+	return out;
+}
+
+/* The bytes of s that fit w columns. */
+static size_t fit_len(const char *s, int w)
+{
+	return walk(s, w, NULL, NULL);
 }
 
 /* ---- frames ---- */
@@ -125,14 +106,8 @@ static int put(struct dash_frame *f, int y, int x, enum dash_attr a, const char 
 	if (w <= 0 || x + w > f->cols)
 		w = f->cols - x;
 	struct dash_line *l = &f->line[y];
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 8;
-		struct dash_seg *seg = realloc(l->seg, cap * sizeof(*seg));
-		if (!seg)
-			return 0;
-		l->seg = seg;
-		l->cap = cap;
-	}
+	if (dash_grow((void **)&l->seg, &l->cap, l->n, sizeof(*l->seg), 8))
+		return 0;
 	int used = 0;
 	char *t = fit(s, w, &used);
 	if (!t)
@@ -694,15 +669,9 @@ static void pane_add(struct pane *p, enum dash_attr a, const char *lead, enum da
 {
 	if (!text)
 		return;
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? 2 * p->cap : 64;
-		struct pane_line *v = realloc(p->v, cap * sizeof(*v));
-		if (!v) {
-			free(text);
-			return;
-		}
-		p->v = v;
-		p->cap = cap;
+	if (dash_grow((void **)&p->v, &p->cap, p->n, sizeof(*p->v), 64)) {
+		free(text);
+		return;
 	}
 	p->v[p->n++] = (struct pane_line){ .attr = a, .text = text, .lead = lead, .lead_attr = la,
 	                                   .finding = finding };
