@@ -250,10 +250,13 @@ static void older_run_ignored(void **state)
 static void kept_findings(void **state)
 {
 	struct fixture *x = *state;
+	assert_int_equal(dash_model_add(&x->m, "www.c.test", "Challenge ns/c-1"), 0);
 	struct diag_finding *f = mk(x->r, NULL, DIAG_FAIL, "k8s.challenge", "Challenge ns/c-1", "pending");
 	f->object = strdup("Challenge ns/c-1");
 	assert_int_equal(dash_model_keep(&x->m, f, x->now), 0);
 	assert_int_equal(x->m.rows[2].n, 1);
+	assert_int_equal(x->m.rows[3].n, 1);  /* every name of the object */
+	assert_int_equal(x->m.rows[0].n, 0);
 	unsigned c = dash_model_begin(&x->m, 2, x->now);
 	dash_model_end(&x->m, 2, c, x->now, 0);
 	assert_int_equal(x->m.rows[2].n, 1);

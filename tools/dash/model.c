@@ -399,16 +399,9 @@ void dash_model_end(struct dash_model *m, size_t idx, unsigned run, int64_t now_
 	m->version++;
 }
 
-int dash_model_keep(struct dash_model *m, const struct diag_finding *f, int64_t now_ms)
+static int keep_in(struct dash_model *m, size_t idx, const struct diag_finding *f,
+                   int64_t now_ms)
 {
-	size_t idx = DASH_SHARED;
-	if (f->domain)
-		idx = dash_model_find(m, f->domain, f->object);
-	for (size_t i = 0; idx >= m->n && f->object && i < m->n; i++)
-		if (streq0(m->rows[i].object, f->object))
-			idx = i;
-	if (idx >= m->n)
-		idx = DASH_SHARED;
 	struct dash_row *r = dash_model_row(m, idx);
 	struct dash_finding *nf = finding_copy(f, now_ms);
 	if (!nf || row_append(r, nf)) {
@@ -419,6 +412,21 @@ int dash_model_keep(struct dash_model *m, const struct diag_finding *f, int64_t 
 	row_own(r);
 	m->version++;
 	return 0;
+}
+
+int dash_model_keep(struct dash_model *m, const struct diag_finding *f, int64_t now_ms)
+{
+	size_t idx = f->domain ? dash_model_find(m, f->domain, f->object) : DASH_NONE;
+	if (idx != DASH_NONE)
+		return keep_in(m, idx, f, now_ms);
+	int kept = 0;  /* an object several names came from: in each of their rows */
+	for (size_t i = 0; f->object && i < m->n; i++)
+		if (streq0(m->rows[i].object, f->object)) {
+			if (keep_in(m, i, f, now_ms))
+				return -1;
+			kept = 1;
+		}
+	return kept ? 0 : keep_in(m, DASH_SHARED, f, now_ms);
 }
 
 /* ---- reading ---- */

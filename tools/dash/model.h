@@ -109,8 +109,8 @@ void dash_model_end(struct dash_model *m, size_t idx, unsigned run, int64_t now_
                     int64_t wall_ms);
 /*
  * A finding made before any check (cert-manager objects, the account
- * store): kept for good, in the row of its name or object, else in the
- * shared row. 0, or -1 when out of memory.
+ * store): kept for good, in the row of its name, else in the rows of its
+ * object, else in the shared row. 0, or -1 when out of memory.
  */
 int dash_model_keep(struct dash_model *m, const struct diag_finding *f, int64_t now_ms);
 
@@ -153,8 +153,9 @@ size_t dash_model_visible(const struct dash_model *m, const struct dash_query *q
                           size_t *out);
 
 /* The findings of row idx, worst first (area order, then arrival within
- * a status), followed for a name by the shared findings that are not ok.
- * out has room for max. Returns how many. */
+ * a status), followed for a name by the shared findings that are not ok
+ * (from position dash_model_crow(m, idx)->n on). out has room for max.
+ * Returns how many. */
 size_t dash_model_findings(const struct dash_model *m, size_t idx,
                            const struct dash_finding **out, size_t max);
 /* How many dash_model_findings() can return. */

@@ -781,7 +781,7 @@ static void build_name(struct dash_frame *f, struct dash_ui *ui, const struct da
 	pane_add(&p, DASH_A_BOLD, NULL, DASH_A_NORMAL, -1, diag_asprintf("findings, worst first (%zu):", nf));
 	for (size_t i = 0; i < nf; i++) {
 		const struct diag_finding *fd = &v[i]->f;
-		int shared = ui->sel != DASH_SHARED && !fd->domain && !v[i]->keep;
+		int shared = ui->sel != DASH_SHARED && i >= r->n;
 		pane_add(&p, v[i]->stale ? DASH_A_DIM : DASH_A_NORMAL, diag_status_name(fd->status),
 		         dash_status_attr(fd->status), (long)i,
 		         diag_asprintf("%s%s %s %s: %s", shared ? "shared " : "", dash_area_name(v[i]->area),
@@ -1040,11 +1040,11 @@ char *dash_snapshot(const struct dash_model *m, int width, int verbose, int64_t 
 		size_t nf = dash_model_nfindings(m, idx);
 		const struct dash_finding **v = nf ? malloc(nf * sizeof(*v)) : NULL;
 		nf = v ? dash_model_findings(m, idx, v, nf) : 0;
-		for (size_t k = 0; k < nf; k++) {
+		size_t own = dash_model_crow(m, idx)->n;  /* the shared ones: once, under (shared) */
+		for (size_t k = 0; k < nf && k < own; k++) {
 			const struct diag_finding *fd = &v[k]->f;
-			int shared = idx != DASH_SHARED && !fd->domain && !v[k]->keep;
-			if (fd->status <= DIAG_OK || shared)
-				continue;  /* a shared finding is listed once, under (shared) */
+			if (fd->status <= DIAG_OK)
+				continue;
 			text_add(&t, diag_asprintf("\n%s: %s %s %s: %s\n", idx == DASH_SHARED ? "(shared)"
 			                           : m->rows[idx].name, diag_status_name(fd->status), fd->id,
 			                           fd->target, fd->summary));
