@@ -488,7 +488,9 @@ void dash_model_cell(const struct dash_model *m, size_t idx, enum dash_area a,
 		for (size_t i = 0; i < r->n && !out->worst; i++)
 			if (r->v[i]->area == a)
 				out->worst = r->v[i];
-	out->pending = r->state != DASH_IDLE && (!out->has || stale);
+	/* a first run may bring more to an area at any time; a later one has
+	 * answered an area again once none of its old answers is left */
+	out->pending = r->state != DASH_IDLE && (!r->runs || !out->has || stale);
 }
 
 struct sort_key {

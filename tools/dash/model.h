@@ -128,7 +128,8 @@ struct dash_cell {
 	const struct dash_finding *worst;  /* the first with that status */
 	size_t n;                          /* findings in the area */
 	int pending;                       /* a run is on its way and has not answered
-	                                      all of the area again yet */
+	                                      all of the area (again) yet: the first
+	                                      run until it ends */
 	int txt_auth, txt_have;            /* DNS-01: authoritative servers asked for the TXT,
 	                                      and those that have one */
 	int64_t seen_ms;                   /* the newest arrival in the area */
