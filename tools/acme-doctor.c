@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* acme-doctor - every check that applies to a name, at once, and the root causes first. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -55,10 +56,8 @@ static int handle(void *ctx, int key, const char *arg)
 		a->capture_path = arg;
 		return cli_file_arg(t, "--capture", arg);
 	case K_NTP:
-		if (!*arg || strlen(arg) > 255) {
-			cli_error(t, "--ntp: expected a host name or address");
+		if (cli_host_arg(t, "--ntp", arg))
 			return -1;
-		}
 		return doctor_args_add(c, "--ntp", c->ntp, &c->d.nntp, arg);
 	case K_TOKEN:
 		c->d.token = arg;

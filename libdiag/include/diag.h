@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* diag.h - libdiag, the acme-diag probe library: the umbrella header. */
 #ifndef DIAG_H
 #define DIAG_H
@@ -12,6 +13,7 @@
 #include "diag/keyauth.h"
 #include "diag/dnscheck.h"
 #include "diag/http01.h"
+#include "diag/policy.h"
 #include "diag/clock.h"
 #include "diag/acme.h"
 #include "diag/account.h"

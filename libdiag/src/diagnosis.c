@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* diagnosis.c - root causes among a report's findings, in causal order. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -217,6 +218,8 @@ struct rule {
 };
 
 static const struct rule rules[] = {
+	{"acme.identifier", BAD, NULL, 1, DIAG_ACTOR_CA,
+	 "the CA refuses this name when the order is made", NULL},
 	{"dns01.cname", BAD, NULL, 9, DIAG_ACTOR_BOTH,
 	 "the _acme-challenge CNAME chain is broken", cname_explains},
 	{"dns.resolver.reachable", BAD, NULL, 10, DIAG_ACTOR_CLIENT,

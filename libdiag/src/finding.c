@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* finding.c - reports, findings and the verdict rule. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* k8s.c - cert-manager objects (kubectl -o json) as names and findings. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* render.c - text and JSON renderings of a report. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # acme-doctor as a CI gate and in batches: JUnit checked against a schema
 # (tests/integration/data/junit.xsd) with xmllint, GitHub workflow commands
 # decoded back, TAP read by prove, JSON Lines a document per name, the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # acme-doctor --from-kubectl: cert-manager objects as input. The List in
 # tests/integration/data/cert-manager-list.json is written by hand from
 # cert-manager's API types (cert-manager.io/v1, acme.cert-manager.io/v1; no

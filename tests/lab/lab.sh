@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # The acme-diag lab: real DNS servers from Debian packages (nsd, dnsmasq), an
 # nginx, Pebble and chrony, in a private network namespace, on documentation
 # addresses. Nothing leaves the machine.

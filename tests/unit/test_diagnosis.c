@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Unit tests: the diagnosis picks root causes, orders them causally and
  * lists what each explains; nothing that is not ok is left out. The
  * findings are shaped as the probes make them (ids, targets, evidence);

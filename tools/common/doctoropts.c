@@ -79,12 +79,12 @@ int doctor_args_handle(struct doctor_args *a, int key, const char *arg)
 			return -1;
 		}
 		a->file = arg;
-		return strcmp(arg, "-") && cli_file_arg(t, "--file", arg) ? -1 : 1;
+		return cli_input_arg(t, "--file", arg) ? -1 : 1;
 	case K_DOC_JOBS:
 		return cli_long(t, "--jobs", arg, 1, 10000, &a->jobs) ? -1 : 1;
 	case K_DOC_KUBECTL:
 		a->kubectl = arg;
-		return strcmp(arg, "-") && cli_file_arg(t, "--from-kubectl", arg) ? -1 : 1;
+		return cli_input_arg(t, "--from-kubectl", arg) ? -1 : 1;
 	}
 	return 0;
 }

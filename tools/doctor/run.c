@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* run.c - acme-doctor's run: names on one session, outputs as they finish. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>

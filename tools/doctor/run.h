@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * run.h - acme-doctor's run: names scheduled on one session (at most
  * `jobs` in flight), and every output format, streamed a name at a time

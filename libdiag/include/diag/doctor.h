@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * doctor.h - every probe that applies to a set of names, at once, on one
  * loop: what acme-doctor (and acme-dash) run.

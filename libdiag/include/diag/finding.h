@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * finding.h - the findings model shared by every probe and every tool.
  *

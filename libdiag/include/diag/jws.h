@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * jws.h - audit captured ACME requests: KID/JWK header rules, alg, nonce,
  * url, payload, Content-Type and signatures, as RFC 8555 section 6 and
@@ -25,6 +26,7 @@ struct jws_capture {
 	struct jws_capture_req *req;
 	size_t n, cap;
 	size_t skipped;       /* lines or entries that were not requests we could read */
+	size_t over_limit;    /* requests past JWS_MAX_REQUESTS, not read */
 };
 
 #define JWS_MAX_REQUESTS 10000

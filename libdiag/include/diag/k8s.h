@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * k8s.h - cert-manager objects as input: what `kubectl get ... -o json`
  * says about Issuers, ClusterIssuers, Challenges, Orders, Certificates and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * render.h - the two renderings of a report: human text and acme-diag/1 JSON.
  *

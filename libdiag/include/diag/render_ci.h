@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * render_ci.h - renderings for CI systems: JUnit XML (GitLab, Jenkins),
  * GitHub Actions workflow commands and step summary, TAP. Each renders
