@@ -11,7 +11,7 @@
 # within 50 ms while probes run (measured against tmux's own echo time).
 . "$(dirname "$0")/../lib/tap.sh"
 require_lab
-plan 50
+plan 52
 
 dir=https://192.0.2.90:14000/dir
 ca=$LAB_STATE/pebble/ca.pem
@@ -120,12 +120,16 @@ key Escape
 sleep 0.1
 key Escape
 check "Esc back to the table, Esc clears the filter" wait_for 5 row healthy.test ok
+# no re-runs while we read dead.test (p): a run in flight reorders nothing
+# then, and the finding under the selection stays the one we read
+key p
+check "p pauses the re-runs" wait_for 5 has "paused (p resumes)"
 key /
 key -l dead
 key Enter Enter
 check "Enter on dead.test: its causes" wait_for 5 has "causes, the first to fix first"
 check "its worst finding first: the nameserver that does not answer" \
-	grep -qE '^> fail DNS-01 dns\.auth\.server 192\.0\.2\.99: nsdead\.lab\.test' "$T_TMP/screen"
+	wait_for 15 grep -qE '^> fail DNS-01 dns\.auth\.server 192\.0\.2\.99: nsdead\.lab\.test' "$T_TMP/screen"
 check "with its hint" has "fix: The CA and the ACME client's propagation check query every nameserver"
 key Enter
 check "Enter on the finding: its hint" wait_for 5 has "hint:     The CA and the ACME client's propagation check query every"
@@ -135,6 +139,9 @@ sleep 0.1
 key Escape
 sleep 0.1
 key Escape
+key p
+check "p again resumes them" wait_for 5 has "re-runs resumed"
+key Escape  # the message goes with the next key
 wait_for 5 row healthy.test ok >/dev/null
 tm resize-window -t dash -x 60 -y 20
 check "at 60x20 the columns that fit stay" wait_for 5 grep -qE '^  NAME +STATUS +DNS-01 +HTTP-01 ' "$T_TMP/screen"
