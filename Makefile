@@ -37,7 +37,7 @@ ALL_CFLAGS := $(WARN) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) -D_DEFAULT_SOURCE -DDIAG
               -Ilibdiag/include $(PKG_CFLAGS)
 LDLIBS     := $(PKG_LIBS)
 
-TOOLS     := acme-doctor acme-dnscheck acme-httpcheck acme-clock acme-account acme-authz acme-jwslint
+TOOLS     := acme-doctor acme-dash acme-dnscheck acme-httpcheck acme-clock acme-account acme-authz acme-jwslint
 LIB_SRC   := $(wildcard libdiag/src/*.c)
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/common/*.c))
@@ -58,8 +58,8 @@ $(BUILD)/version.stamp: FORCE
 	@mkdir -p $(dir $@)
 	@[ "$$(cat $@ 2>/dev/null)" = "$(VERSION)" ] || echo "$(VERSION)" >$@
 
-$(BUILD)/%.o: %.c $(wildcard libdiag/include/*.h libdiag/include/diag/*.h tools/common/*.h tools/doctor/*.h) \
-		$(BUILD)/version.stamp
+$(BUILD)/%.o: %.c $(wildcard libdiag/include/*.h libdiag/include/diag/*.h tools/common/*.h tools/doctor/*.h \
+		tools/dash/*.h) $(BUILD)/version.stamp
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itools -c -o $@ $<
 
@@ -70,6 +70,16 @@ $(BUILD)/libdiag.a: $(LIB_OBJ)
 # acme-doctor's own modules (its run and output formats)
 DOCTOR_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/doctor/*.c))
 $(BUILD)/bin/acme-doctor: $(DOCTOR_OBJ)
+
+# acme-dash's own modules; only its screen module uses curses, and only
+# acme-dash links it.
+NCURSES     := $(shell pkg-config --exists ncursesw 2>/dev/null && echo ncursesw || echo ncurses)
+DASH_OBJ    := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/dash/*.c))
+$(BUILD)/bin/acme-dash: $(DASH_OBJ)
+$(BUILD)/bin/acme-dash: private LDLIBS += $(shell pkg-config --libs $(NCURSES) 2>/dev/null)
+$(BUILD)/tools/dash/screen.o: private ALL_CFLAGS += $(shell pkg-config --cflags $(NCURSES) 2>/dev/null)
+# the dashboard's model and view are unit-tested without a terminal
+$(BUILD)/tests/test_dash: $(BUILD)/tools/dash/model.o $(BUILD)/tools/dash/view.o
 
 $(BUILD)/bin/%: $(BUILD)/tools/%.o $(CLI_OBJ) $(BUILD)/libdiag.a
 	@mkdir -p $(dir $@)
@@ -82,8 +92,8 @@ $(BUILD)/bin/dnsjunk: tests/lab/dnsjunk.c
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libdiag.a $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itools $(shell pkg-config --cflags cmocka) $(LDFLAGS) -o $@ $< $(BUILD)/libdiag.a \
-		$(LDLIBS) $(shell pkg-config --libs cmocka)
+	$(CC) $(ALL_CFLAGS) -Itools $(shell pkg-config --cflags cmocka) $(LDFLAGS) -o $@ $< \
+		$(filter %.o,$^) $(BUILD)/libdiag.a $(LDLIBS) $(shell pkg-config --libs cmocka)
 
 deps:
 	scripts/install-deps.sh all

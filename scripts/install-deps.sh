@@ -7,7 +7,7 @@ what=${1:-all}
 build_pkgs=(gcc libc6-dev make pkg-config libc-ares-dev libldns-dev libcurl4-openssl-dev libssl-dev
             libjansson-dev libcmocka-dev libncurses-dev)
 test_pkgs=(nsd unbound dnsmasq-base time libxml2-utils python3 coreutils nginx-light pebble lego certbot chrony faketime curl openssl iproute2 bind9-dnsutils jq perl procps groff-base clang libclang-rt-14-dev
-           dpkg-dev debhelper lintian mmdebstrap)
+           dpkg-dev debhelper lintian mmdebstrap tmux)
 pkgs=()
 case "$what" in
   build) pkgs=("${build_pkgs[@]}") ;;

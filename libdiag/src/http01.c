@@ -1000,6 +1000,33 @@ static int socket_owner(unsigned long inode, char *out, size_t len)
 	return found;
 }
 
+/*
+ * socket_owner() with a memory of its last answer, per thread. Every name
+ * a batch (or acme-dash) checks on a host that serves it asks about the
+ * same listening socket, and each scan reads every process's descriptors
+ * (thousands of readlink() calls: many milliseconds in which the loop
+ * answers nothing). An inode names one socket for its life, so the
+ * answer holds while that socket does; it is kept 10 s at most.
+ */
+static int socket_owner_seen(unsigned long inode, char *out, size_t len)
+{
+	static _Thread_local struct {
+		unsigned long inode;
+		int found;
+		int64_t at;
+		char owner[128];
+	} seen;
+	int64_t now = diag_now_ms();
+	if (!seen.at || seen.inode != inode || now - seen.at > 10000) {
+		seen.found = socket_owner(inode, seen.owner, sizeof(seen.owner));
+		seen.inode = inode;
+		seen.at = now;
+	}
+	if (seen.found)
+		snprintf(out, len, "%s", seen.owner);
+	return seen.found;
+}
+
 /* ---- the judgment ---- */
 
 /* The status an address's outcome deserves on its own. */
@@ -1291,7 +1318,7 @@ static void report_local(struct http01_ctx *c)
 			continue;
 		}
 		char owner[128];
-		if (socket_owner(ino, owner, sizeof(owner))) {
+		if (socket_owner_seen(ino, owner, sizeof(owner))) {
 			f = diag_add(r, DIAG_OK, "http01.local", p->ip, "port %u on this host is held by %s",
 			             c->port, owner);
 			diag_set_detail(f, "If the ACME client runs in standalone mode it cannot bind port %u "

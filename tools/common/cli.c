@@ -203,7 +203,7 @@ const char *cli_http01_token(const struct cli_tool *t, const char *token, const 
 
 static int offered(const struct cli_tool *t, const struct cli_opt *o)
 {
-	return !(t->no_ns && o->key == K_NS);
+	return !(t->no_ns && o->key == K_NS) && !(t->no_json && o->key == K_JSON);
 }
 
 static void print_opts(FILE *out, const struct cli_tool *t, const struct cli_opt *o)

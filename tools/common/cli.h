@@ -42,6 +42,7 @@ struct cli_tool {
 	void *ctx;
 	int default_timeout_ms;  /* --timeout when not given; 0: 5000 */
 	int no_ns;               /* 1: the tool resolves no names itself; no --ns */
+	int no_json;             /* 1: the tool's output is not a report; no --json */
 	/* The run's time bound: bound_timeouts times --timeout, plus
 	 * bound_extra_ms (a --wait); past it the checks stop with an error
 	 * finding (diag_probe_set_bound). 0: no bound. */

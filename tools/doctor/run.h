@@ -11,17 +11,13 @@
 #include <stdio.h>
 
 #include "common/cli.h"
+#include "common/doctoropts.h"
 #include "diag/doctor.h"
 
 enum out_format { OUT_TEXT = 0, OUT_JSON, OUT_JSONL, OUT_JUNIT, OUT_GITHUB, OUT_TAP };
 
 /* "text", "json", ... -> 0 and the value; -1 if unknown. */
 int out_format_parse(const char *s, enum out_format *out);
-
-struct doctor_target {
-	struct doctor_name n;  /* what the session checks */
-	const char *object;    /* a cert-manager object, "namespace/name"; NULL if none */
-};
 
 struct doctor_run {
 	const struct cli_tool *tool;
