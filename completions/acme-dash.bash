@@ -13,6 +13,7 @@ _acme_dash() {
 		--ca-bundle) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 		--store) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 		--ca-profile) COMPREPLY=($(compgen -W "letsencrypt pebble rfc8555" -- "$cur")); return ;;
+		--client) COMPREPLY=($(compgen -W "certbot lego acme.sh" -- "$cur")); return ;;
 		--ca-domain) COMPREPLY=(); return ;;
 		--expect) COMPREPLY=(); return ;;
 		--file|-f) COMPREPLY=($(compgen -f -- "$cur")); return ;;
@@ -23,7 +24,7 @@ _acme_dash() {
 		--timeout) COMPREPLY=(); return ;;
 	esac
 	if [[ $cur == -* ]]; then
-		COMPREPLY=($(compgen -W "--challenge --directory --account-key --kid --from --ca-bundle --insecure --store --ca-profile --ca-domain --expect --file -f --jobs -j --from-kubectl --interval --once --ipv4 -4 --ipv6 -6 --ns --timeout --verbose -v --quiet -q --strict --no-color --version --help -h" -- "$cur"))
+		COMPREPLY=($(compgen -W "--challenge --directory --account-key --kid --from --ca-bundle --insecure --store --ca-profile --client --ca-domain --expect --file -f --jobs -j --from-kubectl --interval --once --ipv4 -4 --ipv6 -6 --ns --timeout --verbose -v --quiet -q --strict --no-color --version --help -h" -- "$cur"))
 	fi
 }
 complete -F _acme_dash acme-dash
