@@ -23,7 +23,7 @@ ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
 FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 BUILD     ?= build
 CC        ?= cc
-PKGS      := libcares ldns libcurl openssl jansson
+PKGS      := libcares ldns libcurl openssl jansson libpsl
 WARN      := -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 -Wstrict-prototypes
 # Truncation into fixed buffers is deliberate (names, labels); gcc only.
 WARN      += $(if $(findstring clang,$(shell $(CC) --version 2>/dev/null)),,-Wno-format-truncation)
