@@ -35,7 +35,7 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS := $(WARN) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) -D_DEFAULT_SOURCE -DDIAG_VERSION='"$(VERSION)"' \
               -Ilibdiag/include $(PKG_CFLAGS)
-LDLIBS     := $(PKG_LIBS)
+LDLIBS     := $(PKG_LIBS) -lm
 
 TOOLS     := acme-doctor acme-dnscheck acme-httpcheck acme-clock acme-account acme-authz acme-jwslint
 LIB_SRC   := $(wildcard libdiag/src/*.c)

@@ -22,6 +22,7 @@
 #include "diag/jws.h"
 #include "diag/diagnosis.h"
 #include "diag/render_ci.h"
+#include "diag/render_metrics.h"
 #include "diag/doctor.h"
 #include "diag/k8s.h"
 
