@@ -25,6 +25,7 @@
 #include "diag/render_metrics.h"
 #include "diag/doctor.h"
 #include "diag/k8s.h"
+#include "diag/ratelimit.h"
 
 
 #endif
