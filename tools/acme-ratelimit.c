@@ -13,10 +13,9 @@
 enum { K_FROM = 256, K_KUBECTL, K_LOG, K_DIRECTORY, K_FORMAT, K_OPERAND = 1 };
 
 static const struct cli_opt opts[] = {
-	{"from", 0, "CLIENT", "read a client's store: certbot, lego or acme.sh, each followed by its "
-	 "folder or not (default folder; certbot's also reads /var/log/letsencrypt); repeatable", K_FROM},
+	{"from", 0, "CLIENT", "a client's store: certbot, lego or acme.sh, then its folder if not the default; repeatable", K_FROM},
 	{"from-kubectl", 0, "FILE", "cert-manager objects from 'kubectl get ... -o json' (- for standard input)", K_KUBECTL},
-	{"log", 0, "PATH", "a client's log or a capture (certbot, lego, acme.sh, HAR, a problem document), or a folder of them; repeatable", K_LOG},
+	{"log", 0, "PATH", "a log or capture (certbot, lego, acme.sh, HAR, a problem document) or a folder of them; repeatable", K_LOG},
 	{"directory", 0, "URL", "count only the evidence of this ACME server (default: every server, each apart)", K_DIRECTORY},
 	{"format", 0, "FORMAT", "output: text (default), json or prometheus (OpenMetrics)", K_FORMAT},
 	{0},
