@@ -8,7 +8,7 @@
 # the OpenMetrics output read by promtool and by a strict OpenMetrics parser.
 . "$(dirname "$0")/../lib/tap.sh"
 require_lab
-plan 47
+plan 48
 
 dir=https://192.0.2.90:14000/dir
 ca=$LAB_STATE/pebble/ca.pem
@@ -171,6 +171,8 @@ run_tool acme-doctor --format prometheus --directory "$dir" --ca-bundle "$ca" --
 cp "$T_TMP/out" "$T_TMP/doc.prom"
 check "acme-doctor --format prometheus: promtool passes" bash -c "promtool check metrics <'$T_TMP/doc.prom'"
 check "acme-doctor --format prometheus: the OpenMetrics parser reads it" om_parse "$T_TMP/doc.prom" acme_diag_verdict acme_diag_check_status
+awk '/^groups:/,/^```$/' "$TOP/README.md" | grep -v '^```' >"$T_TMP/rules.yml"
+check "the README's alert rules: promtool check rules passes" promtool check rules "$T_TMP/rules.yml"
 check "acme-doctor --format prometheus: the name's verdict" grep -qE '^acme_diag_verdict\{tool="acme-doctor",name="healthy.test"\} [0-3]$' "$T_TMP/doc.prom"
 
 # ---- hostile evidence: clear findings, never a hang or a crash
