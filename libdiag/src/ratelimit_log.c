@@ -339,6 +339,8 @@ static void rl_lego_error(struct rl_log *g, const char *p, const char *le, const
 		return;  /* a request refused for another reason: not a validation */
 	size_t il = strcspn(p + 1, "]");
 	snprintf(ident, sizeof(ident), "%.*s", (int)(il < sizeof(ident) - 1 ? il : sizeof(ident) - 1), p + 1);
+	if (!*ident || strncmp(type, "urn:ietf:params:acme:error:", 27))
+		return;  /* no name, or not an ACME error: not a validation */
 	rl_track(g, ratelimit_add_event(g->ev, RL_EV_AUTHZ_FAILED, g->now, "", "", ident, "", where, NULL), 0);
 }
 
