@@ -387,15 +387,6 @@ void diag_k8s_free(struct k8s_input *in)
 
 /* ---- rate-limit evidence ---- */
 
-static int64_t k8s_time(const char *s)
-{
-	struct tm tm;
-	memset(&tm, 0, sizeof(tm));
-	if (!s || !strptime(s, "%Y-%m-%dT%H:%M:%S", &tm))
-		return 0;
-	return (int64_t)timegm(&tm);
-}
-
 /* "Issuer ns/name" or "ClusterIssuer name": the account as the objects
  * know it (an Issuer has one ACME account). */
 static void k8s_issuer_ref(const json_t *o, char *out, size_t len)
@@ -454,7 +445,7 @@ int diag_k8s_ratelimit(const json_t *doc, struct ratelimit_evidence *ev, struct 
 		const char *k = str(o, "kind");
 		char *ref = object_ref(o), acct[300];
 		k8s_issuer_ref(o, acct, sizeof(acct));
-		int64_t created = k8s_time(str(o, "metadata.creationTimestamp"));
+		int64_t created = ratelimit_rfc3339(str(o, "metadata.creationTimestamp"));
 		const char *state = str(o, "status.state");
 		objects++;
 		if (!k || !ref) {
@@ -465,7 +456,7 @@ int diag_k8s_ratelimit(const json_t *doc, struct ratelimit_evidence *ev, struct 
 			k8s_cert(ev, str(o, "status.certificate"), acct, ref, &certs);
 			const json_t *c = condition(o, "Ready");
 			k8s_problem(ev, json_string_value(json_object_get(c, "message")),
-			            k8s_time(json_string_value(json_object_get(c, "lastTransitionTime"))), acct, ref,
+			            ratelimit_rfc3339(json_string_value(json_object_get(c, "lastTransitionTime"))), acct, ref,
 			            &problems);
 		} else if (!strcmp(k, "Secret") && str(o, "type") && !strcmp(str(o, "type"), "kubernetes.io/tls")) {
 			k8s_cert(ev, json_string_value(json_object_get(json_object_get(o, "data"), "tls.crt")), "", ref,
@@ -491,7 +482,7 @@ int diag_k8s_ratelimit(const json_t *doc, struct ratelimit_evidence *ev, struct 
 			events += !ratelimit_add_event(ev, RL_EV_ORDER, created, str(o, "status.url"), acct, set,
 			                               str(o, "status.url") ? str(o, "status.url") : ref, ref,
 			                               str(o, "spec.replaces"));
-			int64_t failed = k8s_time(str(o, "status.failureTime"));
+			int64_t failed = ratelimit_rfc3339(str(o, "status.failureTime"));
 			k8s_problem(ev, str(o, "status.reason"), failed ? failed : created, acct, ref, &problems);
 		} else if (!strcmp(k, "Challenge") && state && (!strcmp(state, "invalid") || !strcmp(state, "valid"))) {
 			char name[300];
@@ -503,7 +494,7 @@ int diag_k8s_ratelimit(const json_t *doc, struct ratelimit_evidence *ev, struct 
 		} else if (!strcmp(k, "Certificate")) {
 			const json_t *c = condition(o, "Issuing");
 			k8s_problem(ev, json_string_value(json_object_get(c, "message")),
-			            k8s_time(json_string_value(json_object_get(c, "lastTransitionTime"))), acct, ref,
+			            ratelimit_rfc3339(json_string_value(json_object_get(c, "lastTransitionTime"))), acct, ref,
 			            &problems);
 		}
 		free(ref);

@@ -71,35 +71,44 @@ static char *rl_server(const char *url)
 	return strdup(h);
 }
 
+static void rl_cert_clear(struct rl_cert *c)
+{
+	for (size_t k = 0; k < c->nnames; k++)
+		free(c->names[k]);
+	free(c->names);
+	free(c->set);
+	free(c->server);
+	free(c->account);
+	free(c->source);
+}
+
+static void rl_event_clear(struct rl_event *e)
+{
+	free(e->server);
+	free(e->account);
+	free(e->ident);
+	free(e->key);
+	free(e->source);
+	free(e->replaces);
+}
+
+static void rl_problem_clear(struct rl_problem *p)
+{
+	free(p->server);
+	free(p->account);
+	free(p->type);
+	free(p->detail);
+	free(p->source);
+}
+
 void ratelimit_evidence_free(struct ratelimit_evidence *ev)
 {
-	for (size_t i = 0; i < ev->ncerts; i++) {
-		struct rl_cert *c = &ev->certs[i];
-		for (size_t k = 0; k < c->nnames; k++)
-			free(c->names[k]);
-		free(c->names);
-		free(c->set);
-		free(c->server);
-		free(c->account);
-		free(c->source);
-	}
-	for (size_t i = 0; i < ev->nevents; i++) {
-		struct rl_event *e = &ev->events[i];
-		free(e->server);
-		free(e->account);
-		free(e->ident);
-		free(e->key);
-		free(e->source);
-		free(e->replaces);
-	}
-	for (size_t i = 0; i < ev->nproblems; i++) {
-		struct rl_problem *p = &ev->problems[i];
-		free(p->server);
-		free(p->account);
-		free(p->type);
-		free(p->detail);
-		free(p->source);
-	}
+	for (size_t i = 0; i < ev->ncerts; i++)
+		rl_cert_clear(&ev->certs[i]);
+	for (size_t i = 0; i < ev->nevents; i++)
+		rl_event_clear(&ev->events[i]);
+	for (size_t i = 0; i < ev->nproblems; i++)
+		rl_problem_clear(&ev->problems[i]);
 	free(ev->certs);
 	free(ev->events);
 	free(ev->problems);
@@ -121,12 +130,7 @@ int ratelimit_add_event(struct ratelimit_evidence *ev, enum rl_event_kind kind, 
 	                        .account = rl_dup(account), .ident = rl_dup(ident), .key = rl_dup(key),
 	                        .source = rl_dup(source), .replaces = replaces ? strdup(replaces) : NULL };
 	if (!e->server || !e->account || !e->ident || !e->key || !e->source || (replaces && !e->replaces)) {
-		free(e->server);
-		free(e->account);
-		free(e->ident);
-		free(e->key);
-		free(e->source);
-		free(e->replaces);
+		rl_event_clear(e);
 		return -1;
 	}
 	ev->nevents++;
@@ -149,11 +153,7 @@ int ratelimit_add_problem(struct ratelimit_evidence *ev, int64_t at, const char 
 	                          detail ? strlen(detail) : 0), .status = status,
 	                          .retry_after = retry_after, .source = rl_dup(source) };
 	if (!p->server || !p->account || !p->type || !p->detail || !p->source) {
-		free(p->server);
-		free(p->account);
-		free(p->type);
-		free(p->detail);
-		free(p->source);
+		rl_problem_clear(p);
 		return -1;
 	}
 	ev->nproblems++;
@@ -312,13 +312,7 @@ int ratelimit_add_cert_pem(struct ratelimit_evidence *ev, const char *pem, size_
 	rl_certid(x, c->certid, sizeof(c->certid));
 	if (!c->not_before || !c->server || !c->account || !c->source || rl_cert_names(x, c) ||
 	    !X509_digest(x, EVP_sha256(), c->sha256, &dl)) {
-		for (size_t k = 0; k < c->nnames; k++)
-			free(c->names[k]);
-		free(c->names);
-		free(c->set);
-		free(c->server);
-		free(c->account);
-		free(c->source);
+		rl_cert_clear(c);
 		goto out;
 	}
 	ev->ncerts++;
@@ -332,6 +326,15 @@ out:
 }
 
 /* ---- time ---- */
+
+int64_t ratelimit_rfc3339(const char *s)
+{
+	struct tm tm;
+	memset(&tm, 0, sizeof(tm));
+	if (!s || !strptime(s, "%Y-%m-%dT%H:%M:%S", &tm))
+		return 0;
+	return (int64_t)timegm(&tm);
+}
 
 static void rl_when(int64_t t, char *buf, size_t len)
 {

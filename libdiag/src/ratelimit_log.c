@@ -150,16 +150,6 @@ static void rl_certbot_request(struct rl_log *g, const char *url, size_t ul, con
 	json_decref(jws);
 }
 
-/* An RFC 3339 time ("2026-11-30T15:33:00Z"), or 0. */
-static int64_t rl_rfc3339(const char *s)
-{
-	struct tm tm;
-	memset(&tm, 0, sizeof(tm));
-	if (!s || !strptime(s, "%Y-%m-%dT%H:%M:%S", &tm))
-		return 0;
-	return (int64_t)timegm(&tm);
-}
-
 /* A header's value in a block of "Name: value" lines, into out. */
 static int rl_header(const char *h, size_t hl, const char *name, char *out, size_t len)
 {
@@ -217,7 +207,7 @@ static void rl_certbot_response(struct rl_log *g, int64_t line_at, const char *p
 		size_t i;
 		const json_t *c;
 		json_array_foreach(json_object_get(j, "challenges"), i, c) {
-			int64_t v = rl_rfc3339(json_string_value(json_object_get(c, "validated")));
+			int64_t v = ratelimit_rfc3339(json_string_value(json_object_get(c, "validated")));
 			if (v)
 				at = v;
 		}
@@ -430,7 +420,7 @@ static void rl_har(struct rl_log *g, const json_t *doc)
 		const json_t *rs = json_object_get(e, "response");
 		const char *url = json_string_value(json_object_get(json_object_get(e, "request"), "url"));
 		long status = (long)json_integer_value(json_object_get(rs, "status"));
-		int64_t at = rl_rfc3339(json_string_value(json_object_get(e, "startedDateTime")));
+		int64_t at = ratelimit_rfc3339(json_string_value(json_object_get(e, "startedDateTime")));
 		long retry_after = -1;
 		json_array_foreach(json_object_get(rs, "headers"), k, h) {
 			const char *n = json_string_value(json_object_get(h, "name"));

@@ -115,6 +115,10 @@ struct ratelimit_evidence {
 
 void ratelimit_evidence_free(struct ratelimit_evidence *ev);
 
+/* "2026-11-30T15:33:00Z" (RFC 3339, UTC; fractions and offsets ignored)
+ * as Unix seconds, 0 when it is not one. */
+int64_t ratelimit_rfc3339(const char *s);
+
 /*
  * Add what the parser of a source saw. Strings are copied (NULL as "").
  * Return 0, or -1 when out of memory; past the bounds the item is counted
