@@ -59,7 +59,7 @@ check "failed validations: the hint says to fix validation, not to retry" \
 check "failed validations: far from the pause (5 of 1,152 in a row)" \
 	jq_true '[.checks[] | select(.id=="ratelimit.paused" and .target=="v6404.web.test")][0] | .status == "ok" and .evidence.seen == 5'
 check "orders from certbot's log: eleven, the five renewals of ok.web.test not counted" \
-	jq_true '[.checks[] | select(.id=="ratelimit.new-orders")][0].evidence | .seen == 6 and .left == 294'
+	jq_true '[.checks[] | select(.id=="ratelimit.new-orders")][0].evidence | .seen == 6 and .left >= 294 and .used <= 6'
 check "the log as a source: read" finding ratelimit.source "$cb/logs" ok
 
 # ---- a 429 answer: certbot against a STAND-IN that answers newOrder as
