@@ -23,7 +23,7 @@ ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
 FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 BUILD     ?= build
 CC        ?= cc
-PKGS      := libcares ldns libcurl openssl jansson
+PKGS      := libcares ldns libcurl openssl jansson libpsl
 WARN      := -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 -Wstrict-prototypes
 # Truncation into fixed buffers is deliberate (names, labels); gcc only.
 WARN      += $(if $(findstring clang,$(shell $(CC) --version 2>/dev/null)),,-Wno-format-truncation)
@@ -35,9 +35,10 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS := $(WARN) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) -D_DEFAULT_SOURCE -DDIAG_VERSION='"$(VERSION)"' \
               -Ilibdiag/include $(PKG_CFLAGS)
-LDLIBS     := $(PKG_LIBS)
+LDLIBS     := $(PKG_LIBS) -lm
 
-TOOLS     := acme-doctor acme-dash acme-dnscheck acme-httpcheck acme-clock acme-account acme-authz acme-jwslint
+TOOLS     := acme-doctor acme-dash acme-dnscheck acme-httpcheck acme-clock acme-account acme-authz acme-jwslint \
+             acme-ratelimit
 LIB_SRC   := $(wildcard libdiag/src/*.c)
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/common/*.c))

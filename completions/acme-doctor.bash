@@ -21,7 +21,7 @@ _acme_doctor() {
 		--expect) COMPREPLY=(); return ;;
 		--token) COMPREPLY=(); return ;;
 		--key-authorization) COMPREPLY=(); return ;;
-		--format) COMPREPLY=($(compgen -W "text json jsonl junit github tap" -- "$cur")); return ;;
+		--format) COMPREPLY=($(compgen -W "text json jsonl junit github tap prometheus" -- "$cur")); return ;;
 		--junit) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 		--json-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 		--fail-on) COMPREPLY=($(compgen -W "fail warn error" -- "$cur")); return ;;

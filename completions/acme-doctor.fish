@@ -18,7 +18,7 @@ complete -c acme-doctor -l ntp -x -d 'an SNTP server to measure the clock agains
 complete -c acme-doctor -l expect -x -d 'a TXT value every DNS server must have; repeatable'
 complete -c acme-doctor -l token -x -d 'the HTTP-01 token to fetch (default: a random probe token, expecting 404)'
 complete -c acme-doctor -l key-authorization -x -d 'the HTTP-01 body expected (TOKEN.THUMBPRINT)'
-complete -c acme-doctor -l format -x -a 'text json jsonl junit github tap' -d 'output: text (default), json, jsonl, junit, github or tap'
+complete -c acme-doctor -l format -x -a 'text json jsonl junit github tap prometheus' -d 'output: text (default), json, jsonl, junit, github, tap or prometheus'
 complete -c acme-doctor -l junit -r -F -d 'also write a JUnit XML report to FILE (the terminal keeps its format)'
 complete -c acme-doctor -l json-file -r -F -d 'also write the JSON document to FILE'
 complete -c acme-doctor -l fail-on -x -a 'fail warn error' -d 'the verdict that fails the run: fail (default), warn or error'

@@ -17,10 +17,12 @@ VALUES = {
     "PROFILE": "letsencrypt pebble rfc8555",
     "CLIENT": "certbot lego acme.sh",
     "CHALLENGE": "auto http-01 dns-01",
-    "FORMAT": "text json jsonl junit github tap",
+    "FORMAT": "text json jsonl junit github tap prometheus",
     "LEVEL": "fail warn error",
 }
 FILE_ARGS = {"FILE", "DIR", "PATH"}
+# A tool whose metavariable takes other values than VALUES says.
+TOOL_VALUES = {("acme-ratelimit", "FORMAT"): "text json prometheus"}
 OPT_RE = re.compile(r"^  (?:-(?P<short>[A-Za-z0-9]), |    )--(?P<long>[a-z0-9-]+)(?: (?P<arg>[A-Z][A-Z_]*))?(?:\s+(?P<help>\S.*))?$")
 
 
@@ -56,6 +58,11 @@ def main():
     binary, out = sys.argv[1], sys.argv[2]
     tool = os.path.basename(binary)
     opts = parse(subprocess.run([binary, "--help"], check=True, capture_output=True, text=True).stdout)
+    for o in opts:
+        if (tool, o["arg"]) in TOOL_VALUES:
+            o["values"] = TOOL_VALUES[(tool, o["arg"])]
+        elif o["arg"] in VALUES:
+            o["values"] = VALUES[o["arg"]]
     if not opts:
         sys.exit(f"gen-completions: no options found in {tool} --help")
     fn = "_" + tool.replace("-", "_")
@@ -68,8 +75,8 @@ def main():
         if not o["arg"]:
             continue
         pat = f"--{o['long']}" + (f"|-{o['short']}" if o["short"] else "")
-        if o["arg"] in VALUES:
-            lines.append(f'\t\t{pat}) COMPREPLY=($(compgen -W "{VALUES[o["arg"]]}" -- "$cur")); return ;;')
+        if o.get("values"):
+            lines.append(f'\t\t{pat}) COMPREPLY=($(compgen -W "{o["values"]}" -- "$cur")); return ;;')
         elif o["arg"] in FILE_ARGS:
             lines.append(f'\t\t{pat}) COMPREPLY=($(compgen -f -- "$cur")); return ;;')
         else:
@@ -86,8 +93,8 @@ def main():
     for o in opts:
         spec = ""
         if o["arg"]:
-            if o["arg"] in VALUES:
-                spec = f":{o['arg']}:({VALUES[o['arg']]})"
+            if o.get("values"):
+                spec = f":{o['arg']}:({o['values']})"
             elif o["arg"] in FILE_ARGS:
                 spec = f":{o['arg']}:_files"
             else:
@@ -107,8 +114,8 @@ def main():
         if o["short"]:
             line += f" -s {o['short']}"
         if o["arg"]:
-            if o["arg"] in VALUES:
-                line += f" -x -a '{VALUES[o['arg']]}'"
+            if o.get("values"):
+                line += f" -x -a '{o['values']}'"
             elif o["arg"] in FILE_ARGS:
                 line += " -r -F"
             else:

@@ -5,8 +5,9 @@
 set -euo pipefail
 what=${1:-all}
 build_pkgs=(gcc libc6-dev make pkg-config libc-ares-dev libldns-dev libcurl4-openssl-dev libssl-dev
-            libjansson-dev libcmocka-dev libncurses-dev)
+            libjansson-dev libcmocka-dev libncurses-dev libpsl-dev publicsuffix)
 test_pkgs=(nsd unbound dnsmasq-base time libxml2-utils python3 coreutils nginx-light pebble lego certbot chrony faketime curl openssl iproute2 bind9-dnsutils jq perl procps groff-base clang libclang-rt-14-dev
+           prometheus python3-prometheus-client
            dpkg-dev debhelper lintian mmdebstrap tmux)
 pkgs=()
 case "$what" in
@@ -30,7 +31,7 @@ apt-get update -qq >/dev/null || true
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # Packages that start a system service on install: the lab runs its own
 # instances in a namespace, so stop the system ones (they may not run at all).
-for svc in chrony nsd nginx unbound; do
+for svc in chrony nsd nginx unbound prometheus; do
   case " ${missing[*]} " in *" $svc "*|*" $svc-light "*)
     if command -v systemctl >/dev/null && systemctl is-active -q "$svc" 2>/dev/null; then
       systemctl stop "$svc" || true

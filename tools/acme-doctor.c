@@ -24,7 +24,7 @@ static const struct cli_opt opts[] = {
 	DOCTOR_OPT_EXPECT,
 	{"token", 0, "TOKEN", "the HTTP-01 token to fetch (default: a random probe token, expecting 404)", K_TOKEN},
 	{"key-authorization", 0, "KA", "the HTTP-01 body expected (TOKEN.THUMBPRINT)", K_KEYAUTH},
-	{"format", 0, "FORMAT", "output: text (default), json, jsonl, junit, github or tap", K_FORMAT},
+	{"format", 0, "FORMAT", "output: text (default), json, jsonl, junit, github, tap or prometheus", K_FORMAT},
 	{"junit", 0, "FILE", "also write a JUnit XML report to FILE (the terminal keeps its format)", K_JUNIT},
 	{"json-file", 0, "FILE", "also write the JSON document to FILE", K_JSON_FILE},
 	{"fail-on", 0, "LEVEL", "the verdict that fails the run: fail (default), warn or error", K_FAIL_ON},
@@ -67,7 +67,7 @@ static int handle(void *ctx, int key, const char *arg)
 		return cli_keyauth_arg(t, "--key-authorization", arg);
 	case K_FORMAT:
 		if (out_format_parse(arg, &a->format)) {
-			cli_error(t, "--format %s: expected text, json, jsonl, junit, github or tap", arg);
+			cli_error(t, "--format %s: expected text, json, jsonl, junit, github, tap or prometheus", arg);
 			return -1;
 		}
 		a->format_set = 1;
@@ -210,7 +210,8 @@ int main(int argc, char **argv)
 			"  acme-doctor --authz URL --account-key key.pem --kid URL example.com\n"
 			"  acme-doctor --format github example.com\n"
 			"  acme-doctor --junit report.xml --fail-on warn example.com\n"
-			"  acme-doctor --format jsonl -f domains.txt -j 200 > results.jsonl\n",
+			"  acme-doctor --format jsonl -f domains.txt -j 200 > results.jsonl\n"
+			"  acme-doctor --format prometheus example.com > /var/lib/node_exporter/acme.prom\n",
 		.opts = opts, .handle = handle, .ctx = &a,
 	};
 	struct cli_common c;

@@ -15,6 +15,7 @@
 #include "diag/http01.h"
 #include "diag/policy.h"
 #include "diag/clients.h"
+#include "diag/psl.h"
 #include "diag/clock.h"
 #include "diag/acme.h"
 #include "diag/account.h"
@@ -22,8 +23,10 @@
 #include "diag/jws.h"
 #include "diag/diagnosis.h"
 #include "diag/render_ci.h"
+#include "diag/render_metrics.h"
 #include "diag/doctor.h"
 #include "diag/k8s.h"
+#include "diag/ratelimit.h"
 
 
 #endif

@@ -19,6 +19,7 @@
 #include "diag/clock.h"
 #include "diag/dns.h"
 #include "diag/probe.h"
+#include "diag/psl.h"
 
 #define MAX_CONTACTS 10  /* Boulder's maxContactsPerRegistration */
 
@@ -61,9 +62,11 @@ enum diag_status diag_contact_lint(const char *contact, char *why, size_t whylen
 		snprintf(why, whylen, "contact email has forbidden domain \"%s\"", norm);
 		return DIAG_FAIL;
 	}
-	if (!diag_public_tld(norm)) {
-		snprintf(why, whylen, "contact email has invalid domain: Domain name does not end with "
-		         "a valid public suffix (TLD)");
+	char suffix[256] = "";
+	if (diag_icann_suffix(norm, suffix, sizeof(suffix)) || !strcmp(suffix, norm)) {
+		snprintf(why, whylen, "contact email has invalid domain: Domain name %s",
+		         strcmp(suffix, norm) ? "does not end with a valid public suffix (TLD)"
+		                              : "is an ICANN TLD");
 		return DIAG_FAIL;
 	}
 	snprintf(why, whylen, "acceptable");

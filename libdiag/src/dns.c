@@ -1062,30 +1062,3 @@ char *dns_name_str(const ldns_rdf *rdf)
 		*p = (char)tolower((unsigned char)*p);
 	return s;
 }
-
-int diag_public_tld(const char *name)
-{
-	static const char *special[] = {"local", "localhost", "internal", "test", "invalid", "example",
-	                                "lan", "home", "corp", "intranet", "private", "localdomain",
-	                                "onion", "alt"};
-	size_t n = strlen(name);
-	if (n && name[n - 1] == '.')
-		n--;
-	const char *dot = NULL;
-	for (size_t i = 0; i < n; i++)
-		if (name[i] == '.')
-			dot = name + i;
-	if (!dot || (size_t)(dot - name) + 1 >= n)
-		return 0;  /* a single label, or an empty TLD */
-	const char *tld = dot + 1;
-	size_t tl = n - (size_t)(tld - name);
-	for (size_t i = 0; i < sizeof(special) / sizeof(special[0]); i++)
-		if (strlen(special[i]) == tl && !strncasecmp(tld, special[i], tl))
-			return 0;
-	if (n >= 10 && !strncasecmp(name + n - 10, ".home.arpa", 10))
-		return 0;
-	for (size_t i = 0; i < tl; i++)
-		if (!isalnum((unsigned char)tld[i]) && tld[i] != '-')
-			return 0;
-	return 1;
-}

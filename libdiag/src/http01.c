@@ -30,6 +30,7 @@
 
 #include "diag/http01.h"
 #include "diag/keyauth.h"
+#include "diag/psl.h"
 #include "httputil.h"
 
 #define NAMELEN 256
@@ -534,13 +535,14 @@ static int redirect_policy(struct addr_probe *p, const struct hop *h, struct hop
 		return -1;
 	}
 	const char *why = NULL;
+	char suffix[256];
 	if (is_ip_literal(next->host)) {
 		if (strict_names && diag_ip_reserved(next->host, &why)) {
 			probe_finish(p, OUT_REDIRECT, "Invalid host in redirect target: %s is %s",
 			             next->host, why);
 			return -1;
 		}
-	} else if (strict_names && !diag_public_tld(next->host)) {
+	} else if (strict_names && diag_icann_suffix(next->host, suffix, sizeof(suffix))) {
 		probe_finish(p, OUT_REDIRECT, "Invalid host in redirect target, must end in IANA "
 		             "registered TLD (\"%s\")", next->host);
 		return -1;

@@ -1,16 +1,19 @@
 /* SPDX-License-Identifier: ISC */
 /* k8s.c - cert-manager objects (kubectl -o json) as names and findings. */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE  /* strptime, timegm */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <openssl/evp.h>
 
 #include "diag/account.h"
 #include "diag/authz.h"
 #include "diag/k8s.h"
+#include "diag/keyauth.h"
+#include "diag/ratelimit.h"
 #include "grow.h"
 
 static const char *str(const json_t *o, const char *path)
@@ -380,4 +383,127 @@ void diag_k8s_free(struct k8s_input *in)
 	if (in->have_key)
 		acme_key_free(&in->key);
 	memset(in, 0, sizeof(*in));
+}
+
+/* ---- rate-limit evidence ---- */
+
+/* "Issuer ns/name" or "ClusterIssuer name": the account as the objects
+ * know it (an Issuer has one ACME account). */
+static void k8s_issuer_ref(const json_t *o, char *out, size_t len)
+{
+	const char *kind = str(o, "spec.issuerRef.kind"), *name = str(o, "spec.issuerRef.name");
+	const char *ns = str(o, "metadata.namespace");
+	int cluster = kind && !strcmp(kind, "ClusterIssuer");
+	snprintf(out, len, "%s %s%s%s", kind ? kind : "Issuer", cluster || !ns ? "" : ns,
+	         cluster || !ns ? "" : "/", name ? name : "?");
+}
+
+/* A base64 PEM from a field (CertificateRequest status.certificate, a
+ * Secret's tls.crt) as a certificate. */
+static void k8s_cert(struct ratelimit_evidence *ev, const char *b64, const char *account,
+                     const char *where, size_t *certs)
+{
+	size_t n = b64 ? strlen(b64) : 0;
+	if (!n || n > 4 * 1024 * 1024)
+		return;
+	unsigned char *pem = malloc(n * 3 / 4 + 3);
+	long len = pem ? diag_b64url_decode(b64, n, pem) : -1;
+	if (len > 0)
+		ratelimit_add_cert_pem(ev, (const char *)pem, (size_t)len, "", account, where, certs);
+	free(pem);
+}
+
+/* A rateLimited answer cert-manager wrote into a reason or message. */
+static void k8s_problem(struct ratelimit_evidence *ev, const char *text, int64_t at,
+                        const char *account, const char *where, size_t *problems)
+{
+	if (!text || !strstr(text, "rateLimited"))
+		return;
+	const char *d = strstr(text, "rateLimited");
+	d += strlen("rateLimited");
+	while (*d == ':' || *d == ' ')
+		d++;
+	if (!ratelimit_add_problem(ev, at, "", account, "urn:ietf:params:acme:error:rateLimited", d, 429,
+	                           -1, where))
+		(*problems)++;
+}
+
+int diag_k8s_ratelimit(const json_t *doc, struct ratelimit_evidence *ev, struct diag_report *r,
+                       char *err, size_t errlen)
+{
+	const json_t *items = json_object_get(doc, "items");
+	json_t *one = NULL;
+	if (!json_is_object(doc) || (!json_is_array(items) && !str(doc, "kind"))) {
+		snprintf(err, errlen, "not kubectl output: a JSON object with kind (a List of items, or one object)");
+		return -1;
+	}
+	if (!json_is_array(items))
+		items = one = json_pack("[O]", doc);
+	size_t i, certs = 0, events = 0, problems = 0, objects = 0;
+	const json_t *o;
+	json_array_foreach(items, i, o) {
+		const char *k = str(o, "kind");
+		char *ref = object_ref(o), acct[300];
+		k8s_issuer_ref(o, acct, sizeof(acct));
+		int64_t created = ratelimit_rfc3339(str(o, "metadata.creationTimestamp"));
+		const char *state = str(o, "status.state");
+		objects++;
+		if (!k || !ref) {
+			free(ref);
+			continue;
+		}
+		if (!strcmp(k, "CertificateRequest")) {
+			k8s_cert(ev, str(o, "status.certificate"), acct, ref, &certs);
+			const json_t *c = condition(o, "Ready");
+			k8s_problem(ev, json_string_value(json_object_get(c, "message")),
+			            ratelimit_rfc3339(json_string_value(json_object_get(c, "lastTransitionTime"))), acct, ref,
+			            &problems);
+		} else if (!strcmp(k, "Secret") && str(o, "type") && !strcmp(str(o, "type"), "kubernetes.io/tls")) {
+			k8s_cert(ev, json_string_value(json_object_get(json_object_get(o, "data"), "tls.crt")), "", ref,
+			         &certs);
+		} else if (!strcmp(k, "Order") && created) {
+			char set[4096] = "";
+			const json_t *names = get(o, "spec", "dnsNames"), *v;
+			size_t m;
+			const char *sorted[100];
+			size_t ns = 0;
+			json_array_foreach(names, m, v)
+				if (json_string_value(v) && ns < 100)
+					sorted[ns++] = json_string_value(v);
+			for (size_t a = 1; a < ns; a++)  /* the exact set: sorted */
+				for (size_t b = a; b > 0 && strcmp(sorted[b - 1], sorted[b]) > 0; b--) {
+					const char *t = sorted[b];
+					sorted[b] = sorted[b - 1];
+					sorted[b - 1] = t;
+				}
+			for (size_t a = 0; a < ns; a++)
+				if (!a || strcmp(sorted[a], sorted[a - 1]))
+					snprintf(set + strlen(set), sizeof(set) - strlen(set), "%s%s", *set ? "," : "", sorted[a]);
+			events += !ratelimit_add_event(ev, RL_EV_ORDER, created, str(o, "status.url"), acct, set,
+			                               str(o, "status.url") ? str(o, "status.url") : ref, ref,
+			                               str(o, "spec.replaces"));
+			int64_t failed = ratelimit_rfc3339(str(o, "status.failureTime"));
+			k8s_problem(ev, str(o, "status.reason"), failed ? failed : created, acct, ref, &problems);
+		} else if (!strcmp(k, "Challenge") && state && (!strcmp(state, "invalid") || !strcmp(state, "valid"))) {
+			char name[300];
+			snprintf(name, sizeof(name), "%s%s", json_is_true(get(o, "spec", "wildcard")) ? "*." : "",
+			         str(o, "spec.dnsName") ? str(o, "spec.dnsName") : "?");
+			events += !ratelimit_add_event(ev, strcmp(state, "valid") ? RL_EV_AUTHZ_FAILED
+			                               : RL_EV_AUTHZ_VALID, created, str(o, "spec.url"), acct, name,
+			                               str(o, "spec.url") ? str(o, "spec.url") : ref, ref, NULL);
+		} else if (!strcmp(k, "Certificate")) {
+			const json_t *c = condition(o, "Issuing");
+			k8s_problem(ev, json_string_value(json_object_get(c, "message")),
+			            ratelimit_rfc3339(json_string_value(json_object_get(c, "lastTransitionTime"))), acct, ref,
+			            &problems);
+		}
+		free(ref);
+	}
+	json_decref(one);
+	ev->clients |= 8;
+	struct diag_finding *f = diag_add(r, DIAG_OK, "ratelimit.source", "cert-manager", "read %zu objects: "
+	                                  "%zu certificates, %zu orders and validations, %zu rate-limit "
+	                                  "answers", objects, certs, events, problems);
+	diag_evidence(f, "objects", json_integer((json_int_t)objects));
+	return 0;
 }

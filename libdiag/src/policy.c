@@ -7,6 +7,7 @@
 
 #include "diag/dns.h"
 #include "diag/policy.h"
+#include "diag/psl.h"
 
 #define ACME_CHALLENGE_PREFIX "_acme-challenge."
 
@@ -51,6 +52,31 @@ static const char *boulder_reason(const char *name)
 	return NULL;
 }
 
+/* Boulder's public-suffix rule (iana.ExtractSuffix: the ICANN section of
+ * the list, no default rule): the reason, or NULL. A wildcard's base name
+ * that is an ICANN suffix has its own wording. */
+static const char *boulder_suffix_reason(const char *name, int wildcard)
+{
+	char suffix[256];
+	if (diag_icann_suffix(name, suffix, sizeof(suffix)))
+		return "Domain name does not end with a valid public suffix (TLD)";
+	if (!strcmp(suffix, name))
+		return wildcard ? "Domain name is a wildcard for an ICANN TLD" : "Domain name is an ICANN TLD";
+	return NULL;
+}
+
+/* Boulder's order: for a wildcard the suffix rule comes first
+ * (ValidDomain), for a name last (validNonWildcardDomain). */
+static const char *letsencrypt_reason(const char *name, int wildcard)
+{
+	const char *why = wildcard ? boulder_suffix_reason(name, 1) : NULL;
+	if (!why)
+		why = boulder_reason(name);
+	if (!why)
+		why = boulder_suffix_reason(name, 0);
+	return why;
+}
+
 /* What any CA refuses (RFC 1035 limits, RFC 8555 identifiers) and Pebble
  * checks: the reason, or NULL. */
 static const char *any_ca_reason(const char *name)
@@ -72,9 +98,12 @@ int diag_identifier_check(struct diag_report *r, const char *name, int wildcard,
 {
 	int le = profile == HTTP01_LETSENCRYPT;
 	const char *ca = le ? "Let's Encrypt" : profile == HTTP01_PEBBLE ? "Pebble" : "the CA";
-	const char *why = le && wildcard && !strchr(name, '.')
-	                  ? "Domain name is a wildcard for an ICANN TLD"
-	                  : le ? boulder_reason(name) : any_ca_reason(name);
+	const char *why = le ? letsencrypt_reason(name, wildcard) : any_ca_reason(name);
+	/* a special-use name (.test) is no mistake: only a private CA takes it */
+	int special = le && diag_special_use_name(name) &&
+	              (!why || !strcmp(why, "Domain name does not end with a valid public suffix (TLD)"));
+	if (special)
+		why = NULL;
 	size_t n = strlen(name);
 	struct diag_finding *f;
 	char shown[300];
@@ -119,7 +148,7 @@ int diag_identifier_check(struct diag_report *r, const char *name, int wildcard,
 		             "forbid it in certificates); %s may take it", ca);
 		return f ? 0 : -1;
 	}
-	if (le && !diag_public_tld(name)) {
+	if (special) {
 		f = diag_add(r, DIAG_SKIP, "acme.identifier", shown,
 		             "a special-use name: only a private CA issues for it; Let's Encrypt would "
 		             "refuse it (\"Domain name does not end with a valid public suffix (TLD)\")");

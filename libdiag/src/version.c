@@ -8,12 +8,15 @@
 #include <ldns/ldns.h>
 #include <openssl/crypto.h>
 
+#include "diag/psl.h"
 #include "diag/version.h"
 
 int diag_library_versions(char *buf, size_t len)
 {
 	const curl_version_info_data *curl = curl_version_info(CURLVERSION_NOW);
-	return snprintf(buf, len, "c-ares %s, ldns %s, libcurl %s, OpenSSL %s, jansson %s",
+	char psl[96];
+	diag_psl_version(psl, sizeof(psl));
+	return snprintf(buf, len, "c-ares %s, ldns %s, libcurl %s, OpenSSL %s, jansson %s, %s",
 	                ares_version(NULL), ldns_version(), curl ? curl->version : "?",
-	                OpenSSL_version(OPENSSL_VERSION_STRING), jansson_version_str());
+	                OpenSSL_version(OPENSSL_VERSION_STRING), jansson_version_str(), psl);
 }

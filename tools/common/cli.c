@@ -270,7 +270,11 @@ int cli_parse(const struct cli_tool *t, int argc, char **argv,
 	c->timeout_ms = t->default_timeout_ms ? t->default_timeout_ms : 5000;
 	size_t nt = count(t->opts), nc = count(common_opts);
 	struct option *lo = calloc(nt + nc + 1, sizeof(*lo));
-	char shorts[128] = ":";  /* leading ':' reports a missing argument as ':' */
+	/* leading ':' reports a missing argument as ':'; '-' first returns
+	 * operands in order, as key 1 */
+	char shorts[128] = ":";
+	if (t->operands_in_order)
+		snprintf(shorts, sizeof(shorts), "-:");
 	const char *ns_raw[CLI_MAX_NS];
 	size_t nns = 0;
 	int ret = -1;

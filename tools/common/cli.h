@@ -48,6 +48,9 @@ struct cli_tool {
 	 * finding (diag_probe_set_bound). 0: no bound. */
 	int bound_timeouts;
 	int64_t bound_extra_ms;
+	/* 1: operands reach handle() as key 1 where they stand among the
+	 * options ("--from lego DIR --from acme.sh DIR"), not after them */
+	int operands_in_order;
 };
 
 /* Returns 0 to go on (optind_out: first operand), 1 when --help or

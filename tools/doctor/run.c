@@ -11,7 +11,8 @@
 
 int out_format_parse(const char *s, enum out_format *out)
 {
-	static const char *const names[] = {"text", "json", "jsonl", "junit", "github", "tap"};
+	static const char *const names[] = {"text", "json", "jsonl", "junit", "github", "tap",
+	                                     "prometheus"};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (!strcmp(s, names[i])) {
 			*out = (enum out_format)i;
@@ -417,6 +418,20 @@ static char *json_document(struct run_state *st, const struct diag_diagnosis *dg
 	return out;
 }
 
+/* OpenMetrics for node_exporter's textfile collector: per name its verdict
+ * and each check's worst status; the run's duration and time. */
+static void print_metrics(struct run_state *st)
+{
+	struct diag_metrics *m = diag_metrics_new();
+	char *text = m && !diag_metrics_add_report(m, st->root, 0) ? diag_metrics_text(m) : NULL;
+	if (!text) {
+		cli_error(st->run->tool, "out of memory");
+		st->write_error = 1;
+	}
+	put_free(st, stdout, text);
+	diag_metrics_free(m);
+}
+
 static void write_whole(struct run_state *st)
 {
 	diag_doctor_sort(st->root, st->run->o);
@@ -428,6 +443,8 @@ static void write_whole(struct run_state *st)
 	}
 	if (st->run->format == OUT_TEXT)
 		print_text(st, dg);
+	if (st->run->format == OUT_PROMETHEUS)
+		print_metrics(st);
 	if (st->run->format == OUT_JSON || st->run->json) {
 		char *doc = json_document(st, dg);
 		if (st->run->format == OUT_JSON)
@@ -470,7 +487,8 @@ int doctor_run(struct doctor_run *run)
 {
 	struct run_state st = {
 		.run = run, .n = run->ntargets, .worst = DIAG_OK, .t0 = diag_now_ms(),
-		.hold = run->format == OUT_TEXT || run->format == OUT_JSON || run->json,
+		.hold = run->format == OUT_TEXT || run->format == OUT_JSON ||
+		        run->format == OUT_PROMETHEUS || run->json,
 	};
 	char target[512] = "";
 	for (size_t i = 0; i < run->ntargets && strlen(target) < 400; i++)

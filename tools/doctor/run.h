@@ -3,7 +3,7 @@
  * run.h - acme-doctor's run: names scheduled on one session (at most
  * `jobs` in flight), and every output format, streamed a name at a time
  * where the format allows it (jsonl, junit, github, tap) and whole at the
- * end where it does not (text, json).
+ * end where it does not (text, json, prometheus).
  */
 #ifndef ACME_DOCTOR_RUN_H
 #define ACME_DOCTOR_RUN_H
@@ -14,7 +14,7 @@
 #include "common/doctoropts.h"
 #include "diag/doctor.h"
 
-enum out_format { OUT_TEXT = 0, OUT_JSON, OUT_JSONL, OUT_JUNIT, OUT_GITHUB, OUT_TAP };
+enum out_format { OUT_TEXT = 0, OUT_JSON, OUT_JSONL, OUT_JUNIT, OUT_GITHUB, OUT_TAP, OUT_PROMETHEUS };
 
 /* "text", "json", ... -> 0 and the value; -1 if unknown. */
 int out_format_parse(const char *s, enum out_format *out);

@@ -77,13 +77,6 @@ int diag_domain_normalize(const char *in, char *out, size_t outlen,
  */
 int diag_host_check(const char *host, char *err, size_t errlen);
 
-/*
- * Does name end in a TLD of the public DNS? Special-use and private-use
- * names (.test, .local, .internal, .home.arpa, single labels, ...) do not.
- * An approximation of the CAs' public-suffix rule without the whole list.
- */
-int diag_public_tld(const char *name);
-
 enum dns_status {
 	DNS_OK = 0,        /* a parsed reply is in pkt (any rcode) */
 	DNS_TIMEOUT,       /* no reply within the timeout */

@@ -57,4 +57,15 @@ int diag_k8s_read(const json_t *doc, const char *cluster_ns, struct k8s_input *i
                   struct diag_report *r, char *err, size_t errlen);
 void diag_k8s_free(struct k8s_input *in);
 
+struct ratelimit_evidence;
+/*
+ * The same objects as rate-limit evidence: CertificateRequests' and TLS
+ * Secrets' certificates, Orders (created; their reason when rateLimited),
+ * Challenges that ended invalid or valid, Certificates' Issuing message;
+ * the account is the Issuer each names. One ratelimit.source finding.
+ * Returns 0, or -1 (err) when doc is not kubectl output.
+ */
+int diag_k8s_ratelimit(const json_t *doc, struct ratelimit_evidence *ev, struct diag_report *r,
+                       char *err, size_t errlen);
+
 #endif
