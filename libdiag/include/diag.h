@@ -12,6 +12,7 @@
 #include "diag/keyauth.h"
 #include "diag/dnscheck.h"
 #include "diag/http01.h"
+#include "diag/tlsalpn.h"
 #include "diag/clock.h"
 #include "diag/acme.h"
 #include "diag/account.h"
