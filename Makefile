@@ -25,7 +25,7 @@ ALL_CFLAGS := $(WARN) $(CFLAGS) $(SANFLAGS) -D_DEFAULT_SOURCE -DDIAG_VERSION='"$
               -Ilibdiag/include $(PKG_CFLAGS)
 LDLIBS     := $(PKG_LIBS)
 
-TOOLS     := acme-doctor acme-dnscheck acme-httpcheck acme-clock acme-account acme-authz acme-jwslint
+TOOLS     := acme-doctor acme-dnscheck acme-httpcheck acme-alpncheck acme-clock acme-account acme-authz acme-jwslint
 LIB_SRC   := $(wildcard libdiag/src/*.c)
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/common/*.c))

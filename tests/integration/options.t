@@ -99,6 +99,7 @@ probe_src() {
 	case "$1" in
 	acme-dnscheck) echo libdiag/src/dnscheck.c ;;
 	acme-httpcheck) echo libdiag/src/http01.c ;;
+	acme-alpncheck) echo libdiag/src/tlsalpn.c ;;
 	acme-clock) echo libdiag/src/clock.c ;;
 	acme-account) echo libdiag/src/account.c ;;
 	acme-authz) echo libdiag/src/authz.c ;;
@@ -123,7 +124,7 @@ for t in "${tools[@]}"; do
 	BASH_OFFERED[$t]=$(bash_offered "$t" ${OPTS[$t]})
 	src=$(probe_src "$t")
 	IDS[$t]=$([ -n "$src" ] && [ -f "$TOP/$src" ] &&
-		grep -oE '"(dns|dns01|http01|acme|clock|jws|cert)\.[a-z0-9.-]+[a-z0-9]"' "$TOP/$src" |
+		grep -oE '"(dns|dns01|http01|tlsalpn01|acme|clock|jws|cert)\.[a-z0-9.-]+[a-z0-9]"' "$TOP/$src" |
 		tr -d '"' | sort -u | tr '\n' ' ')
 	nopt=$(wc -w <<<"${OPTS[$t]}")
 	nids=$(wc -w <<<"${IDS[$t]}")
