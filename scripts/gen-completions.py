@@ -15,7 +15,7 @@ VALUES = {
     "METHOD": "dns-01 http-01 tls-alpn-01 dns-account-01",
     "PROFILE": "letsencrypt pebble rfc8555",
     "CLIENT": "certbot lego acme.sh",
-    "CHALLENGE": "auto http-01 dns-01",
+    "CHALLENGE": "auto http-01 dns-01 tls-alpn-01",
 }
 FILE_ARGS = {"FILE", "DIR", "PATH"}
 OPT_RE = re.compile(r"^  (?:-(?P<short>[A-Za-z0-9]), |    )--(?P<long>[a-z0-9-]+)(?: (?P<arg>[A-Z][A-Z_]*))?(?:\s+(?P<help>\S.*))?$")

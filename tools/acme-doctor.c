@@ -15,17 +15,17 @@ enum {
 };
 
 static const struct cli_opt opts[] = {
-	{"challenge", 0, "CHALLENGE", "which validation to check: auto (default: what each name allows), http-01 or dns-01", K_CHALLENGE},
+	{"challenge", 0, "CHALLENGE", "which validation to check: auto (default: HTTP-01 and DNS-01, as each name allows), http-01, dns-01 or tls-alpn-01", K_CHALLENGE},
 	ACME_OPTS_TABLE,
 	{"store", 0, "DIR", "the folder of the --from client's store (default: the client's own)", K_STORE},
-	{"ca-profile", 0, "PROFILE", "whose HTTP-01 validation to emulate: letsencrypt (default), pebble, rfc8555", K_PROFILE},
+	{"ca-profile", 0, "PROFILE", "whose HTTP-01 / TLS-ALPN-01 validation to emulate: letsencrypt (default), pebble, rfc8555", K_PROFILE},
 	{"ca-domain", 0, "DOMAIN", "CA issuer domain for CAA (default: the directory's caaIdentities)", K_CA_DOMAIN},
 	{"authz", 0, "URL", "an authorization, order or challenge URL to explain; repeatable", K_AUTHZ},
 	{"capture", 0, "FILE", "captured ACME requests to lint (certbot log, HAR, JSON lines, a JWS)", K_CAPTURE},
 	{"ntp", 0, "HOST", "an SNTP server to measure the clock against too; repeatable", K_NTP},
 	{"expect", 0, "VALUE", "a TXT value every DNS server must have; repeatable", K_EXPECT},
 	{"token", 0, "TOKEN", "the HTTP-01 token to fetch (default: a random probe token, expecting 404)", K_TOKEN},
-	{"key-authorization", 0, "KA", "the HTTP-01 body expected (TOKEN.THUMBPRINT)", K_KEYAUTH},
+	{"key-authorization", 0, "KA", "the HTTP-01 body expected, or the TLS-ALPN-01 key authorization (TOKEN.THUMBPRINT)", K_KEYAUTH},
 	{0},
 };
 
@@ -57,7 +57,7 @@ static int handle(void *ctx, int key, const char *arg)
 	switch (key) {
 	case K_CHALLENGE:
 		if (diag_doctor_challenge_parse(arg, &a->d.challenge)) {
-			cli_error(t, "--challenge %s: expected auto, http-01 or dns-01", arg);
+			cli_error(t, "--challenge %s: expected auto, http-01, dns-01 or tls-alpn-01", arg);
 			return -1;
 		}
 		return 0;
@@ -152,10 +152,10 @@ static int print_text(const struct cli_tool *t, const struct cli_common *c, stru
 	char *s = diag_diagnosis_text(dg, &o);
 	int rc = cli_print(t, s);
 	free(s);
-	static const char *const per_name[] = {"DNS-01", "HTTP-01"};
+	static const char *const per_name[] = {"DNS-01", "HTTP-01", "TLS-ALPN-01"};
 	static const char *const shared[] = {"resolvers", "ACME", "capture", "clock", "other"};
 	for (size_t i = 0; !rc && i < d->ndomains; i++)
-		for (size_t k = 0; !rc && k < 2; k++)
+		for (size_t k = 0; !rc && k < sizeof(per_name) / sizeof(per_name[0]); k++)
 			rc = print_section(t, r, &o, &(struct section){ d->domains[i], per_name[k] });
 	for (size_t k = 0; !rc && k < sizeof(shared) / sizeof(shared[0]); k++)
 		rc = print_section(t, r, &o, &(struct section){ NULL, shared[k] });
@@ -241,9 +241,9 @@ static int check_names(const struct cli_tool *t, struct doctor_opts *d, char **n
 			cli_error(t, "%s: %s", names[i], err);
 			return -1;
 		}
-		if (wild && d->challenge == DOCTOR_HTTP01) {
-			cli_error(t, "%s: a wildcard can only be validated with DNS-01 (drop --challenge http-01)",
-			          names[i]);
+		if (wild && (d->challenge == DOCTOR_HTTP01 || d->challenge == DOCTOR_TLSALPN01)) {
+			cli_error(t, "%s: a wildcard can only be validated with DNS-01 (drop --challenge %s)",
+			          names[i], d->challenge == DOCTOR_HTTP01 ? "http-01" : "tls-alpn-01");
 			return -1;
 		}
 	}
@@ -263,7 +263,8 @@ int main(int argc, char **argv)
 			"Why will the certificate for DOMAIN not renew? Runs every check that applies,\n"
 			"at once: DNS (zone and SOA walk at the resolvers, authoritative servers,\n"
 			"_acme-challenge TXT, CNAME, CAA), HTTP-01 per address as the CA fetches it\n"
-			"(not for a wildcard), the CA's directory and the clock against it, and, when\n"
+			"(not for a wildcard; TLS-ALPN-01 per address instead with --challenge\n"
+			"tls-alpn-01), the CA's directory and the clock against it, and, when\n"
 			"given, the account, authorizations and captured requests. Prints the root\n"
 			"causes first, in the order to fix them, with whose step fails and the\n"
 			"setting to change; then every finding by area.",

@@ -29,6 +29,8 @@ int diag_doctor_challenge_parse(const char *s, enum doctor_challenge *out)
 		*out = DOCTOR_HTTP01;
 	else if (!strcmp(s, "dns-01"))
 		*out = DOCTOR_DNS01;
+	else if (!strcmp(s, "tls-alpn-01"))
+		*out = DOCTOR_TLSALPN01;
 	else
 		return -1;
 	return 0;
@@ -39,10 +41,11 @@ struct name {
 	const char *given;        /* as the user gave it */
 	char base[256];           /* without "*." */
 	int wildcard;
-	int dns, http;            /* which probes apply */
+	int dns, http, alpn;      /* which probes apply */
 	struct diag_report *view;
 	struct dnscheck_opts dns_o;
 	struct http01_opts http_o;
+	struct tlsalpn_opts alpn_o;
 };
 
 struct slot;
@@ -134,6 +137,12 @@ static struct diag_probe *http_start(struct diag_loop *l, const void *o, struct 
                                      diag_done_cb done, void *arg)
 {
 	return diag_http01_start(l, o, r, done, arg);
+}
+
+static struct diag_probe *alpn_start(struct diag_loop *l, const void *o, struct diag_report *r,
+                                     diag_done_cb done, void *arg)
+{
+	return diag_tlsalpn_start(l, o, r, done, arg);
 }
 
 static struct diag_probe *clock_start(struct diag_loop *l, const void *o, struct diag_report *r,
@@ -267,14 +276,17 @@ static int setup_names(struct doctor *d)
 		/* the zone and CAA matter to both challenges; the rest of DNS-01
 		 * (and the client's resolvers) only to DNS-01 */
 		n->dns = 1;
-		n->http = o->challenge != DOCTOR_DNS01 && !n->wildcard;
-		d->any_dns |= o->challenge != DOCTOR_HTTP01;
+		n->http = (o->challenge == DOCTOR_AUTO || o->challenge == DOCTOR_HTTP01) && !n->wildcard;
+		n->alpn = o->challenge == DOCTOR_TLSALPN01 && !n->wildcard;
+		int dns01 = o->challenge == DOCTOR_AUTO || o->challenge == DOCTOR_DNS01;
+		d->any_dns |= dns01;
 		n->dns_o = (struct dnscheck_opts){
 			.domain = n->given, .family = o->family, .ns = o->ns, .nns = o->nns,
 			.resolv_conf = o->resolv_conf, .timeout_ms = o->timeout_ms, .expect = o->expect,
 			.nexpect = o->nexpect, .account_uri = o->kid,
-			.method = o->challenge == DOCTOR_HTTP01 ? "http-01" : "dns-01",
-			.zone_only = o->challenge == DOCTOR_HTTP01,
+			.method = o->challenge == DOCTOR_HTTP01 ? "http-01"
+			          : o->challenge == DOCTOR_TLSALPN01 ? "tls-alpn-01" : "dns-01",
+			.zone_only = !dns01,
 			.engine = d->eng, .resolvers_audited = 1,
 		};
 		n->http_o = (struct http01_opts){
@@ -282,6 +294,11 @@ static int setup_names(struct doctor *d)
 			.resolv_conf = o->resolv_conf, .timeout_ms = o->timeout_ms, .token = o->token,
 			.key_authorization = o->key_authorization, .profile = o->profile,
 			.engine = d->eng,
+		};
+		n->alpn_o = (struct tlsalpn_opts){
+			.domain = n->base, .family = o->family, .ns = o->ns, .nns = o->nns,
+			.resolv_conf = o->resolv_conf, .timeout_ms = o->timeout_ms,
+			.key_authorization = o->key_authorization, .profile = o->profile, .engine = d->eng,
 		};
 	}
 	return 0;
@@ -301,6 +318,9 @@ static void start_now(void *arg)
 	for (size_t i = 0; i < d->nnames; i++)
 		if (d->names[i].http)
 			start_sub(d, http_start, &d->names[i].http_o, d->names[i].view, "HTTP-01 checks");
+	for (size_t i = 0; i < d->nnames; i++)
+		if (d->names[i].alpn)
+			start_sub(d, alpn_start, &d->names[i].alpn_o, d->names[i].view, "TLS-ALPN-01 checks");
 	d->clock_o = (struct clock_opts){
 		.urls = d->clock_urls, .nurls = 1, .ntp = o->ntp, .nntp = o->nntp, .family = o->family,
 		.timeout_ms = o->timeout_ms, .warn_s = DIAG_CLOCK_WARN_S, .fail_s = DIAG_CLOCK_FAIL_S,
@@ -394,6 +414,8 @@ const char *diag_doctor_area(const struct diag_finding *f)
 		return f->domain ? "DNS-01" : "resolvers";
 	if (!strncmp(f->id, "http01.", 7))
 		return "HTTP-01";
+	if (!strncmp(f->id, "tlsalpn01.", 10))
+		return "TLS-ALPN-01";
 	if (!strncmp(f->id, "acme.", 5))
 		return "ACME";
 	if (!strncmp(f->id, "jws.", 4))
@@ -404,7 +426,7 @@ const char *diag_doctor_area(const struct diag_finding *f)
 }
 
 static const char *const area_order[] = {
-	"DNS-01", "HTTP-01", "resolvers", "ACME", "capture", "clock", "other",
+	"DNS-01", "HTTP-01", "TLS-ALPN-01", "resolvers", "ACME", "capture", "clock", "other",
 };
 
 static size_t sort_key(const struct doctor_opts *o, const struct diag_finding *f)

@@ -877,6 +877,8 @@ static void report_addr(struct tlsalpn_ctx *c, const struct alpn_addr *p)
 	diag_evidence(f, "family", json_string(p->family == AF_INET6 ? "ipv6" : "ipv4"));
 	diag_evidence(f, "stage", json_string(stage_name(p->stage)));
 	diag_evidence(f, "fallback_eligible", json_boolean(p->stage == STAGE_DIAL));
+	diag_evidence(f, "connect_stage_error", json_boolean(p->main.outcome >= CONN_REFUSED &&
+	                                                     p->main.outcome <= CONN_CONNECT_TIMEOUT));
 	diag_evidence(f, "handshake", conn_json(&p->main));
 	diag_evidence(f, "certificate", p->have_cert ? cert_json(&p->cert, &p->main) : json_null());
 	if (p->plain_started)
