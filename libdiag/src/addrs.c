@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "addrs.h"
-#include "diag/http01.h"
 
 /* ---- addresses from DNS answers ---- */
 
@@ -142,7 +141,7 @@ int addr_lookup_start(struct addr_lookup *a, const char *resolv_conf,
 
 static const struct addr_resolver *choose_resolver(const struct addr_lookup *a);
 
-int addr_lookup_read(struct addr_lookup *a)
+static int addr_lookup_read(struct addr_lookup *a)
 {
 	if (a->oom)
 		return -1;
@@ -379,7 +378,7 @@ static void dns_hint(struct addr_lookup *a, struct diag_finding *f, int no_addre
 		              "CA will use; name one that answers both with --ns.");
 }
 
-size_t addr_report_dns(struct addr_lookup *a)
+static size_t report_dns(struct addr_lookup *a)
 {
 	const struct addr_resolver *u = a->used;
 	size_t n4 = a->v4.n, n6 = a->v6.n;
@@ -405,7 +404,7 @@ size_t addr_report_dns(struct addr_lookup *a)
 	return u ? n4 + n6 : 0;
 }
 
-void addr_report_limit(struct addr_lookup *a, int every, const char *hint)
+static void report_limit(struct addr_lookup *a, int every, const char *hint)
 {
 	if (a->v4.n == a->n4 && a->v6.n == a->n6)
 		return;
@@ -423,7 +422,7 @@ void addr_report_limit(struct addr_lookup *a, int every, const char *hint)
 	diag_evidence(f, "max_per_family", json_integer((json_int_t)a->max_per_family));
 }
 
-void addr_report_reserved(struct addr_lookup *a)
+static void report_reserved(struct addr_lookup *a)
 {
 	for (size_t i = 0; i < a->n6 + a->n4; i++) {
 		const char *ip = addr_probed(a, i);
@@ -436,4 +435,40 @@ void addr_report_reserved(struct addr_lookup *a)
 		              "may be leaking internal addresses); labs and private CAs can use "
 		              "--ca-profile pebble or rfc8555.");
 	}
+}
+
+void addr_lookup_report(struct addr_lookup *a, enum http01_profile p, const char *limit_hint,
+                        struct diag_probe *probe, void (*start)(void *arg), void *arg)
+{
+	if (addr_lookup_read(a)) {
+		struct diag_finding *f = diag_add(a->r, DIAG_ERROR, a->ids->dns, a->domain,
+		                                  "cannot look up the addresses (out of memory)");
+		diag_set_hint(f, "The checks did not finish (out of memory): run them again.");
+		diag_probe_finish(probe);
+		return;
+	}
+	if (!report_dns(a)) {
+		diag_probe_finish(probe);
+		return;
+	}
+	report_limit(a, p == HTTP01_RFC8555, limit_hint ? limit_hint
+	             : "Check the other addresses one by one, or publish fewer addresses.");
+	if (p == HTTP01_LETSENCRYPT)
+		report_reserved(a);
+	start(arg);
+}
+
+struct diag_finding *addr_report_ca_any(struct addr_lookup *a, const char *ca_id, size_t n,
+                                        enum diag_status (*status)(void *arg, size_t i),
+                                        void *arg)
+{
+	enum diag_status worst = DIAG_OK;
+	for (size_t i = 0; i < n; i++) {
+		enum diag_status st = status(arg, i);
+		if (st > worst)
+			worst = st;
+	}
+	return diag_add(a->r, worst, ca_id, a->domain,
+	                "profile rfc8555: the CA may use any of the %zu addresses: %s", n,
+	                worst == DIAG_OK ? "all work" : "not all work");
 }

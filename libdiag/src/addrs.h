@@ -13,6 +13,8 @@
 
 #include "diag/dns.h"
 #include "diag/finding.h"
+#include "diag/http01.h"
+#include "diag/probe.h"
 
 /* Addresses of one family, as text, in the order of the answer. */
 struct addr_list {
@@ -79,22 +81,25 @@ int addr_lookup_init(struct addr_lookup *a, struct diag_loop *loop, struct diag_
 int addr_lookup_start(struct addr_lookup *a, const char *resolv_conf,
                       void (*done)(void *arg), void *arg);
 
-/* After done: choose the resolver whose answer is used and read its
- * addresses. 0, or -1 when out of memory (now or while asking). */
-int addr_lookup_read(struct addr_lookup *a);
-
 /*
- * ids->dns: the addresses from the resolver used and what the others said
- * (ok, warn when they disagree or one did not answer, fail or error when
- * there is no address). Returns how many addresses there are (0: nothing
- * to probe).
+ * After done: choose the resolver whose answer is used, read its
+ * addresses, and report them for the CA profile p: ids->dns (the addresses
+ * and what the other resolvers said: ok; warn when they disagree or one did
+ * not answer; fail or error when there is no address, or when out of
+ * memory), ids->limit when a family has more addresses than are probed
+ * (warn under rfc8555, where the CA may use any, with limit_hint; NULL: a
+ * generic one), and ids->reserved per address Let's Encrypt refuses
+ * (letsencrypt only). Then start(arg) when there are addresses to probe;
+ * when there are none, probe has nothing left to do (diag_probe_finish).
  */
-size_t addr_report_dns(struct addr_lookup *a);
-/* ids->limit, when a family has more addresses than are probed: warn when
- * every address matters (the CA may use any), else ok; hint for the warn. */
-void addr_report_limit(struct addr_lookup *a, int every, const char *hint);
-/* ids->reserved, per probed address in a range Let's Encrypt refuses. */
-void addr_report_reserved(struct addr_lookup *a);
+void addr_lookup_report(struct addr_lookup *a, enum http01_profile p, const char *limit_hint,
+                        struct diag_probe *probe, void (*start)(void *arg), void *arg);
+
+/* ca_id under rfc8555: the CA may use any of the n addresses probed, so
+ * the worst of status(arg, i) over them decides. */
+struct diag_finding *addr_report_ca_any(struct addr_lookup *a, const char *ca_id, size_t n,
+                                        enum diag_status (*status)(void *arg, size_t i),
+                                        void *arg);
 
 /* The i-th probed address: IPv6 first (as the CA prefers it), then IPv4;
  * i < n6 + n4. */

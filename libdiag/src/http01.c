@@ -1054,18 +1054,10 @@ static void report_consistency(struct http01_ctx *c)
 	              "router) is a common cause.");
 }
 
-/* http01.ca under rfc8555: every address may be used. */
-static struct diag_finding *report_ca_any(struct http01_ctx *c)
+static enum diag_status probe_status(void *arg, size_t i)
 {
-	enum diag_status worst = DIAG_OK;
-	for (size_t i = 0; i < c->nprobes; i++) {
-		enum diag_status st = outcome_status(c, &c->probes[i]);
-		if (st > worst)
-			worst = st;
-	}
-	return diag_add(c->head.r, worst, "http01.ca", c->domain,
-	                "profile rfc8555: the CA may use any of the %zu addresses: %s", c->nprobes,
-	                worst == DIAG_OK ? "all work" : "not all work");
+	struct http01_ctx *c = arg;
+	return outcome_status(c, &c->probes[i]);
 }
 
 /* http01.ca under letsencrypt or pebble: the one address the CA uses. */
@@ -1137,7 +1129,9 @@ static void judge(struct http01_ctx *c)
 	for (size_t i = 0; i < c->nprobes; i++)
 		report_addr(c, &c->probes[i]);
 	report_consistency(c);
-	struct diag_finding *f = c->o.profile == HTTP01_RFC8555 ? report_ca_any(c) : report_ca_used(c);
+	struct diag_finding *f = c->o.profile == HTTP01_RFC8555
+		? addr_report_ca_any(&c->addrs, "http01.ca", c->nprobes, probe_status, c)
+		: report_ca_used(c);
 	diag_evidence(f, "profile", json_string(diag_http01_profile_name(c->o.profile)));
 	diag_evidence(f, "token", diag_json_str(c->token));
 	report_local(c);
@@ -1162,19 +1156,6 @@ static void internal_error(struct http01_ctx *c, const char *id, const char *wha
 	diag_probe_finish(&c->head);
 }
 
-/* http01.limit and http01.reserved, once the addresses are known. */
-static void report_limit_reserved(struct http01_ctx *c)
-{
-	char *hint = diag_asprintf("Check the other addresses one by one (curl --resolve %s:%u:ADDRESS "
-	                           "http://%s%s), or publish fewer addresses.", c->domain, c->port,
-	                           c->domain, c->path);
-	addr_report_limit(&c->addrs, c->o.profile == HTTP01_RFC8555,
-	                  hint ? hint : "Check the other addresses one by one, or publish fewer addresses.");
-	free(hint);
-	if (c->o.profile == HTTP01_LETSENCRYPT)
-		addr_report_reserved(&c->addrs);
-}
-
 /* Start the first request of one address. */
 static void probe_begin(struct addr_probe *p, const char *ip, int family, const char *url)
 {
@@ -1196,8 +1177,9 @@ static void probe_begin(struct addr_probe *p, const char *ip, int family, const 
 }
 
 /* Every probed address at once, IPv6 first, as the CA prefers it. */
-static void start_probes(struct http01_ctx *c)
+static void start_probes(void *arg)
 {
+	struct http01_ctx *c = arg;
 	c->nprobes = c->addrs.n6 + c->addrs.n4;
 	c->probes = calloc(c->nprobes, sizeof(*c->probes));
 	if (!c->probes) {
@@ -1222,16 +1204,11 @@ static void start_probes(struct http01_ctx *c)
 static void addresses_known(void *arg)
 {
 	struct http01_ctx *c = arg;
-	if (addr_lookup_read(&c->addrs)) {
-		internal_error(c, "http01.dns", "cannot look up the addresses (out of memory)");
-		return;
-	}
-	if (!addr_report_dns(&c->addrs)) {
-		diag_probe_finish(&c->head);
-		return;
-	}
-	report_limit_reserved(c);
-	start_probes(c);
+	char *hint = diag_asprintf("Check the other addresses one by one (curl --resolve %s:%u:ADDRESS "
+	                           "http://%s%s), or publish fewer addresses.", c->domain, c->port,
+	                           c->domain, c->path);
+	addr_lookup_report(&c->addrs, c->o.profile, hint, &c->head, start_probes, c);
+	free(hint);
 }
 
 /* ---- the probe's life ---- */

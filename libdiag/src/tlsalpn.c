@@ -952,18 +952,10 @@ static void report_consistency(struct tlsalpn_ctx *c)
 	diag_evidence(f, "sha256", per);
 }
 
-/* tlsalpn01.ca under rfc8555: every address may be used. */
-static struct diag_finding *report_ca_any(struct tlsalpn_ctx *c)
+static enum diag_status probe_status(void *arg, size_t i)
 {
-	enum diag_status worst = DIAG_OK;
-	for (size_t i = 0; i < c->nprobes; i++) {
-		enum diag_status st = addr_status(c, &c->probes[i]);
-		if (st > worst)
-			worst = st;
-	}
-	return diag_add(c->head.r, worst, "tlsalpn01.ca", c->domain,
-	                "profile rfc8555: the CA may use any of the %zu addresses: %s", c->nprobes,
-	                worst == DIAG_OK ? "all work" : "not all work");
+	struct tlsalpn_ctx *c = arg;
+	return addr_status(c, &c->probes[i]);
 }
 
 /* tlsalpn01.ca under letsencrypt or pebble: the one address the CA uses. */
@@ -1014,7 +1006,9 @@ static void judge(struct tlsalpn_ctx *c)
 	for (size_t i = 0; i < c->nprobes; i++)
 		report_addr(c, &c->probes[i]);
 	report_consistency(c);
-	struct diag_finding *f = c->o.profile == HTTP01_RFC8555 ? report_ca_any(c) : report_ca_used(c);
+	struct diag_finding *f = c->o.profile == HTTP01_RFC8555
+		? addr_report_ca_any(&c->addrs, "tlsalpn01.ca", c->nprobes, probe_status, c)
+		: report_ca_used(c);
 	diag_evidence(f, "profile", json_string(diag_http01_profile_name(c->o.profile)));
 	diag_evidence(f, "key_authorization_given", json_boolean(c->ka != NULL));
 	diag_evidence(f, "port", json_integer(c->port));
@@ -1031,8 +1025,9 @@ static void internal_error(struct tlsalpn_ctx *c, const char *id, const char *wh
 }
 
 /* Every probed address at once, IPv6 first. */
-static void start_probes(struct tlsalpn_ctx *c)
+static void start_probes(void *arg)
 {
+	struct tlsalpn_ctx *c = arg;
 	c->nprobes = c->addrs.n6 + c->addrs.n4;
 	c->probes = calloc(c->nprobes, sizeof(*c->probes));
 	if (!c->probes) {
@@ -1066,23 +1061,11 @@ static void start_probes(struct tlsalpn_ctx *c)
 static void addresses_known(void *arg)
 {
 	struct tlsalpn_ctx *c = arg;
-	if (addr_lookup_read(&c->addrs)) {
-		internal_error(c, "tlsalpn01.dns", "cannot look up the addresses (out of memory)");
-		return;
-	}
-	if (!addr_report_dns(&c->addrs)) {
-		diag_probe_finish(&c->head);
-		return;
-	}
 	char *hint = diag_asprintf("Check the other addresses one by one (openssl s_client -connect "
 	                           "ADDRESS:%u -servername %s -alpn %s), or publish fewer addresses.",
 	                           c->port, c->domain, TLSALPN_PROTOCOL);
-	addr_report_limit(&c->addrs, c->o.profile == HTTP01_RFC8555,
-	                  hint ? hint : "Check the other addresses one by one, or publish fewer addresses.");
+	addr_lookup_report(&c->addrs, c->o.profile, hint, &c->head, start_probes, c);
 	free(hint);
-	if (c->o.profile == HTTP01_LETSENCRYPT)
-		addr_report_reserved(&c->addrs);
-	start_probes(c);
 }
 
 /* ---- the probe's life ---- */
