@@ -34,11 +34,7 @@ static int handle(void *ctx, int key, const char *arg)
 		a->ka = arg;
 		return cli_keyauth_arg(a->tool, "--key-authorization", arg);
 	case K_PROFILE:
-		if (diag_http01_profile_parse(arg, &a->profile)) {
-			cli_error(a->tool, "--ca-profile %s: unknown profile (letsencrypt, pebble or rfc8555)", arg);
-			return -1;
-		}
-		return 0;
+		return cli_profile_arg(a->tool, arg, &a->profile);
 	case K_PORT:
 		return cli_long(a->tool, "--port", arg, 1, 65535, &a->port);
 	}

@@ -126,6 +126,14 @@ const char *cli_http01_token(const struct cli_tool *t, const char *token, const 
 	return buf;
 }
 
+int cli_profile_arg(const struct cli_tool *t, const char *arg, enum http01_profile *out)
+{
+	if (!diag_http01_profile_parse(arg, out))
+		return 0;
+	cli_error(t, "--ca-profile %s: unknown profile (letsencrypt, pebble or rfc8555)", arg);
+	return -1;
+}
+
 int cli_host_domain(const struct cli_tool *t, int argc, char **argv, int first,
                     char *out, size_t len)
 {

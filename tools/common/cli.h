@@ -79,6 +79,10 @@ const char *cli_http01_token(const struct cli_tool *t, const char *token, const 
 int cli_host_domain(const struct cli_tool *t, int argc, char **argv, int first,
                     char *out, size_t len);
 
+/* --ca-profile: letsencrypt, pebble or rfc8555 into out; 0, or -1 after
+ * printing why. */
+int cli_profile_arg(const struct cli_tool *t, const char *arg, enum http01_profile *out);
+
 /* Integer option with a range; prints the error itself. */
 int cli_long(const struct cli_tool *t, const char *opt, const char *s,
              long min, long max, long *out);
