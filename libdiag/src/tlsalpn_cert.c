@@ -475,6 +475,17 @@ static int is_self_signed(X509 *x)
 	return ok;
 }
 
+/* What does not parse as DER: Go's TLS client refuses such a certificate
+ * during the handshake. 0, or -1 when out of memory. */
+static int unparsable(struct tlsalpn_cert *out, const char *what)
+{
+	ERR_clear_error();
+	out->check = TLSALPN_CERT_UNPARSABLE;
+	out->why = diag_asprintf("%s does not parse as DER (the CA's TLS client refuses the "
+	                         "certificate during the handshake)", what);
+	return out->why ? 0 : -1;
+}
+
 int diag_tlsalpn_cert_check(const unsigned char *der, size_t len,
                             const struct tlsalpn_cert_query *q, struct tlsalpn_cert *out)
 {
@@ -489,11 +500,7 @@ int diag_tlsalpn_cert_check(const unsigned char *der, size_t len,
 	char *cn = NULL;
 	int ret = -1;
 	if (!x || p != der + len) {
-		ERR_clear_error();
-		out->check = TLSALPN_CERT_UNPARSABLE;
-		out->why = diag_strdup("the certificate does not parse as DER (the CA's TLS client "
-		                       "refuses it during the handshake)");
-		ret = out->why ? 0 : -1;
+		ret = unparsable(out, "the certificate");
 		goto out;
 	}
 	out->subject = name_line(X509_get_subject_name(x));
@@ -502,11 +509,7 @@ int diag_tlsalpn_cert_check(const unsigned char *der, size_t len,
 	struct ext_info e;
 	read_extensions(x, &e);
 	if (e.san && san_names(X509_EXTENSION_get_data((X509_EXTENSION *)e.san), &nm)) {
-		ERR_clear_error();
-		out->check = TLSALPN_CERT_UNPARSABLE;
-		out->why = diag_strdup("the subjectAltName extension does not parse (the CA's TLS "
-		                       "client refuses the certificate during the handshake)");
-		ret = out->why ? 0 : -1;
+		ret = unparsable(out, "the subjectAltName extension");
 		goto out;
 	}
 	cn = common_name(x);
