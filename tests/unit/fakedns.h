@@ -130,21 +130,4 @@ static size_t count(const struct diag_report *r, const char *id)
 	return n;
 }
 
-
-/* A web server on 127.0.0.1 that never accepts: connects succeed (the
- * kernel's backlog), requests are never answered. */
-static int silent_web(uint16_t *port)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	socklen_t len = sizeof(a);
-	assert_true(fd >= 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(fd, 64), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	*port = ntohs(a.sin_port);
-	return fd;
-}
-
 #endif

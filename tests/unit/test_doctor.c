@@ -16,22 +16,6 @@
 #include "diag.h"
 #include "loopback.h"
 
-/* A TCP listener that never accepts: connections complete in the backlog,
- * requests get no answer. */
-static int mute_listener(uint16_t *port)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	socklen_t len = sizeof(a);
-	assert_true(fd >= 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(fd, 64), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	*port = ntohs(a.sin_port);
-	return fd;
-}
-
 static void count_done(void *arg)
 {
 	(*(int *)arg)++;

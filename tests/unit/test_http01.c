@@ -134,7 +134,7 @@ static void cancel_at_every_turn(void **state)
 	struct fake_dns dns;
 	fake_init(&dns, 2, 1);
 	uint16_t port;
-	int web = silent_web(&port);
+	int web = mute_listener(&port);
 	for (int k = 0; k < 12; k++) {
 		struct diag_loop *loop = diag_loop_new();
 		struct diag_report *r = diag_report_new("t", "1", "x");
@@ -165,7 +165,7 @@ static void silent_first_resolver(void **state)
 	fake_init(&f[0], -1, 1);
 	fake_init(&f[1], 1, 1);
 	uint16_t port;
-	int web = silent_web(&port);
+	int web = mute_listener(&port);
 	struct diag_server ns[2] = { f[0].srv, f[1].srv };
 	struct http01_opts o = { .domain = "web.test", .ns = ns, .nns = 2, .timeout_ms = 300,
 	                         .port = port, .profile = HTTP01_PEBBLE };
