@@ -239,6 +239,8 @@ static void conn_step(struct tls_conn *t)
 		conn_handshake_done(t);
 	else if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
 		conn_wait(t);
+	else if (e == SSL_ERROR_ZERO_RETURN)
+		conn_finish(t, CONN_EOF, 0);  /* close_notify in the handshake: Go sees EOF */
 	else
 		conn_finish(t, CONN_INTERNAL, 0);
 }
