@@ -182,6 +182,8 @@ up() {
 	for c in nsd nsd-checkconf nsd-checkzone unbound unbound-checkconf dnsmasq dig ip ss sysctl cc timeout openssl nginx pebble chronyd curl; do
 		command -v "$c" >/dev/null || die "$c missing: run 'tests/lab/lab.sh deps' (as root)"
 	done
+	[ -f /usr/lib/nginx/modules/ngx_stream_module.so ] ||
+		die "nginx's stream module missing (libnginx-mod-stream): run 'tests/lab/lab.sh deps' (as root)"
 	mkdir -p "$1"
 	STATE=$(cd "$1" && pwd)
 	[ ! -e "$STATE/env" ] || die "$STATE already holds a lab; 'lab.sh down $STATE' first"
