@@ -1,14 +1,26 @@
+# SPDX-License-Identifier: ISC
 # acme-diag - ACME troubleshooting toolkit.
 #   make            build libdiag and the tools into build/
 #   make check      unit tests, then integration tests in the lab (root)
 #   make sanitize   the same under ASan+UBSan (build-san/)
 #   make demo       build, start the lab, run a real diagnosis
 #   make bench      fan-out benchmark beside a sequential baseline
-#   make install PREFIX=/usr/local DESTDIR=
+#   make install PREFIX=/usr/local DESTDIR=  (BINDIR MANDIR BASHCOMPDIR ZSHCOMPDIR FISHCOMPDIR)
+#   make dist       acme-diag-VERSION.tar.gz (the tracked files)
+#   make distcheck  build, test and install that tarball in a fresh directory
 
-VERSION   := 0.1.0
+# git describe in a checkout, the VERSION file in a tarball (scripts/version.sh)
+VERSION   := $(shell scripts/version.sh)
+ifeq ($(VERSION),)
+$(error scripts/version.sh gave no version)
+endif
 PREFIX    ?= /usr/local
 DESTDIR   ?=
+BINDIR    ?= $(PREFIX)/bin
+MANDIR    ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
+FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 BUILD     ?= build
 CC        ?= cc
 PKGS      := libcares ldns libcurl openssl jansson
@@ -21,7 +33,7 @@ WARN      += -Werror
 endif
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-ALL_CFLAGS := $(WARN) $(CFLAGS) $(SANFLAGS) -D_DEFAULT_SOURCE -DDIAG_VERSION='"$(VERSION)"' \
+ALL_CFLAGS := $(WARN) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) -D_DEFAULT_SOURCE -DDIAG_VERSION='"$(VERSION)"' \
               -Ilibdiag/include $(PKG_CFLAGS)
 LDLIBS     := $(PKG_LIBS)
 
@@ -35,11 +47,19 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC  := $(wildcard fuzz/fuzz_*.c)
 
 .SECONDARY:
-.PHONY: completions all deps check unit integration sanitize demo bench install uninstall clean fuzz
+.PHONY: completions all deps check unit integration sanitize demo bench install uninstall clean fuzz \
+	dist distcheck print-tools FORCE
 
 all: $(TOOL_BIN) $(BUILD)/bin/dnsjunk
 
-$(BUILD)/%.o: %.c $(wildcard libdiag/include/*.h libdiag/include/diag/*.h tools/common/*.h)
+# Rewritten only when the version changes (a commit, a tree made dirty), so
+# that every object, compiled with -DDIAG_VERSION, is rebuilt then.
+$(BUILD)/version.stamp: FORCE
+	@mkdir -p $(dir $@)
+	@[ "$$(cat $@ 2>/dev/null)" = "$(VERSION)" ] || echo "$(VERSION)" >$@
+
+$(BUILD)/%.o: %.c $(wildcard libdiag/include/*.h libdiag/include/diag/*.h tools/common/*.h tools/doctor/*.h) \
+		$(BUILD)/version.stamp
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itools -c -o $@ $<
 
@@ -47,18 +67,22 @@ $(BUILD)/libdiag.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
+# acme-doctor's own modules (its run and output formats)
+DOCTOR_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/doctor/*.c))
+$(BUILD)/bin/acme-doctor: $(DOCTOR_OBJ)
+
 $(BUILD)/bin/%: $(BUILD)/tools/%.o $(CLI_OBJ) $(BUILD)/libdiag.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(filter-out %.a,$^) $(filter %.a,$^) $(LDLIBS)
 
 # The lab's deliberate junk DNS responder (no real program emits garbage DNS).
 $(BUILD)/bin/dnsjunk: tests/lab/dnsjunk.c
 	@mkdir -p $(dir $@)
-	$(CC) $(WARN) $(CFLAGS) $(SANFLAGS) -D_DEFAULT_SOURCE -o $@ $<
+	$(CC) $(WARN) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) -D_DEFAULT_SOURCE -o $@ $<
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libdiag.a $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itools $(shell pkg-config --cflags cmocka) -o $@ $< $(BUILD)/libdiag.a \
+	$(CC) $(ALL_CFLAGS) -Itools $(shell pkg-config --cflags cmocka) $(LDFLAGS) -o $@ $< $(BUILD)/libdiag.a \
 		$(LDLIBS) $(shell pkg-config --libs cmocka)
 
 deps:
@@ -102,26 +126,34 @@ bench: deps all
 	bench/run.sh $(BUILD)
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
-		$(DESTDIR)$(PREFIX)/share/man/man7 \
-		$(DESTDIR)$(PREFIX)/share/bash-completion/completions \
-		$(DESTDIR)$(PREFIX)/share/zsh/site-functions \
-		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
-	install -m 755 $(TOOL_BIN) $(DESTDIR)$(PREFIX)/bin/
-	install -m 644 $(TOOLS:%=man/%.1) $(DESTDIR)$(PREFIX)/share/man/man1/
-	install -m 644 man/libdiag.7 $(DESTDIR)$(PREFIX)/share/man/man7/
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7 \
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
+	install -m 755 $(TOOL_BIN) $(DESTDIR)$(BINDIR)/
+	install -m 644 $(TOOLS:%=man/%.1) $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 man/libdiag.7 $(DESTDIR)$(MANDIR)/man7/
 	for t in $(TOOLS); do \
-	  install -m 644 completions/$$t.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/$$t; \
-	  install -m 644 completions/_$$t $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_$$t; \
-	  install -m 644 completions/$$t.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/$$t.fish; \
+	  install -m 644 completions/$$t.bash $(DESTDIR)$(BASHCOMPDIR)/$$t; \
+	  install -m 644 completions/_$$t $(DESTDIR)$(ZSHCOMPDIR)/_$$t; \
+	  install -m 644 completions/$$t.fish $(DESTDIR)$(FISHCOMPDIR)/$$t.fish; \
 	done
 
 uninstall:
-	for t in $(TOOLS); do rm -f $(DESTDIR)$(PREFIX)/bin/$$t $(DESTDIR)$(PREFIX)/share/man/man1/$$t.1 \
-	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions/$$t \
-	  $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_$$t \
-	  $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/$$t.fish; done
-	rm -f $(DESTDIR)$(PREFIX)/share/man/man7/libdiag.7
+	for t in $(TOOLS); do rm -f $(DESTDIR)$(BINDIR)/$$t $(DESTDIR)$(MANDIR)/man1/$$t.1 \
+	  $(DESTDIR)$(BASHCOMPDIR)/$$t $(DESTDIR)$(ZSHCOMPDIR)/_$$t $(DESTDIR)$(FISHCOMPDIR)/$$t.fish; done
+	rm -f $(DESTDIR)$(MANDIR)/man7/libdiag.7
+
+dist:
+	@scripts/dist.sh $(VERSION)
+
+# For scripts and tests that cover every tool (tests/integration/package.t).
+print-tools:
+	@echo $(TOOLS)
+
+# The tarball, unpacked in a fresh directory: built with -Werror, unit
+# tests, the checks that need no lab, installed to a DESTDIR and the
+# installed files compared with what TOOLS promises.
+distcheck: dist
+	scripts/distcheck.sh acme-diag-$(VERSION).tar.gz $(TOOLS)
 
 clean:
 	rm -rf build build-san

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # bash completion for acme-dnscheck(1)                     -*- shell-script -*-
 #
 # Written by hand, not by scripts/gen-completions.py: do not regenerate.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # fish completion for acme-dnscheck(1)
 #
 # Written by hand, not by scripts/gen-completions.py: do not regenerate.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libFuzzer target: DNS reply handling. The bytes are taken as a reply to a
  * TXT query, through the same entry the transport uses (dns_q_set_reply),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libFuzzer target: whatever bytes reach a finding, both renderings keep
  * it. The input is cut at 0xff bytes into strings that become findings'

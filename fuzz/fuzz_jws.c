@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libFuzzer target: capture reading and JWS checking. The bytes are taken
  * as a capture (one JWS, JSON lines, HAR or a certbot log) and every

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # Install the Debian packages acme-diag needs to build and test, when missing.
 # Usage: scripts/install-deps.sh [build|test|all]   (default all)
 set -euo pipefail
 what=${1:-all}
 build_pkgs=(gcc libc6-dev make pkg-config libc-ares-dev libldns-dev libcurl4-openssl-dev libssl-dev
             libjansson-dev libcmocka-dev libncurses-dev)
-test_pkgs=(nsd unbound dnsmasq-base coreutils nginx-light libnginx-mod-stream pebble lego certbot chrony faketime curl openssl iproute2 bind9-dnsutils jq perl procps groff-base clang libclang-rt-14-dev)
+test_pkgs=(nsd unbound dnsmasq-base time libxml2-utils python3 coreutils nginx-light libnginx-mod-stream pebble lego certbot chrony faketime curl openssl iproute2 bind9-dnsutils jq perl procps groff-base clang libclang-rt-14-dev
+           dpkg-dev debhelper lintian mmdebstrap)
 pkgs=()
 case "$what" in
   build) pkgs=("${build_pkgs[@]}") ;;

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # Start the lab once, run every integration test in it with prove, always
 # tear the lab down. Usage: tests/run-integration.sh [BUILD_DIR]
 set -euo pipefail

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* acme-account - is this ACME account usable, as the CA sees it? Read-only. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>

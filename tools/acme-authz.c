@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* acme-authz - authorization, order and challenge state, with the CA's errors explained. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* acme-clock - the local clock against ACME servers' Date headers and SNTP. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>

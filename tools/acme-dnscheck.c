@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* acme-dnscheck - the DNS side of DNS-01, or an audit of resolvers. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>

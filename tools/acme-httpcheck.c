@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* acme-httpcheck - HTTP-01 reachability, address by address, as the CA sees it. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>

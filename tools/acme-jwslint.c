@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* acme-jwslint - audit captured ACME requests: kid/jwk, alg, nonce, url, signatures. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* diag.h - libdiag, the acme-diag probe library: the umbrella header. */
 #ifndef DIAG_H
 #define DIAG_H
@@ -19,7 +20,9 @@
 #include "diag/authz.h"
 #include "diag/jws.h"
 #include "diag/diagnosis.h"
+#include "diag/render_ci.h"
 #include "diag/doctor.h"
+#include "diag/k8s.h"
 
 
 #endif

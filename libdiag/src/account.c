@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * account.c - is this ACME account usable, as the CA sees it?
  *

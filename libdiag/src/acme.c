@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * acme.c - ACME requests: directory, nonces, JWS POSTs, problem documents,
  * and the account stores of certbot, lego and acme.sh.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* acme_key.c - account keys: PEM and JWK in, public JWK, thumbprint, JWS signatures. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * authz.c - what the CA says about an order, authorization or challenge.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* caa.c - CAA issue/issuewild evaluation with RFC 8657 parameters. */
 #define _POSIX_C_SOURCE 200809L
 #include <ctype.h>

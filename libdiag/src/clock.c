@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* clock.c - local clock offset from HTTP Date headers and SNTP, at once. */
 #define _POSIX_C_SOURCE 200809L
 #include <arpa/inet.h>

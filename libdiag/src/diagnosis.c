@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* diagnosis.c - root causes among a report's findings, in causal order. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -138,9 +139,17 @@ static int serial_explains(const struct diag_finding *c, const struct diag_findi
 	return is_id(f, "dns01.agreement") || is_id(f, "dns01.propagation");
 }
 
-static int dns01_explains(const struct diag_finding *c, const struct diag_finding *f)
+/* A CNAME loop or a chain too long: the TXT checks, and a resolver's SOA
+ * walk that errs on the looping name (SERVFAIL). */
+static int cname_explains(const struct diag_finding *c, const struct diag_finding *f)
 {
-	return same_domain(c, f) && has_prefix(f->id, "dns01.");
+	if (!same_domain(c, f))
+		return 0;
+	if (is_id(f, "dns.zone.soa")) {
+		const char *walk = ev_str(f, "walk");
+		return walk && !strcmp(walk, "error");
+	}
+	return has_prefix(f->id, "dns01.");
 }
 
 static int is_authoritative(const struct diag_finding *f)
@@ -226,6 +235,8 @@ struct rule {
 };
 
 static const struct rule rules[] = {
+	{"dns01.cname", BAD, NULL, 9, DIAG_ACTOR_BOTH,
+	 "the _acme-challenge CNAME chain is broken", cname_explains},
 	{"dns.resolver.reachable", BAD, NULL, 10, DIAG_ACTOR_CLIENT,
 	 "a resolver the ACME client uses does not answer", resolver_explains},
 	{"dns.resolver.soa-filtered", BAD, NULL, 11, DIAG_ACTOR_CLIENT,
@@ -242,8 +253,6 @@ static const struct rule rules[] = {
 	 "an authoritative nameserver does not serve the zone", authserver_explains},
 	{"dns.auth.serial", BAD, NULL, 22, DIAG_ACTOR_BOTH,
 	 "a secondary nameserver lags behind the primary", serial_explains},
-	{"dns01.cname", BAD, NULL, 23, DIAG_ACTOR_BOTH,
-	 "the _acme-challenge CNAME chain is broken", dns01_explains},
 	{"dns01.txt", BAD, is_authoritative, 24, DIAG_ACTOR_BOTH,
 	 "the TXT record is missing or wrong at authoritative servers", txt_auth_explains},
 	{"dns01.txt", BAD, is_resolver_role, 25, DIAG_ACTOR_CLIENT,
@@ -288,6 +297,18 @@ static const struct rule rules[] = {
 	 "a challenge failed at the CA", NULL},
 	{"jws.kid", BAD, NULL, 80, DIAG_ACTOR_CA,
 	 "the client signs requests with the wrong key header (kid/jwk)", NULL},
+	/* cert-manager's own view: the consequences the checks above explain,
+	 * kept as causes of their own when nothing above does */
+	{"k8s.issuer", BAD, NULL, 58, DIAG_ACTOR_CLIENT,
+	 "cert-manager: an Issuer is not Ready", NULL},
+	{"k8s.challenge", BAD, NULL, 86, DIAG_ACTOR_CA,
+	 "cert-manager: a Challenge failed at the CA", NULL},
+	{"k8s.order", BAD, NULL, 87, DIAG_ACTOR_CA,
+	 "cert-manager: an Order failed", NULL},
+	{"k8s.certificate", BAD, NULL, 88, DIAG_ACTOR_CLIENT,
+	 "cert-manager: a Certificate is not Ready", NULL},
+	{"k8s.input", BAD, NULL, 99, DIAG_ACTOR_UNKNOWN,
+	 "acme-doctor skipped cert-manager objects it could not read", NULL},
 };
 
 /* A finding no rule names: ranked by its area. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* dns.c - queries to chosen servers: ldns builds and parses, c-ares sends. */
 #define _POSIX_C_SOURCE 200809L
 #include <arpa/inet.h>
@@ -23,12 +24,30 @@ struct chan {
 	ares_channel ch;
 };
 
+/* Questions in flight to one server, and those waiting for a slot: a
+ * batch must not flood a server (a home router's dnsmasq refuses beyond
+ * 150 forwarded questions at once). */
+#define DNS_INFLIGHT_PER_SERVER 64
+struct srvq {
+	struct sockaddr_storage addr;
+	unsigned inflight;
+	struct dns_q *head, *tail;  /* waiting, through q->qnext */
+};
+
 /* A send in progress: c-ares's callback argument. The query may be freed
  * (or the engine go away) before c-ares calls back: then q is NULL, or the
  * engine is dying, and the callback only frees this. */
 struct dns_send {
 	struct dns_engine *e;
 	struct dns_q *q;
+	struct srvq *srv;
+};
+
+/* A probe that asked questions (the arg of dns_ask), and what it asked. */
+struct owner {
+	void *arg;
+	struct dns_q **qs;
+	size_t n, cap;
 };
 
 struct dns_engine {
@@ -37,9 +56,16 @@ struct dns_engine {
 	int dying;
 	struct chan *chans;
 	size_t nchans, cap;
-	struct dns_q **cache;           /* queries of dns_ask(), owned here */
-	size_t ncache, capcache;
+	/* queries of dns_ask(), owned here: a hash index (chained through
+	 * q->hnext) and, per asker, the queries it asked, so that what only
+	 * one probe ever asked goes when that probe forgets it */
+	struct dns_q **buckets;
+	size_t nbuckets, ncache;
+	struct owner *owners;
+	size_t nowners, capowners;
 	struct sockaddr_storage *dead;  /* servers that timed out */
+	struct srvq **srvs;             /* per server: in flight and waiting */
+	size_t nsrvs, capsrvs;
 	size_t ndead, capdead;
 };
 
@@ -328,9 +354,21 @@ void dns_engine_free(struct dns_engine *e)
 	for (size_t i = 0; i < e->nchans; i++)
 		diag_loop_ares_free(e->loop, e->chans[i].ch);
 	free(e->chans);
-	for (size_t i = 0; i < e->ncache; i++)
-		dns_q_free(e->cache[i]);
-	free(e->cache);
+	for (size_t b = 0; b < e->nbuckets; b++)
+		for (struct dns_q *q = e->buckets[b], *next; q; q = next) {
+			next = q->hnext;
+			dns_q_free(q);
+		}
+	free(e->buckets);
+	for (size_t i = 0; i < e->nowners; i++)
+		free(e->owners[i].qs);
+	free(e->owners);
+	for (size_t i = 0; i < e->nsrvs; i++) {
+		for (struct dns_q *q = e->srvs[i]->head; q; q = q->qnext)
+			q->queued_in = NULL;  /* private queries outlive the engine */
+		free(e->srvs[i]);
+	}
+	free(e->srvs);
 	free(e->dead);
 	free(e);
 }
@@ -404,8 +442,26 @@ struct dns_q *dns_q_new(const struct diag_server *srv, const char *qname,
 	return q;
 }
 
+/* Take q out of its server's waiting list. */
+static void unqueue(struct dns_q *q)
+{
+	struct srvq *sq = q->queued_in;
+	if (!sq)
+		return;
+	for (struct dns_q **pp = &sq->head, *prev = NULL; *pp; prev = *pp, pp = &(*pp)->qnext)
+		if (*pp == q) {
+			*pp = q->qnext;
+			if (sq->tail == q)
+				sq->tail = prev;
+			break;
+		}
+	q->qnext = NULL;
+	q->queued_in = NULL;
+}
+
 void dns_q_reset(struct dns_q *q)
 {
+	unqueue(q);
 	if (q->inflight) {
 		q->inflight->q = NULL;  /* the old send's reply, if any, is dropped */
 		q->inflight = NULL;
@@ -424,6 +480,7 @@ void dns_q_free(struct dns_q *q)
 {
 	if (!q)
 		return;
+	unqueue(q);
 	if (q->inflight)
 		q->inflight->q = NULL;
 	ldns_pkt_free(q->pkt);
@@ -453,22 +510,35 @@ static void q_finish(struct dns_q *q, enum dns_status st, const char *why)
 static int is_dead(const struct dns_engine *e, const struct sockaddr_storage *a);
 static void mark_dead(struct dns_engine *e, const struct sockaddr_storage *a);
 
+static void pump(struct dns_engine *e, struct srvq *sq);
+static void q_outcome_of(struct dns_engine *e, struct dns_q *q, int status,
+                         unsigned char *abuf, int alen);
+
 static void ares_done(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 {
 	(void)timeouts;
 	struct dns_send *sd = arg;
 	struct dns_q *q = sd->q;
 	struct dns_engine *e = sd->e;
-	int dying = e->dying;
+	struct srvq *sq = sd->srv;
 	free(sd);
-	if (!q)
+	if (q)
+		q->inflight = NULL;
+	if (e->dying)  /* the engine is going: no outcome, nothing sent */
 		return;
-	q->inflight = NULL;
-	if (dying)
-		return;
+	sq->inflight--;
+	if (q)
+		q_outcome_of(e, q, status, abuf, alen);
+	pump(e, sq);
+}
+
+static void q_outcome_of(struct dns_engine *e, struct dns_q *q, int status,
+                         unsigned char *abuf, int alen)
+{
 	switch (status) {
 	case ARES_SUCCESS:
-		break;
+		dns_q_set_reply(q, abuf, alen > 0 ? (size_t)alen : 0);
+		return;
 	case ARES_ETIMEOUT:
 		mark_dead(e, &q->server.addr);
 		q_finish(q, DNS_TIMEOUT, "timed out");
@@ -487,7 +557,6 @@ static void ares_done(void *arg, int status, int timeouts, unsigned char *abuf, 
 		q_finish(q, DNS_ERROR, ares_strerror(status));
 		return;
 	}
-	dns_q_set_reply(q, abuf, alen > 0 ? (size_t)alen : 0);
 }
 
 int dns_q_set_reply(struct dns_q *q, const uint8_t *buf, size_t len)
@@ -508,16 +577,30 @@ int dns_q_set_reply(struct dns_q *q, const uint8_t *buf, size_t len)
 	return 0;
 }
 
-int dns_q_send(struct dns_engine *e, struct dns_q *q)
+static struct srvq *server_queue(struct dns_engine *e, const struct sockaddr_storage *a)
+{
+	for (size_t i = 0; i < e->nsrvs; i++)
+		if (same_addr(&e->srvs[i]->addr, a))
+			return e->srvs[i];
+	struct srvq *sq = calloc(1, sizeof(*sq));
+	if (!sq || diag_grow((void **)&e->srvs, &e->capsrvs, e->nsrvs + 1, sizeof(*e->srvs))) {
+		free(sq);
+		return NULL;
+	}
+	sq->addr = *a;
+	e->srvs[e->nsrvs++] = sq;
+	return sq;
+}
+
+/* Put q on the wire now. */
+static int transmit(struct dns_engine *e, struct srvq *sq, struct dns_q *q)
 {
 	int ret = -1;
 	uint8_t *wire = NULL;
 	size_t len = 0;
 	ldns_pkt *pkt = NULL;
 	struct dns_send *sd = NULL;
-	dns_q_reset(q);
 	q->sent_ms = diag_now_ms();
-
 	ldns_rdf *dn = ldns_dname_new_frm_str(q->qname);
 	if (!dn) {
 		q_finish(q, DNS_ERROR, "invalid query name");
@@ -537,8 +620,9 @@ int dns_q_send(struct dns_engine *e, struct dns_q *q)
 	sd = ch ? malloc(sizeof(*sd)) : NULL;
 	if (!sd)
 		goto out;
-	*sd = (struct dns_send){ .e = e, .q = q };
+	*sd = (struct dns_send){ .e = e, .q = q, .srv = sq };
 	q->inflight = sd;
+	sq->inflight++;
 	ares_send(ch, wire, (int)len, ares_done, sd);  /* may call back at once */
 	ret = 0;
 out:
@@ -547,6 +631,44 @@ out:
 	if (ret && !q->done)
 		q_finish(q, DNS_ERROR, "could not build or send the query");
 	return ret;
+}
+
+/* Send what waits for sq while it has free slots; a server found dead
+ * meanwhile is not asked. */
+static void pump(struct dns_engine *e, struct srvq *sq)
+{
+	while (sq->head && sq->inflight < DNS_INFLIGHT_PER_SERVER) {
+		struct dns_q *q = sq->head;
+		unqueue(q);
+		if (is_dead(e, &sq->addr)) {
+			q->not_asked = 1;
+			q_finish(q, DNS_TIMEOUT, "no answer earlier in this run (not asked again)");
+		} else {
+			transmit(e, sq, q);
+		}
+	}
+}
+
+int dns_q_send(struct dns_engine *e, struct dns_q *q)
+{
+	dns_q_reset(q);
+	q->sent_ms = diag_now_ms();
+	struct srvq *sq = server_queue(e, &q->server.addr);
+	if (!sq) {
+		q_finish(q, DNS_ERROR, "could not build or send the query");
+		return -1;
+	}
+	if (sq->inflight < DNS_INFLIGHT_PER_SERVER && !sq->head)
+		return transmit(e, sq, q);
+	/* wait for a slot: FIFO, so every question is asked in turn */
+	q->queued_in = sq;
+	q->qnext = NULL;
+	if (sq->tail)
+		sq->tail->qnext = q;
+	else
+		sq->head = q;
+	sq->tail = q;
+	return 0;
 }
 
 /* ---- shared questions ---- */
@@ -566,17 +688,118 @@ static void mark_dead(struct dns_engine *e, const struct sockaddr_storage *a)
 	e->dead[e->ndead++] = *a;
 }
 
+/* FNV-1a over the question: server address and port, name (any case),
+ * type, class, flags. */
+static size_t question_hash(const struct sockaddr_storage *a, const char *abs, ldns_rr_type type,
+                            ldns_rr_class cls, unsigned flags)
+{
+	uint64_t h = 1469598103934665603ULL;
+	const unsigned char *p;
+	size_t n;
+	if (a->ss_family == AF_INET) {
+		p = (const unsigned char *)&((const struct sockaddr_in *)a)->sin_addr;
+		n = 4;
+	} else {
+		p = (const unsigned char *)&((const struct sockaddr_in6 *)a)->sin6_addr;
+		n = 16;
+	}
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 1099511628211ULL;
+	uint16_t port = a->ss_family == AF_INET ? ((const struct sockaddr_in *)a)->sin_port
+	                                       : ((const struct sockaddr_in6 *)a)->sin6_port;
+	unsigned extra[4] = { port, (unsigned)type, (unsigned)cls, flags };
+	for (size_t i = 0; i < 4; i++)
+		h = (h ^ extra[i]) * 1099511628211ULL;
+	for (const char *c = abs; *c; c++)
+		h = (h ^ (unsigned char)tolower((unsigned char)*c)) * 1099511628211ULL;
+	return (size_t)h;
+}
+
+static size_t q_hash(const struct dns_q *q)
+{
+	return question_hash(&q->server.addr, q->qname, q->qtype, q->qclass, q->flags);
+}
+
 static struct dns_q *cache_find(struct dns_engine *e, const struct diag_server *srv,
                                 const char *abs, ldns_rr_type type, ldns_rr_class cls,
                                 unsigned flags)
 {
-	for (size_t i = 0; i < e->ncache; i++) {
-		struct dns_q *q = e->cache[i];
+	if (!e->nbuckets)
+		return NULL;
+	size_t b = question_hash(&srv->addr, abs, type, cls, flags) % e->nbuckets;
+	for (struct dns_q *q = e->buckets[b]; q; q = q->hnext)
 		if (q->qtype == type && q->qclass == cls && q->flags == flags &&
 		    same_addr(&q->server.addr, &srv->addr) && !strcasecmp(q->qname, abs))
 			return q;
-	}
 	return NULL;
+}
+
+/* Room for one more query in the index (growing it keeps chains short). */
+static int cache_reserve(struct dns_engine *e)
+{
+	if (e->ncache + 1 <= e->nbuckets * 2)
+		return 0;
+	size_t nb = e->nbuckets ? e->nbuckets * 4 : 256;
+	struct dns_q **nv = calloc(nb, sizeof(*nv));
+	if (!nv)
+		return -1;
+	for (size_t b = 0; b < e->nbuckets; b++)
+		for (struct dns_q *q = e->buckets[b], *next; q; q = next) {
+			next = q->hnext;
+			size_t k = q_hash(q) % nb;
+			q->hnext = nv[k];
+			nv[k] = q;
+		}
+	free(e->buckets);
+	e->buckets = nv;
+	e->nbuckets = nb;
+	return 0;
+}
+
+static void cache_insert(struct dns_engine *e, struct dns_q *q)
+{
+	size_t b = q_hash(q) % e->nbuckets;
+	q->hnext = e->buckets[b];
+	e->buckets[b] = q;
+	e->ncache++;
+}
+
+static void cache_remove(struct dns_engine *e, struct dns_q *q)
+{
+	for (struct dns_q **pp = &e->buckets[q_hash(q) % e->nbuckets]; *pp; pp = &(*pp)->hnext)
+		if (*pp == q) {
+			*pp = q->hnext;
+			e->ncache--;
+			return;
+		}
+}
+
+static struct owner *owner_of(struct dns_engine *e, void *arg, int create)
+{
+	for (size_t i = 0; i < e->nowners; i++)
+		if (e->owners[i].arg == arg)
+			return &e->owners[i];
+	if (!create || diag_grow((void **)&e->owners, &e->capowners, e->nowners + 1, sizeof(*e->owners)))
+		return NULL;
+	e->owners[e->nowners] = (struct owner){ .arg = arg };
+	return &e->owners[e->nowners++];
+}
+
+/* Record that arg asked q (once per arg). 0, or -1 when out of memory. */
+static int own(struct dns_engine *e, struct dns_q *q, void *arg)
+{
+	struct owner *o = owner_of(e, arg, 1);
+	if (!o)
+		return -1;
+	for (size_t i = 0; i < o->n; i++)
+		if (o->qs[i] == q)
+			return 0;
+	if (diag_grow((void **)&o->qs, &o->cap, o->n + 1, sizeof(*o->qs)))
+		return -1;
+	o->qs[o->n++] = q;
+	q->holders++;
+	q->askers++;
+	return 0;
 }
 
 struct dns_q *dns_ask(struct dns_engine *e, const struct diag_server *srv, const char *qname,
@@ -590,20 +813,17 @@ struct dns_q *dns_ask(struct dns_engine *e, const struct diag_server *srv, const
 	struct dns_q *q = cache_find(e, srv, abs, type, cls, flags);
 	free(abs);
 	int fresh = !q;
-	if (fresh) {
-		if (diag_grow((void **)&e->cache, &e->capcache, e->ncache + 1, sizeof(*e->cache)))
-			return NULL;
-		if (!(q = dns_q_new(srv, qname, type, cls, flags)))
-			return NULL;
-	}
-	if (!q->done && cb &&
-	    diag_grow((void **)&q->waiters, &q->capwaiters, q->nwaiters + 1, sizeof(*q->waiters))) {
+	if (fresh && (cache_reserve(e) || !(q = dns_q_new(srv, qname, type, cls, flags))))
+		return NULL;
+	if ((!q->done && cb &&
+	     diag_grow((void **)&q->waiters, &q->capwaiters, q->nwaiters + 1, sizeof(*q->waiters))) ||
+	    (arg && own(e, q, arg))) {
 		if (fresh)
 			dns_q_free(q);  /* never cached: a later ask sends it anew */
 		return NULL;
 	}
 	if (fresh)
-		e->cache[e->ncache++] = q;
+		cache_insert(e, q);
 	if (!q->done && cb)
 		q->waiters[q->nwaiters++] = (struct dns_waiter){ .cb = cb, .arg = arg };
 	if (fresh) {
@@ -622,12 +842,32 @@ struct dns_q *dns_ask(struct dns_engine *e, const struct diag_server *srv, const
 
 void dns_engine_forget(struct dns_engine *e, void *arg)
 {
-	for (size_t i = 0; i < e->ncache; i++) {
-		struct dns_q *q = e->cache[i];
-		for (size_t k = 0; k < q->nwaiters; k++)
-			if (q->waiters[k].arg == arg)
-				q->waiters[k].cb = NULL;
+	size_t i;
+	for (i = 0; i < e->nowners && e->owners[i].arg != arg; i++)
+		;
+	if (i == e->nowners)
+		return;
+	struct owner o = e->owners[i];
+	e->owners[i] = e->owners[--e->nowners];
+	for (size_t k = 0; k < o.n; k++) {
+		struct dns_q *q = o.qs[k];
+		for (size_t w = 0; w < q->nwaiters; w++)
+			if (q->waiters[w].arg == arg)
+				q->waiters[w].cb = NULL;
+		/* An answer only this probe ever asked for is not asked again by
+		 * anyone else in the run: it goes (the zone's SOA, NS, CAA, asked
+		 * for every name, stay). A query still in flight is detached. */
+		if (--q->holders == 0 && q->askers <= 1) {
+			cache_remove(e, q);
+			dns_q_free(q);
+		}
 	}
+	free(o.qs);
+}
+
+size_t dns_engine_cached(const struct dns_engine *e)
+{
+	return e->ncache;
 }
 
 const char *dns_q_outcome(const struct dns_q *q)

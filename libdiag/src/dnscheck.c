@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * dnscheck.c - the DNS side of DNS-01, and resolver audits.
  *

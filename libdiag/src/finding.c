@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* finding.c - reports, findings and the verdict rule. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -168,6 +169,7 @@ static void finding_free(struct diag_finding *f)
 		return;
 	free(f->id);
 	free(f->domain);
+	free(f->object);
 	free(f->target);
 	free(f->summary);
 	free(f->detail);
@@ -188,6 +190,7 @@ void diag_report_free(struct diag_report *r)
 	free(r->version);
 	free(r->target);
 	free(r->domain);
+	free(r->object);
 	free(r);
 }
 
@@ -210,6 +213,16 @@ struct diag_report *diag_report_view(struct diag_report *parent, const char *dom
 		return NULL;
 	}
 	return v;
+}
+
+int diag_report_set_object(struct diag_report *v, const char *object)
+{
+	char *o = diag_strdup(object);
+	if (object && !o)
+		return -1;
+	free(v->object);
+	v->object = o;
+	return 0;
 }
 
 void diag_report_observe(struct diag_report *r, diag_observer_cb cb, void *arg)
@@ -262,11 +275,15 @@ struct diag_finding *diag_add(struct diag_report *r, enum diag_status st,
 	f->evidence = json_object();
 	f->duration_ms = -1;
 	/* the innermost view that names a domain tags the finding */
-	const char *dom = NULL;
+	const char *dom = NULL, *obj = NULL;
 	for (struct diag_report *v = r; v && !dom; v = v->parent)
 		dom = v->domain;
+	for (struct diag_report *v = r; v && !obj; v = v->parent)
+		obj = v->object;
 	f->domain = diag_strdup(dom);
-	if (!f->summary || !f->id || !f->target || !f->evidence || (dom && !f->domain)) {
+	f->object = diag_strdup(obj);
+	if (!f->summary || !f->id || !f->target || !f->evidence || (dom && !f->domain) ||
+	    (obj && !f->object)) {
 		finding_free(f);
 		return NULL;
 	}

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* grow.c - a growable array's capacity. */
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* grow.h - libdiag internal: a growable array's capacity. */
 #ifndef DIAG_GROW_H
 #define DIAG_GROW_H

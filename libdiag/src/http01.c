@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * http01.c - HTTP-01 as the CA fetches it, every address on its own.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* httputil.c - HTTP header lines and URL origins. */
 #include <string.h>
 #include <strings.h>

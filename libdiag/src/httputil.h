@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* httputil.h - libdiag internal: small HTTP helpers shared by the probes. */
 #ifndef DIAG_HTTPUTIL_H
 #define DIAG_HTTPUTIL_H

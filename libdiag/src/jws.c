@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * jws.c - read captures of ACME requests and check each JWS as Boulder
  * would. The checks are pure computation: the probe runs them from the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* keyauth.c - base64url and the DNS-01 digest of a key authorization. */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* loop.c - one poll loop over c-ares sockets, curl transfers, timers and fds. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdlib.h>

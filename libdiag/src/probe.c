@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* probe.c - the life of a probe: start, done (deferred), cancel, run alone. */
 #include <stdlib.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* render.c - text and JSON renderings of a report. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -33,7 +34,8 @@ static json_t *finding_json(const struct diag_finding *f)
 	                      "evidence", f->evidence,
 	                      "duration_ms", f->duration_ms >= 0 ? json_integer(f->duration_ms)
 	                                                         : json_null());
-	if (o && f->domain && json_object_set_new(o, "domain", diag_json_str(f->domain))) {
+	if (o && ((f->domain && json_object_set_new(o, "domain", diag_json_str(f->domain))) ||
+	          (f->object && json_object_set_new(o, "object", diag_json_str(f->object))))) {
 		json_decref(o);
 		return NULL;
 	}

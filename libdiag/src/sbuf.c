@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* sbuf.c - a growable string. */
 #include <stdarg.h>
 #include <stdio.h>

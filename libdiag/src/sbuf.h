@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* sbuf.h - libdiag internal: a growable string for the text renderings. */
 #ifndef DIAG_SBUF_H
 #define DIAG_SBUF_H

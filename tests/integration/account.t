@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # acme-account against a real Pebble, with accounts made by real clients:
 # lego (valid), certbot (RSA JWK key; a forbidden contact; unregistered =
 # deactivated), and a key openssl made that no account has.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # acme-authz on big orders made by a real client: lego asks Pebble for 100
 # names at once (and waits in a DNS-01 hook that sleeps, so every
 # authorization stays pending). All 100 authorizations are fetched, and

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # acme-authz against a real Pebble, with states made by real clients: an
 # authorization that failed HTTP-01 (lego), one left pending while lego
 # waits in a DNS-01 hook, a valid order (certbot's log names it), a

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # acme-clock against real servers in the lab: Pebble's Date header (a real
 # ACME server), nginx's, and chrony as an SNTP server; the local clock moved
 # by faketime(1) (a real skewed clock for the process under test).

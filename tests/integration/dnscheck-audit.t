@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # acme-dnscheck with only --ns: audit resolvers (real dnsmasq, one silent server).
 . "$(dirname "$0")/../lib/tap.sh"
 require_lab

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # acme-dnscheck: CAA as Boulder evaluates it, against real zones.
 . "$(dirname "$0")/../lib/tap.sh"
 require_lab

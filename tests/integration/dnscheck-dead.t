@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # A dead authoritative server costs one timeout for the whole run: dead.test
 # and the zone its _acme-challenge CNAME points into (deadalias.test) share
 # nsdead.lab.test (192.0.2.99, dnsjunk silent, which logs every datagram it

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # acme-dnscheck: bad arguments (exit 2) and hostile DNS replies (a finding,
 # never a crash or a hang). The junk responders are tests/lab/dnsjunk.c, a
 # deliberate stand-in: no real DNS server emits malformed replies.

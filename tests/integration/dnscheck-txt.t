@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # acme-dnscheck: CNAME delegation, loops, huge TXT sets, --wait seeing a
 # record appear, negative caching at a real dnsmasq, --key-authorization.
 . "$(dirname "$0")/../lib/tap.sh"

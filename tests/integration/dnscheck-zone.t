@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # acme-dnscheck against the lab: zone detection, filtering and split-horizon
 # resolvers, authoritative servers. Real nsd and dnsmasq (tests/lab).
 . "$(dirname "$0")/../lib/tap.sh"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # acme-doctor in the lab: every broken set-up diagnosed with the same finding
 # the single tool gives, and the right root cause first. Real servers: nsd,
 # unbound with dnsmasq routers in front (one with --filterwin2k), nginx on a

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # acme-httpcheck against the lab's nginx (IPv4 and IPv6 documentation
 # addresses, a blackholed IPv6 path, broken set-ups per name in web.test),
 # and the verdict checked against the real CA: Pebble validating lego's

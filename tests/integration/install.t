@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # make install DESTDIR= PREFIX= puts binaries, man pages and completions
 # where users' shells and man(1) look, and the installed binary runs.
 . "$(dirname "$0")/../lib/tap.sh"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # acme-jwslint on real captures: certbot's debug log from a run against
 # Pebble in the lab (clean), and captures whose flaws are made here by
 # signing with openssl: a newOrder signed with jwk, a reused nonce, a

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # badNonce (RFC 8555 6.5) against a real Pebble told to reject nonces
 # (PEBBLE_WFE_NONCEREJECT, a percentage of good nonces answered with
 # badNonce). At 100 every POST is refused: the client must retry with the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # Every tool's documentation and completions keep up with its options.
 #
 # For every tool binary $BUILD/bin/acme-* (BUILD defaults to build; new tools

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # Check the lab with dig: every zone on every authoritative server, the
 # resolvers' real behaviour (the README's observations), the junk responders,
 # lab.sh run and lab.sh zone.

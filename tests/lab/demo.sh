@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # make demo: start the lab (real nsd and dnsmasq in a private network
 # namespace) and diagnose a few real situations with acme-dnscheck.
 set -euo pipefail

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * dnsjunk - a deliberately broken DNS responder for the lab's hostile-input
  * tests. It is a stand-in, on purpose: no real DNS server emits malformed

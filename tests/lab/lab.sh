@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # The acme-diag lab: real DNS servers from Debian packages (nsd, dnsmasq), an
 # nginx, openssl s_server TLS-ALPN-01 responders, Pebble and chrony, in a
 # private network namespace, on documentation addresses. Nothing leaves the
@@ -10,7 +11,8 @@
 #   lab.sh run STATEDIR CMD...        run CMD inside the namespace; its exit status is passed through
 #   lab.sh zone STATEDIR ns1|ns2|both ZONE FILE   serve FILE as ZONE there, wait for its SOA serial
 #
-# Environment: LAB_LIFETIME (default 3600): every server runs under
+# Environment: LAB_BULK (default 1000): names in the generated zone
+# bulk.test. LAB_LIFETIME (default 3600): every server runs under
 # timeout(1) for that many seconds. LAB_WAIT (default 20): seconds a server
 # may take to answer in up, or to serve a new serial in zone. LAB_KEEP=1:
 # a failed up leaves the namespace and STATEDIR behind for inspection.
@@ -37,10 +39,27 @@ deps() {
 }
 
 # Every zone ns1, ns2 and the bench instance serve; ns3 serves only root and test.
-ZONES="root test healthy.test missing.test cname.test delegate.test loop.test caa.test split.test wait.test big.test lame.test web.test dead.test deadalias.test"
+ZONES="root test healthy.test missing.test cname.test delegate.test loop.test caa.test split.test wait.test big.test lame.test web.test dead.test deadalias.test bulk.test"
 
 zone_file() { case "$1" in root | .) echo root.zone ;; *) echo "${1%.}.zone" ;; esac; }
 zone_origin() { case "$1" in root | .) echo . ;; *) echo "${1%.}." ;; esac; }
+
+# gen_bulk N: the zone bulk.test with N names (name1 ... nameN), each with
+# an A record and "_acme-challenge TXT bulk-token-value": what a hosting
+# provider pre-flights (make bench: LAB_BULK=10000). Generated at start up
+# rather than committed.
+gen_bulk() {
+	local n=$1
+	mkdir -p "$STATE/gen"
+	{
+		printf '$ORIGIN bulk.test.\n$TTL 300\n'
+		printf '@ IN SOA ns1.lab.test. hostmaster.lab.test. 2026112201 3600 600 86400 300\n'
+		printf '@ IN NS ns1.lab.test.\n@ IN NS ns2.lab.test.\n'
+		printf '@ IN CAA 0 issue "letsencrypt.org"\n'
+		awk -v n="$n" 'BEGIN { for (i = 1; i <= n; i++)
+			printf "name%d IN A 192.0.2.80\n_acme-challenge.name%d IN TXT \"bulk-token-value\"\n", i, i }'
+	} >"$STATE/gen/bulk.test.zone"
+}
 
 # soa_serial FILE: the serial of the first SOA record (comments, parentheses
 # and an owner, TTL or class before SOA are all fine).
@@ -79,7 +98,9 @@ nsd_conf() {
 			echo "zone:"
 			if [ "$z" = root ]; then echo '  name: "."'; else echo "  name: \"$z.\""; fi
 			echo "  zonefile: \"$z.zone\""
-			if [ -f "$HERE/zones/$name/$z.zone" ]; then
+			if [ -f "$STATE/gen/$z.zone" ]; then
+				srcs+=("$STATE/gen/$z.zone")
+			elif [ -f "$HERE/zones/$name/$z.zone" ]; then
 				srcs+=("$HERE/zones/$name/$z.zone")
 			else
 				srcs+=("$HERE/zones/$z.zone")
@@ -256,6 +277,9 @@ up() {
 		die "zone file $f does not load (nsd-checkzone $origin $f)"
 	fi
 
+	gen_bulk "${LAB_BULK:-1000}"
+	nsd-checkzone bulk.test. "$STATE/gen/bulk.test.zone" >/dev/null ||
+		die "generated zone $STATE/gen/bulk.test.zone does not load"
 	# nsd: ns1 and ns2 (ns2 with its overrides from zones/ns2), ns3 lame
 	# for every child of test., and one bench instance on 100 addresses.
 	nsd_conf ns1 "192.0.2.53 2001:db8::53" "$ZONES"

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # tests/lib/tap.sh - a small TAP producer for the integration tests (bash).
 # Source it; then: plan N; run_tool TOOL ARGS...; ok COND "description"; done_testing
 # run_tool runs the tool inside the lab's network namespace and leaves

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* loopback.h - for unit tests: sockets on 127.0.0.1 that stand for servers
  * (include after cmocka.h and diag.h). */
 #ifndef TEST_LOOPBACK_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Unit tests: account keys (PEM, JWK), JWS signatures that verify, RFC 7638
  * thumbprints, problem documents, contact rules. */
 #include <stdarg.h>

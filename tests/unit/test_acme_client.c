@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests: the asynchronous ACME client and the ACME probes, against a
  * scripted HTTP peer on 127.0.0.1 that runs on the same loop. What the lab's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Unit tests: CAA decisions as Boulder makes them (RFC 8659, RFC 8657). */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Unit tests: clock offset arithmetic from Date headers and SNTP. */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Unit tests: findings, verdict, exit statuses and both renderings. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,9 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <cmocka.h>
+
+#include <ldns/ldns.h>
+#include <openssl/crypto.h>
 
 #include "diag.h"
 
@@ -396,6 +400,30 @@ static void loop_write_watch(void **state)
 	diag_loop_free(loop);
 }
 
+/* --version names every library with the version loaded at run time. */
+static void library_versions(void **state)
+{
+	(void)state;
+	char buf[256], want[64];
+	int n = diag_library_versions(buf, sizeof(buf));
+	assert_true(n > 0 && (size_t)n < sizeof(buf));
+	assert_int_equal(strlen(buf), (size_t)n);
+	snprintf(want, sizeof(want), "c-ares %s, ", ares_version(NULL));
+	assert_non_null(strstr(buf, want));
+	snprintf(want, sizeof(want), "ldns %s, ", ldns_version());
+	assert_non_null(strstr(buf, want));
+	snprintf(want, sizeof(want), "libcurl %s, ", curl_version_info(CURLVERSION_NOW)->version);
+	assert_non_null(strstr(buf, want));
+	snprintf(want, sizeof(want), "OpenSSL %s, ", OpenSSL_version(OPENSSL_VERSION_STRING));
+	assert_non_null(strstr(buf, want));
+	snprintf(want, sizeof(want), "jansson %s", jansson_version_str());
+	assert_non_null(strstr(buf, want));
+	/* a short buffer is cut and terminated, and the full length said */
+	char small[8];
+	assert_int_equal(diag_library_versions(small, sizeof(small)), n);
+	assert_string_equal(small, "c-ares ");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -410,6 +438,7 @@ int main(void)
 		cmocka_unit_test(loop_timers),
 		cmocka_unit_test(loop_persistent_watch),
 		cmocka_unit_test(loop_write_watch),
+		cmocka_unit_test(library_versions),
 	};
 	return cmocka_run_group_tests_name("core", tests, NULL, NULL);
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Unit tests: the diagnosis picks root causes, orders them causally and
  * lists what each explains; nothing that is not ok is left out. The
  * findings are shaped as the probes make them (ids, targets, evidence);
@@ -237,6 +238,25 @@ static void unreachable_directory(void **state)
 	diag_report_free(r);
 }
 
+/* A CNAME loop explains the SOA walk a resolver gives up on (SERVFAIL on
+ * the looping name), though resolvers come first otherwise. */
+static void cname_loop_first(void **state)
+{
+	(void)state;
+	struct diag_report *root = diag_report_new("t", "1", "l.test");
+	struct diag_report *l = diag_report_view(root, "l.test");
+	struct diag_finding *w = add(l, DIAG_FAIL, "dns.zone.soa", "192.0.2.21");
+	diag_evidence(w, "walk", json_string("error"));
+	add(l, DIAG_FAIL, "dns01.cname", "_acme-challenge.l.test");
+	struct diag_diagnosis *d = diag_diagnose(root);
+	assert_int_equal(d->n, 1);
+	assert_string_equal(d->v[0].root->id, "dns01.cname");
+	assert_true(explains(&d->v[0], "dns.zone.soa", "192.0.2.21"));
+	diag_diagnosis_free(d);
+	diag_report_free(l);
+	diag_report_free(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -246,6 +266,7 @@ int main(void)
 		cmocka_unit_test(lagging_and_dead_servers),
 		cmocka_unit_test(per_name_and_fallback),
 		cmocka_unit_test(unreachable_directory),
+		cmocka_unit_test(cname_loop_first),
 	};
 	return cmocka_run_group_tests_name("diagnosis", tests, NULL, NULL);
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Unit tests: server and domain parsing, TXT joining, the DNS-01 digest. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -186,6 +187,79 @@ static void engine_detaches(void **state)
 	close(fd);
 }
 
+/* What only one probe asked goes when it forgets; what two asked stays for
+ * the run (a batch keeps the zones' answers, not every name's). */
+static void engine_releases(void **state)
+{
+	(void)state;
+	struct diag_server srv;
+	int fd = silent_server(&srv);
+	struct diag_loop *loop = diag_loop_new();
+	struct dns_engine *e = dns_engine_new(loop, 200);
+	int a = 0, b = 0;
+	dns_ask(e, &srv, "zone.test", LDNS_RR_TYPE_SOA, LDNS_RR_CLASS_IN, 0, count_cb, &a);
+	dns_ask(e, &srv, "one.zone.test", LDNS_RR_TYPE_TXT, LDNS_RR_CLASS_IN, 0, count_cb, &a);
+	dns_ask(e, &srv, "zone.test", LDNS_RR_TYPE_SOA, LDNS_RR_CLASS_IN, 0, count_cb, &b);
+	dns_ask(e, &srv, "two.zone.test", LDNS_RR_TYPE_TXT, LDNS_RR_CLASS_IN, 0, count_cb, &b);
+	assert_int_equal(dns_engine_cached(e), 3);
+	dns_engine_forget(e, &a);   /* in flight: detached, a's own question freed */
+	assert_int_equal(dns_engine_cached(e), 2);
+	assert_int_equal(diag_loop_run(loop), 0);
+	assert_int_equal(a, 0);
+	assert_int_equal(b, 2);
+	dns_engine_forget(e, &b);
+	assert_int_equal(dns_engine_cached(e), 1);  /* the shared SOA stays */
+	/* and answers at once, from the cache */
+	struct dns_q *q = dns_ask(e, &srv, "ZONE.test.", LDNS_RR_TYPE_SOA, LDNS_RR_CLASS_IN, 0, count_cb, &a);
+	assert_true(q->done);
+	assert_int_equal(a, 1);
+	/* many questions: the index grows, every one is found again */
+	char name[64];
+	for (int i = 0; i < 3000; i++) {
+		snprintf(name, sizeof(name), "n%d.zone.test", i);
+		dns_ask(e, &srv, name, LDNS_RR_TYPE_TXT, LDNS_RR_CLASS_IN, 0, NULL, &b);
+	}
+	assert_int_equal(dns_engine_cached(e), 3001);
+	for (int i = 0; i < 3000; i += 7) {
+		snprintf(name, sizeof(name), "N%d.zone.test.", i);
+		size_t before = dns_engine_cached(e);
+		dns_ask(e, &srv, name, LDNS_RR_TYPE_TXT, LDNS_RR_CLASS_IN, 0, NULL, &b);
+		assert_int_equal(dns_engine_cached(e), before);
+	}
+	dns_engine_forget(e, &b);
+	assert_int_equal(dns_engine_cached(e), 1);
+	dns_engine_free(e);
+	diag_loop_free(loop);
+	close(fd);
+}
+
+/* At most 64 questions in flight to one server; the rest wait, and once
+ * the server is found dead they end unasked: 200 questions to a silent
+ * server send 64 (each tried twice), not 200. */
+static void engine_caps_a_server(void **state)
+{
+	(void)state;
+	struct diag_server srv;
+	int fd = silent_server(&srv);
+	struct diag_loop *loop = diag_loop_new();
+	struct dns_engine *e = dns_engine_new(loop, 300);
+	int calls = 0;
+	char name[64];
+	struct dns_q *last = NULL;
+	for (int i = 0; i < 200; i++) {
+		snprintf(name, sizeof(name), "q%d.zone.test", i);
+		last = dns_ask(e, &srv, name, LDNS_RR_TYPE_TXT, LDNS_RR_CLASS_IN, 0, count_cb, &calls);
+	}
+	assert_int_equal(diag_loop_run(loop), 0);
+	assert_int_equal(calls, 200);
+	assert_true(last->not_asked);
+	int sent = datagrams(fd);
+	assert_true(sent >= 64 && sent <= 128);
+	dns_engine_free(e);
+	diag_loop_free(loop);
+	close(fd);
+}
+
 static void resolver_selection(void **state)
 {
 	(void)state;
@@ -233,6 +307,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(engine_shares_and_remembers_dead),
 		cmocka_unit_test(engine_detaches),
+		cmocka_unit_test(engine_releases),
+		cmocka_unit_test(engine_caps_a_server),
 		cmocka_unit_test(resolver_selection),
 		cmocka_unit_test(host_and_port),
 		cmocka_unit_test(server_forms),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Unit tests: acme-doctor's probe ends, and can be cancelled at any turn,
  * with every sub-probe in flight: resolvers, NTP and the CA that never
  * answer (sockets on 127.0.0.1 that read and keep still). Leaks and uses

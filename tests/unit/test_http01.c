@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Unit tests: HTTP-01 body comparison per CA profile, reserved addresses,
  * profile names; the probe's life on a loop (start, cancel at every turn,
  * resolvers that are silent or disagree, the address limit) against

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* acmeopts.c - shared account options of the ACME tools. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * acmeopts.h - the options of tools that talk to an ACME server as an
  * account (acme-account, acme-authz): one table fragment, one handler, one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* cli.c - option table, generated --help, common options, rendering. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -202,6 +203,14 @@ static void print_help(const struct cli_tool *t)
 	printf("\nSee %s(1).\n", t->name);
 }
 
+/* What a bug report needs: our version and the libraries' at run time. */
+static void print_version(const struct cli_tool *t)
+{
+	char libs[256];
+	diag_library_versions(libs, sizeof(libs));
+	printf("%s (acme-diag) %s\n%s\n", t->name, DIAG_VERSION, libs);
+}
+
 static size_t count(const struct cli_opt *o)
 {
 	size_t n = 0;
@@ -253,7 +262,7 @@ int cli_parse(const struct cli_tool *t, int argc, char **argv,
 		case K_STRICT: c->strict = 1; break;
 		case K_NOCOLOR: c->no_color = 1; break;
 		case K_HELP: print_help(t); ret = 1; goto out;
-		case K_VERSION: printf("%s (acme-diag) %s\n", t->name, DIAG_VERSION); ret = 1; goto out;
+		case K_VERSION: print_version(t); ret = 1; goto out;
 		case K_NS:
 			if (nns == CLI_MAX_NS) {
 				cli_error(t, "--ns: at most %d servers", CLI_MAX_NS);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * cli.h - what every acme-diag tool shares: the option table and --help
  * generated from it, the common options, and rendering a report to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * account.h - is this ACME account usable? Directory, key, account lookup
  * by key, status, kid agreement, contacts, clock. Read-only: no account,

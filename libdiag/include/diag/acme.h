@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * acme.h - the read-only ACME client core (RFC 8555): account keys and
  * JWS, directory, nonces, POST-as-GET, problem documents; and the account

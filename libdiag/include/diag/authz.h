@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * authz.h - authorization, order and challenge state from their URLs, with
  * the CA's errors explained. Read-only.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * caa.h - CAA evaluation (RFC 8659, with RFC 8657 accounturi and
  * validationmethods), as Let's Encrypt's Boulder decides it.

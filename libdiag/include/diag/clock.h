@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * clock.h - clock skew: the local clock against ACME servers' Date headers
  * (and other HTTP servers), and against SNTP servers, all at once.

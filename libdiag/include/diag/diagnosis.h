@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * diagnosis.h - root causes from a report's findings, in causal order.
  *

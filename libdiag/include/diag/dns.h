@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * dns.h - DNS transport and names.
  *
@@ -116,7 +117,11 @@ struct dns_q {
 	void (*on_done)(struct dns_q *q);  /* optional (queries sent with dns_q_send) */
 	void *arg;
 	/* engine bookkeeping */
+	struct dns_q *hnext;        /* the engine's hash chain */
+	unsigned holders, askers;   /* probes holding it now, and that ever asked it */
 	struct dns_send *inflight;  /* the send in progress, NULL if none */
+	struct dns_q *qnext;        /* waiting for a slot at its server: the next */
+	void *queued_in;            /* ... and the server's queue, NULL when not waiting */
 	struct dns_waiter *waiters; /* dns_ask() callers waiting for the outcome */
 	size_t nwaiters, capwaiters;
 };
@@ -144,8 +149,15 @@ int dns_engine_timeout(const struct dns_engine *e);
 struct dns_q *dns_ask(struct dns_engine *e, const struct diag_server *srv, const char *qname,
                       ldns_rr_type type, ldns_rr_class cls, unsigned flags,
                       dns_ask_cb cb, void *arg);
-/* Drop every callback registered with arg (a probe that is cancelled). */
+/*
+ * arg (a probe) is done with what it asked, or cancelled: its callbacks are
+ * dropped, and answers that no other probe ever asked for are freed (a
+ * batch of thousands of names keeps the zones' answers, not every name's).
+ * Pointers arg kept to those queries are invalid afterwards.
+ */
 void dns_engine_forget(struct dns_engine *e, void *arg);
+/* Questions the engine holds now (for tests and make bench). */
+size_t dns_engine_cached(const struct dns_engine *e);
 
 /* A private query (not sent, not shared; polls use these). qname may lack
  * the trailing dot. NULL on ENOMEM. Free it with dns_q_free(), in flight

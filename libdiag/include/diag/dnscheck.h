@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * dnscheck.h - the DNS side of DNS-01: zone detection, SOA-filtering
  * resolvers, authoritative servers, _acme-challenge TXT at every server,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * doctor.h - every probe that applies to a set of names, at once, on one
  * loop: what acme-doctor (and acme-dash) run.
@@ -77,9 +78,53 @@ struct doctor_opts {
 	                                   token: a DNS-01 value goes in expect, hashed) */
 };
 
+/* ---- a session and its checks (batches) ---- */
+
+/* One name to check, with what is its own (a cert-manager Challenge gives
+ * its type and value); NULL or DOCTOR_AUTO: the session's. The strings
+ * must stay valid until the check is done. */
+struct doctor_name {
+	const char *name;               /* "example.com" or "*.example.com" */
+	enum doctor_challenge challenge;
+	const char *const *expect;      /* TXT values (DNS-01) */
+	size_t nexpect;
+	const char *token;              /* HTTP-01 */
+	const char *key_authorization;  /* HTTP-01 body, or TLS-ALPN-01 key authorization */
+};
+
+struct diag_doctor;
+
 /*
- * Start every probe that applies (see probe.h). o, and everything it
- * points to, must stay valid until done. NULL when out of memory.
+ * A session: what every name shares (the DNS engine, the resolver audit,
+ * the directory, the clock, the account, authorizations, capture), with
+ * its findings in r. ready(arg) runs once the directory and the resolver
+ * audit are done (the shared findings that explain names' findings are
+ * in r); done(arg) once every shared probe is done. Both run from the
+ * loop. NULL when out of memory.
+ */
+struct diag_doctor *diag_doctor_new(struct diag_loop *loop, const struct doctor_opts *o,
+                                    struct diag_report *r, diag_done_cb ready,
+                                    diag_done_cb done, void *arg);
+int diag_doctor_ready(const struct diag_doctor *d);
+struct dns_engine *diag_doctor_engine(struct diag_doctor *d);
+/* Cancel what still runs and free it; its checks must be done or
+ * cancelled first. NULL-safe. */
+void diag_doctor_free(struct diag_doctor *d);
+
+/*
+ * Check one name in session d: HTTP-01 (TLS-ALPN-01 when that is its
+ * challenge) at once, DNS once the directory is read; findings into r (a report of its own, or a view). A probe (see
+ * probe.h). NULL when out of memory.
+ */
+struct diag_probe *diag_doctor_check(struct diag_doctor *d, const struct doctor_name *n,
+                                     struct diag_report *r, diag_done_cb done, void *arg);
+
+/* ---- the usual run ---- */
+
+/*
+ * Start every probe that applies (see probe.h): a session and a check per
+ * name, each into a view of r. o, and everything it points to, must stay
+ * valid until done. NULL when out of memory.
  */
 struct diag_probe *diag_doctor_start(struct diag_loop *loop, const struct doctor_opts *o,
                                      struct diag_report *r, diag_done_cb done, void *arg);
@@ -90,12 +135,13 @@ int diag_doctor_run(const struct doctor_opts *o, struct diag_report *r);
 /*
  * Put a finished report in reading order: per name in the order given (its
  * DNS-01 findings, then HTTP-01), then the resolvers, ACME, capture and
- * clock findings; arrival order within each.
+ * clock findings; arrival order within each. o NULL: by area only (one
+ * name's report).
  */
 void diag_doctor_sort(struct diag_report *r, const struct doctor_opts *o);
 
 /* The section a finding belongs to: "DNS-01", "HTTP-01", "TLS-ALPN-01",
- * "resolvers", "ACME", "capture", "clock", or "other". */
+ * "resolvers", "ACME", "capture", "clock", "cert-manager", or "other". */
 const char *diag_doctor_area(const struct diag_finding *f);
 
 #endif

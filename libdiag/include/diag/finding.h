@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * finding.h - the findings model shared by every probe and every tool.
  *
@@ -28,6 +29,8 @@ enum diag_status {
 struct diag_finding {
 	char *id;        /* stable dotted name, e.g. "dns.zone.soa" */
 	char *domain;    /* the name the probe was about (acme-doctor), NULL if none */
+	char *object;    /* what the name came from ("namespace/name" of a cert-manager
+	                    object), NULL if none */
 	char *target;    /* what was checked: a name, "server 192.0.2.1", ... */
 	enum diag_status status;
 	char *summary;   /* one line */
@@ -62,6 +65,7 @@ struct diag_report {
 	/* views: findings are owned by the root report */
 	struct diag_report *parent;  /* NULL for a root report */
 	char *domain;                /* tag for findings added through a view */
+	char *object;                /* likewise (diag_report_set_object) */
 	/* observer (root reports only) */
 	diag_observer_cb observer;
 	void *observer_arg;
@@ -85,6 +89,9 @@ void diag_report_finish(struct diag_report *r);
  * the root.
  */
 struct diag_report *diag_report_view(struct diag_report *parent, const char *domain);
+
+/* Tag the findings added through view v from now on with object too. */
+int diag_report_set_object(struct diag_report *v, const char *object);
 
 /*
  * Observe a root report: cb runs for every finding added from now on, once

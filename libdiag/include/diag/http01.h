@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * http01.h - HTTP-01 reachability, address by address, as the CA's
  * validator sees it (Boulder's va/http.go rules, or Pebble's).

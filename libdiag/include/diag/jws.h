@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * jws.h - audit captured ACME requests: KID/JWK header rules, alg, nonce,
  * url, payload, Content-Type and signatures, as RFC 8555 section 6 and

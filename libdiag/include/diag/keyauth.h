@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * keyauth.h - ACME key authorization helpers (RFC 8555 section 8.1, 8.4).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * probe.h - how every probe starts, reports, ends and is cancelled.
  *

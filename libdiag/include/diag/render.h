@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * render.h - the two renderings of a report: human text and acme-diag/1 JSON.
  *
@@ -37,8 +38,9 @@ char *diag_render_verdict(const struct diag_report *r, const struct diag_render_
  * The acme-diag/1 document:
  * {"schema","tool","version","target","started_at","duration_ms",
  *  "verdict","checks":[{id,target,status,summary,detail,hint,evidence,
- *  duration_ms[,domain]}]}. detail/hint are null when unset; domain is
- * there only for findings added through a view that names one. New
+ *  duration_ms[,domain][,object]}]}. detail/hint are null when unset;
+ * domain and object are there only for findings added through a view that
+ * names them. New
  * reference, or NULL when out of memory (never a document that lacks a
  * finding).
  */
