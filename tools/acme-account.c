@@ -29,6 +29,7 @@ int main(int argc, char **argv)
 	acme_opts_init(&a);
 	const struct cli_tool tool = {
 		.name = "acme-account",
+		.bound_timeouts = 8,
 		.synopsis = "--directory URL (--account-key FILE [--kid URL] | --from CLIENT [DIR]) [OPTIONS]",
 		.summary =
 			"Check an ACME account the way the CA sees it, without changing anything: the\n"

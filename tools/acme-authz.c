@@ -31,6 +31,7 @@ int main(int argc, char **argv)
 	acme_opts_init(&a);
 	const struct cli_tool tool = {
 		.name = "acme-authz",
+		.bound_timeouts = AUTHZ_RUN_TIMEOUTS + 1,  /* after its own bound (6) */
 		.synopsis = "[--directory URL (--account-key FILE --kid URL | --from CLIENT [DIR])] [OPTIONS] URL...",
 		.summary =
 			"Show what the CA says about authorizations, orders and challenges, given their\n"

@@ -46,10 +46,8 @@ static int handle(void *ctx, int key, const char *arg)
 		a->urls[a->nurls++] = arg;
 		return 0;
 	case K_NTP:
-		if (!*arg || strlen(arg) > 255) {
-			cli_error(a->tool, "--ntp: expected a host name or address");
+		if (cli_host_arg(a->tool, "--ntp", arg))
 			return -1;
-		}
 		if (a->nntp == MAX_SOURCES) {
 			cli_error(a->tool, "at most %d NTP servers", MAX_SOURCES);
 			return -1;
@@ -61,13 +59,13 @@ static int handle(void *ctx, int key, const char *arg)
 	case K_FAIL:
 		return cli_long(a->tool, "--fail", arg, 1, 86400, &a->fail);
 	case K_CA_BUNDLE:
-		if (cli_file_arg(a->tool, "--ca-bundle", arg))
+		if (cli_file_arg(a->tool, "--ca-bundle", arg) || cli_tls_args(a->tool, arg, a->insecure))
 			return -1;
 		a->ca_bundle = arg;
 		return 0;
 	case K_INSECURE:
 		a->insecure = 1;
-		return 0;
+		return cli_tls_args(a->tool, a->ca_bundle, 1);
 	}
 	return -1;
 }
@@ -82,6 +80,7 @@ int main(int argc, char **argv)
 	static struct args a = { .warn = 30, .fail = 300 };
 	const struct cli_tool tool = {
 		.name = "acme-clock",
+		.bound_timeouts = 3,
 		.synopsis = "[OPTIONS] (--directory URL | --url URL | --ntp HOST)...",
 		.summary =
 			"Measure the local clock's offset from ACME servers (their Date header,\n"

@@ -104,16 +104,35 @@ static int handle(void *ctx, int key, const char *arg)
 	return -1;
 }
 
-static int probe(const void *o, struct diag_report *r)
+struct run {
+	struct dnscheck_opts o;
+	char name[256];     /* the DOMAIN normalized, "*." taken off */
+	int wildcard;
+};
+
+/* The CA's identifier policy first: a name it refuses is not probed. */
+static int probe(const void *arg, struct diag_report *r)
 {
-	return diag_dnscheck_run(o, r);
+	const struct run *x = arg;
+	if (x->o.domain) {
+		/* Boulder's rules when the CA is Let's Encrypt (the CAA issuer
+		 * domain says which), the rules of any CA otherwise */
+		enum http01_profile pol = !x->o.ca_domain || !strcmp(x->o.ca_domain, "letsencrypt.org")
+		                          ? HTTP01_LETSENCRYPT : HTTP01_RFC8555;
+		int refused = diag_identifier_check(r, x->name, x->wildcard, pol,
+		                                    x->o.method ? x->o.method : "dns-01");
+		if (refused)
+			return refused > 0 ? 0 : -1;
+	}
+	return diag_dnscheck_run(&x->o, r);
 }
 
 int main(int argc, char **argv)
 {
 	static struct args a = { .interval = 5 };
-	const struct cli_tool tool = {
+	struct cli_tool tool = {
 		.name = "acme-dnscheck",
+		.bound_timeouts = 16,
 		.synopsis = "[OPTIONS] [DOMAIN]",
 		.summary =
 			"Check the DNS side of ACME DNS-01 for DOMAIN: zone detection by SOA (and\n"
@@ -146,9 +165,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "Try 'acme-dnscheck --help'.\n");
 		return DIAG_EXIT_USAGE;
 	}
+	static struct run x;
 	if (domain) {
-		char norm[256], err[160];
-		if (diag_domain_normalize(domain, norm, sizeof(norm), NULL, err, sizeof(err))) {
+		char err[160];
+		if (diag_domain_normalize(domain, x.name, sizeof(x.name), &x.wildcard, err, sizeof(err))) {
 			cli_error(&tool, "%s: %s", domain, err);
 			return DIAG_EXIT_USAGE;
 		}
@@ -161,11 +181,12 @@ int main(int argc, char **argv)
 		return DIAG_EXIT_USAGE;
 	}
 
-	struct dnscheck_opts o = {
+	x.o = (struct dnscheck_opts){
 		.domain = domain, .family = c.family, .ns = c.ns, .nns = c.nns,
 		.timeout_ms = c.timeout_ms, .expect = a.expect, .nexpect = a.nexpect,
 		.wait_s = (int)a.wait, .interval_s = (int)a.interval,
 		.ca_domain = a.ca_domain, .account_uri = a.account_uri, .method = a.method,
 	};
-	return cli_run(&tool, &c, domain ? domain : c.ns[0].label, probe, &o);
+	tool.bound_extra_ms = (int64_t)a.wait * 1000;  /* --wait polls on top */
+	return cli_run(&tool, &c, domain ? domain : c.ns[0].label, probe, &x);
 }

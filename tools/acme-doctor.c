@@ -106,10 +106,8 @@ static int handle(void *ctx, int key, const char *arg)
 		a->capture_path = arg;
 		return cli_file_arg(t, "--capture", arg);
 	case K_NTP:
-		if (!*arg || strlen(arg) > 255) {
-			cli_error(t, "--ntp: expected a host name or address");
+		if (cli_host_arg(t, "--ntp", arg))
 			return -1;
-		}
 		return add_list(a, "--ntp", a->ntp, &a->d.nntp, arg);
 	case K_EXPECT:
 		if (!*arg || strlen(arg) > 4096) {
@@ -155,12 +153,12 @@ static int handle(void *ctx, int key, const char *arg)
 			return -1;
 		}
 		a->file = arg;
-		return strcmp(arg, "-") ? cli_file_arg(t, "--file", arg) : 0;
+		return cli_input_arg(t, "--file", arg);
 	case K_JOBS:
 		return cli_long(t, "--jobs", arg, 1, 10000, &a->jobs);
 	case K_KUBECTL:
 		a->kubectl = arg;
-		return strcmp(arg, "-") ? cli_file_arg(t, "--from-kubectl", arg) : 0;
+		return cli_input_arg(t, "--from-kubectl", arg);
 	}
 	return -1;
 }

@@ -42,8 +42,13 @@ static int handle(void *ctx, int key, const char *arg)
 	return -1;
 }
 
-static int probe(const void *o, struct diag_report *r)
+/* The CA's identifier policy first: a name it refuses is not probed. */
+static int probe(const void *arg, struct diag_report *r)
 {
+	const struct http01_opts *o = arg;
+	int refused = diag_identifier_check(r, o->domain, 0, o->profile, "http-01");
+	if (refused)
+		return refused > 0 ? 0 : -1;
 	return diag_http01_run(o, r);
 }
 
@@ -52,6 +57,7 @@ int main(int argc, char **argv)
 	static struct args a = { .port = 80 };
 	const struct cli_tool tool = {
 		.name = "acme-httpcheck",
+		.bound_timeouts = 26,  /* DNS, then up to 12 hops of twice --timeout */
 		.synopsis = "[OPTIONS] DOMAIN",
 		.summary =
 			"Check HTTP-01 for DOMAIN the way the CA's validator does: every A and AAAA\n"

@@ -34,13 +34,14 @@ static int handle(void *ctx, int key, const char *arg)
 		return 0;
 	case K_KEY:
 	case K_CA_BUNDLE:
-		if (cli_file_arg(a->tool, key == K_KEY ? "--account-key" : "--ca-bundle", arg))
+		if (cli_file_arg(a->tool, key == K_KEY ? "--account-key" : "--ca-bundle", arg) ||
+		    (key == K_CA_BUNDLE && cli_tls_args(a->tool, arg, a->insecure)))
 			return -1;
 		*(key == K_KEY ? &a->key : &a->ca_bundle) = arg;
 		return 0;
 	case K_INSECURE:
 		a->insecure = 1;
-		return 0;
+		return cli_tls_args(a->tool, a->ca_bundle, 1);
 	}
 	return -1;
 }
@@ -98,6 +99,7 @@ int main(int argc, char **argv)
 	static struct args a;
 	const struct cli_tool tool = {
 		.name = "acme-jwslint",
+		.bound_timeouts = 4,
 		.synopsis = "[OPTIONS] FILE",
 		.summary =
 			"Check every ACME request in a capture against RFC 8555's JWS rules as Boulder\n"
@@ -126,6 +128,8 @@ int main(int argc, char **argv)
 		return DIAG_EXIT_USAGE;
 	}
 	const char *path = argv[first];
+	if (cli_input_arg(&tool, "capture", path))
+		return DIAG_EXIT_USAGE;
 	size_t len = 0;
 	char *buf = slurp(path, &len);
 	if (!buf) {

@@ -300,7 +300,8 @@ static void judge_lookup(struct acct_probe *p, const struct acme_resp *rs)
 	             "%s: %s", noacct ? "no account exists for this key"
 	             : deact ? "the account for this key is deactivated"
 	             : revoked ? "the account for this key is revoked"
-	             : "account lookup refused", why ? why : "out of memory");
+	             : rs->err[0] ? "account lookup not made" : "account lookup refused",
+	             why ? why : "out of memory");
 	diag_set_hint(f, "%s", noacct
 	              ? "The key is not registered at this CA (another server, e.g. staging vs "
 	                "production, or the account was never created): register again, or point "
@@ -309,6 +310,9 @@ static void judge_lookup(struct acct_probe *p, const struct acme_resp *rs)
 	              ? "A deactivated account cannot be used again: register a new account with a "
 	                "new key (certbot register, or delete the client's account folder / "
 	                "cert-manager's account Secret so it registers anew)."
+	              : rs->err[0]
+	              ? "The CA could not be asked (the reason above): check --directory, the network "
+	                "path to the CA, --ca-bundle, or a proxy in between."
 	              : "See the CA's message.");
 	diag_evidence(f, "problem", rs->prob.type[0] ? diag_json_str(rs->prob.type) : json_null());
 	diag_evidence(f, "status", json_integer(rs->status));

@@ -84,13 +84,34 @@ static size_t on_body(char *d, size_t size, size_t n, void *arg)
 	return len;
 }
 
+/* RFC 8555 6.5.1: a Replay-Nonce is base64url; anything else cannot go
+ * into a JWS header, so it is kept apart to be reported, not used. */
+static void check_nonce(struct acme_resp *r)
+{
+	const char *s = r->nonce;
+	size_t n = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_");
+	if (!s[n])
+		return;
+	char *clean = diag_utf8_clean(s, strlen(s));
+	size_t k = 0;
+	for (const char *c = clean ? clean : ""; *c && k + 5 < sizeof(r->bad_nonce); c++)
+		k += (size_t)snprintf(r->bad_nonce + k, sizeof(r->bad_nonce) - k,
+		                      (unsigned char)*c < 0x20 || *c == 0x7f ? "\\x%02x" : "%c",
+		                      (unsigned char)*c);
+	free(clean);
+	r->nonce[0] = '\0';
+}
+
 static size_t on_header(char *data, size_t size, size_t n, void *arg)
 {
 	struct acme_resp *r = arg;
 	size_t len = size * n;
 	char buf[1024];
+	if (diag_http_header(data, len, "Replay-Nonce", r->nonce, sizeof(r->nonce))) {
+		check_nonce(r);
+		return len;
+	}
 	if (diag_http_header(data, len, "Location", r->location, sizeof(r->location)) ||
-	    diag_http_header(data, len, "Replay-Nonce", r->nonce, sizeof(r->nonce)) ||
 	    diag_http_header(data, len, "Content-Type", r->content_type, sizeof(r->content_type)))
 		return len;
 	if (diag_http_header(data, len, "Retry-After", buf, sizeof(buf))) {
@@ -459,9 +480,16 @@ static void transfer_done(void *arg, CURL *easy, CURLcode rc)
 	if (q->nonce_fetch) {
 		pool_put(c, r->nonce);
 		if (!r->nonce[0]) {
-			char why[sizeof(r->err)];
-			snprintf(why, sizeof(why), "%s", r->err);
-			set_err(q, "no Replay-Nonce from %s%s%s", acme_dir_url(c, "newNonce"), why[0] ? ": " : "", why);
+			char why[sizeof(r->err)], bad[sizeof(r->bad_nonce)];
+			snprintf(why, sizeof(why), "%s", r->err);  /* set_err clears r */
+			snprintf(bad, sizeof(bad), "%s", r->bad_nonce);
+			if (bad[0])
+				set_err(q, "the Replay-Nonce from %s is not base64url (RFC 8555 6.5.1), so "
+				        "no request can be signed with it: \"%s\"", acme_dir_url(c, "newNonce"),
+				        bad);
+			else
+				set_err(q, "no Replay-Nonce from %s%s%s", acme_dir_url(c, "newNonce"),
+				        why[0] ? ": " : "", why);
 			deliver(q);
 		} else if (post_next(q)) {
 			deliver(q);

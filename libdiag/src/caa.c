@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "diag/caa.h"
+#include "diag/dns.h"
 
 #define MAX_PARAMS 16
 
@@ -214,17 +215,16 @@ int diag_caa_from_rr(const ldns_rr *rr, struct caa_record *rec, char **tag, char
 	if (len < 2 || buf[1] == 0 || (size_t)buf[1] + 2 > len)
 		return -1;
 	rec->flags = buf[0];
-	*tag = malloc((size_t)buf[1] + 1);
-	*value = malloc(len - 2 - buf[1] + 1);
+	/* A NUL inside the tag or value is kept, written \x00 (dns_txt_escape),
+	 * so that "issue\0x" is not read as "issue" nor "ca.example\0x" as
+	 * "ca.example": the CA compares every byte. */
+	*tag = dns_txt_escape(buf + 2, buf[1]);
+	*value = dns_txt_escape(buf + 2 + buf[1], len - 2 - buf[1]);
 	if (!*tag || !*value) {
 		free(*tag);
 		free(*value);
 		return -1;
 	}
-	memcpy(*tag, buf + 2, buf[1]);
-	(*tag)[buf[1]] = '\0';
-	memcpy(*value, buf + 2 + buf[1], len - 2 - buf[1]);
-	(*value)[len - 2 - buf[1]] = '\0';
 	rec->tag = *tag;
 	rec->value = *value;
 	return 0;

@@ -235,6 +235,8 @@ struct rule {
 };
 
 static const struct rule rules[] = {
+	{"acme.identifier", BAD, NULL, 1, DIAG_ACTOR_CA,
+	 "the CA refuses this name when the order is made", NULL},
 	{"dns01.cname", BAD, NULL, 9, DIAG_ACTOR_BOTH,
 	 "the _acme-challenge CNAME chain is broken", cname_explains},
 	{"dns.resolver.reachable", BAD, NULL, 10, DIAG_ACTOR_CLIENT,

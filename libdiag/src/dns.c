@@ -32,6 +32,7 @@ struct srvq {
 	struct sockaddr_storage addr;
 	unsigned inflight;
 	struct dns_q *head, *tail;  /* waiting, through q->qnext */
+	unsigned tcp_opens;         /* TCP connections c-ares opened after a truncated UDP reply */
 };
 
 /* A send in progress: c-ares's callback argument. The query may be freed
@@ -41,6 +42,7 @@ struct dns_send {
 	struct dns_engine *e;
 	struct dns_q *q;
 	struct srvq *srv;
+	unsigned tcp_at_send;  /* srv->tcp_opens when sent */
 };
 
 /* A probe that asked questions (the arg of dns_ask), and what it asked. */
@@ -180,6 +182,31 @@ int diag_hostport(const char *s, char *host, size_t hostlen, uint16_t *port,
 	return 0;
 }
 
+int diag_host_check(const char *host, char *err, size_t errlen)
+{
+	unsigned char b[16];
+	if (inet_pton(AF_INET, host, b) == 1 || inet_pton(AF_INET6, host, b) == 1)
+		return 0;
+	char name[256];
+	int wild = 0;
+	if (diag_domain_normalize(host, name, sizeof(name), &wild, err, errlen))
+		return -1;
+	if (wild) {
+		snprintf(err, errlen, "a wildcard is not a host");
+		return -1;
+	}
+	const char *last = strrchr(name, '.');
+	last = last ? last + 1 : name;
+	size_t digits = strspn(last, "0123456789");
+	int hex = !strncmp(last, "0x", 2) && last[2] && !last[2 + strspn(last + 2, "0123456789abcdef")];
+	if (!last[digits] || hex) {
+		snprintf(err, errlen, "not an IP address (write IPv4 as four numbers 0-255, as 192.0.2.1) "
+		         "nor a host name");
+		return -1;
+	}
+	return 0;
+}
+
 int diag_server_parse(const char *s, int family, struct diag_server *out,
                       char *err, size_t errlen)
 {
@@ -194,6 +221,8 @@ int diag_server_parse(const char *s, int family, struct diag_server *out,
 			         : "not an IPv6 address (write [IPv6]:PORT for a port)");
 			return -1;
 		}
+		if (diag_host_check(host, err, errlen))
+			return -1;
 		struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *res = NULL;
 		hints.ai_family = family == 4 ? AF_INET : family == 6 ? AF_INET6 : AF_UNSPEC;
 		int rc = getaddrinfo(host, NULL, &hints, &res);
@@ -386,7 +415,18 @@ static int same_addr(const struct sockaddr_storage *a, const struct sockaddr_sto
 	       !memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr));
 }
 
-static ares_channel engine_channel(struct dns_engine *e, const struct diag_server *s, int tcp)
+/* c-ares opens a TCP connection on a UDP channel only to retry a truncated
+ * reply: count them, so that a failed retry is told apart from silence. */
+static int on_socket(ares_socket_t fd, int type, void *data)
+{
+	(void)fd;
+	if (type == SOCK_STREAM)
+		((struct srvq *)data)->tcp_opens++;
+	return ARES_SUCCESS;
+}
+
+static ares_channel engine_channel(struct dns_engine *e, const struct diag_server *s, int tcp,
+                                   struct srvq *sq)
 {
 	for (size_t i = 0; i < e->nchans; i++)
 		if (e->chans[i].tcp == tcp && same_addr(&e->chans[i].addr, &s->addr))
@@ -419,6 +459,8 @@ static ares_channel engine_channel(struct dns_engine *e, const struct diag_serve
 		diag_loop_ares_free(e->loop, ch);
 		return NULL;
 	}
+	if (!tcp)
+		ares_set_socket_callback(ch, on_socket, sq);
 	e->chans[e->nchans++] = (struct chan){ .addr = s->addr, .tcp = tcp, .ch = ch };
 	return ch;
 }
@@ -474,6 +516,7 @@ void dns_q_reset(struct dns_q *q)
 	q->rtt_ms = 0;
 	q->wire_len = 0;
 	q->not_asked = 0;
+	q->tcp_failed = 0;
 }
 
 void dns_q_free(struct dns_q *q)
@@ -514,6 +557,21 @@ static void pump(struct dns_engine *e, struct srvq *sq);
 static void q_outcome_of(struct dns_engine *e, struct dns_q *q, int status,
                          unsigned char *abuf, int alen);
 
+/* The server answered over UDP with the TC bit and c-ares's retry over TCP
+ * failed (a firewall that lets only UDP through): not silence, so the
+ * server is not marked dead either. */
+static void tcp_retry_failed(struct dns_q *q, int status)
+{
+	q->tcp_failed = 1;
+	if (status == ARES_ETIMEOUT)
+		q_finish(q, DNS_TIMEOUT, "the reply over UDP was truncated and the retry over TCP timed out");
+	else if (status == ARES_ECONNREFUSED)
+		q_finish(q, DNS_REFUSED_CONN, "the reply over UDP was truncated and the retry over TCP "
+		         "was refused or closed without an answer");
+	else
+		q_finish(q, DNS_ERROR, "the reply over UDP was truncated and the retry over TCP failed");
+}
+
 static void ares_done(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 {
 	(void)timeouts;
@@ -521,13 +579,16 @@ static void ares_done(void *arg, int status, int timeouts, unsigned char *abuf, 
 	struct dns_q *q = sd->q;
 	struct dns_engine *e = sd->e;
 	struct srvq *sq = sd->srv;
+	unsigned tcp_at_send = sd->tcp_at_send;
 	free(sd);
 	if (q)
 		q->inflight = NULL;
 	if (e->dying)  /* the engine is going: no outcome, nothing sent */
 		return;
 	sq->inflight--;
-	if (q)
+	if (q && status != ARES_SUCCESS && !(q->flags & DNS_Q_TCP) && sq->tcp_opens != tcp_at_send)
+		tcp_retry_failed(q, status);
+	else if (q)
 		q_outcome_of(e, q, status, abuf, alen);
 	pump(e, sq);
 }
@@ -616,11 +677,11 @@ static int transmit(struct dns_engine *e, struct srvq *sq, struct dns_q *q)
 		ldns_pkt_set_edns_udp_size(pkt, EDNS_BUFSIZE);
 	if (ldns_pkt2wire(&wire, pkt, &len) != LDNS_STATUS_OK)
 		goto out;
-	ares_channel ch = engine_channel(e, &q->server, (q->flags & DNS_Q_TCP) != 0);
+	ares_channel ch = engine_channel(e, &q->server, (q->flags & DNS_Q_TCP) != 0, sq);
 	sd = ch ? malloc(sizeof(*sd)) : NULL;
 	if (!sd)
 		goto out;
-	*sd = (struct dns_send){ .e = e, .q = q, .srv = sq };
+	*sd = (struct dns_send){ .e = e, .q = q, .srv = sq, .tcp_at_send = sq->tcp_opens };
 	q->inflight = sd;
 	sq->inflight++;
 	ares_send(ch, wire, (int)len, ares_done, sd);  /* may call back at once */
@@ -942,13 +1003,35 @@ const ldns_rr *dns_q_authority_soa(const struct dns_q *q)
 	return NULL;
 }
 
+char *dns_txt_escape(const void *bytes, size_t n)
+{
+	const unsigned char *b = bytes;
+	size_t len = 0;
+	char *s = malloc(n * 4 + 1);  /* a NUL grows to four characters */
+	if (!s)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (b[i] == '\0') {
+			memcpy(s + len, "\\x00", 4);
+			len += 4;
+		} else if (b[i] == '\\') {
+			s[len++] = '\\';
+			s[len++] = '\\';
+		} else {
+			s[len++] = (char)b[i];
+		}
+	}
+	s[len] = '\0';
+	return s;
+}
+
 char *dns_txt_joined(const ldns_rr *rr)
 {
-	size_t cap = 1, len = 0;
+	size_t cap = 0, len = 0;
 	for (size_t i = 0; i < ldns_rr_rd_count(rr); i++)
 		cap += ldns_rdf_size(ldns_rr_rdf(rr, i));
-	char *s = malloc(cap);
-	if (!s)
+	unsigned char *raw = malloc(cap + 1);
+	if (!raw)
 		return NULL;
 	for (size_t i = 0; i < ldns_rr_rd_count(rr); i++) {
 		const ldns_rdf *rd = ldns_rr_rdf(rr, i);
@@ -959,10 +1042,11 @@ char *dns_txt_joined(const ldns_rr *rr)
 		size_t n = d[0];  /* character-string: length byte, then bytes */
 		if (n > sz - 1)
 			n = sz - 1;
-		memcpy(s + len, d + 1, n);
+		memcpy(raw + len, d + 1, n);
 		len += n;
 	}
-	s[len] = '\0';
+	char *s = dns_txt_escape(raw, len);
+	free(raw);
 	return s;
 }
 

@@ -1026,11 +1026,18 @@ static void txt_state(const struct txtsrv *t, struct strv *vals)
 	txt_values(t->q, t->owner, vals);
 }
 
+/* Values off the wire are in dns_txt_joined's form, so the expected ones
+ * are put in it too: "good" is not met by "good\x00evil". */
 static int expect_met(const struct ctx *c, const struct strv *vals)
 {
-	for (size_t i = 0; i < c->o->nexpect; i++)
-		if (!strv_has(vals, c->o->expect[i]))
+	for (size_t i = 0; i < c->o->nexpect; i++) {
+		const char *e = c->o->expect[i];
+		char *esc = dns_txt_escape(e, strlen(e));
+		int has = esc && strv_has(vals, esc);
+		free(esc);
+		if (!has)
 			return 0;
+	}
 	return 1;
 }
 
@@ -1416,13 +1423,21 @@ static void audit_resolver(struct ctx *c, size_t r)
 	struct diag_finding *f;
 	if (!q_ok(x->soa) && !q_ok(x->ns) && !q_ok(x->noedns)) {
 		f = diag_add(c->r, DIAG_FAIL, "dns.resolver.reachable", label,
-		             "no answer over UDP: %s", q_outcome(x->soa));
-		diag_set_hint(f, "Check the address, that a DNS service runs there and that UDP/TCP "
-		              "port %u is open from here.", c->res[r].port);
+		             "no answer: %s", q_outcome(x->soa));
+		int tcp = x->soa && x->soa->tcp_failed;
+		if (tcp)
+			diag_set_hint(f, "It answers over UDP, but with the truncated flag: the whole answer "
+			              "only comes over TCP, and TCP port %u is closed or filtered between "
+			              "here and the server. DNS needs TCP too (RFC 7766): open it.",
+			              c->res[r].port);
+		else
+			diag_set_hint(f, "Check the address, that a DNS service runs there and that UDP/TCP "
+			              "port %u is open from here.", c->res[r].port);
 		const char *rest[] = {"dns.resolver.recursive", "dns.resolver.soa-filtered",
 		                      "dns.resolver.fingerprint", "dns.resolver.tcp", "dns.resolver.edns"};
 		for (size_t i = 0; i < sizeof(rest) / sizeof(rest[0]); i++)
-			diag_add(c->r, DIAG_SKIP, rest[i], label, "not checked: resolver unreachable");
+			diag_add(c->r, DIAG_SKIP, rest[i], label, tcp ? "not checked: no complete answer"
+			         : "not checked: resolver unreachable");
 		return;
 	}
 	const struct dns_q *any = q_ok(x->soa) ? x->soa : q_ok(x->ns) ? x->ns : x->noedns;

@@ -21,6 +21,7 @@
 #include "diag/clock.h"
 #include "diag/dnscheck.h"
 #include "diag/doctor.h"
+#include "diag/policy.h"
 #include "grow.h"
 
 int diag_doctor_challenge_parse(const char *s, enum doctor_challenge *out)
@@ -442,6 +443,14 @@ static void check_begin(void *arg)
 		return;
 	}
 	enum doctor_challenge ch = c->n.challenge != DOCTOR_AUTO ? c->n.challenge : d->o->challenge;
+	/* The CA's identifier policy first: a name it refuses is not probed.
+	 * DNS-01's length rule applies when DNS-01 is the only way. */
+	const char *method = ch == DOCTOR_HTTP01 ? "http-01" : ch == DOCTOR_TLSALPN01 ? "tls-alpn-01"
+	                     : ch == DOCTOR_DNS01 || c->wildcard ? "dns-01" : NULL;
+	if (diag_identifier_check(c->head.r, c->base, c->wildcard, d->o->profile, method)) {
+		diag_probe_finish(&c->head);
+		return;
+	}
 	check_setup(c, ch);
 	if (ch == DOCTOR_TLSALPN01 && !c->wildcard)
 		c->web = sub_start(c->head.loop, alpn_start, &c->alpn_o, c->head.r,

@@ -23,8 +23,10 @@
 static int add_req(struct jws_capture *c, const char *jws, size_t jlen, const char *url,
                    const char *ctype, const char *where)
 {
-	if (c->n >= JWS_MAX_REQUESTS)
-		return -1;
+	if (c->n >= JWS_MAX_REQUESTS) {
+		c->over_limit++;  /* not unreadable: said apart (jws.limit) */
+		return 0;
+	}
 	if (c->n == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 16;
 		struct jws_capture_req *v = realloc(c->req, cap * sizeof(*v));
@@ -68,35 +70,136 @@ void jws_capture_free(struct jws_capture *c)
 	memset(c, 0, sizeof(*c));
 }
 
-static void har(struct jws_capture *c, const json_t *doc)
+static void har_entry(struct jws_capture *c, const json_t *e, size_t i)
 {
-	json_t *entries = json_object_get(json_object_get(doc, "log"), "entries");
-	json_t *e;
-	size_t i;
-	json_array_foreach(entries, i, e) {
-		json_t *rq = json_object_get(e, "request");
-		const char *method = json_string_value(json_object_get(rq, "method"));
-		const char *url = json_string_value(json_object_get(rq, "url"));
-		const char *text = json_string_value(json_object_get(json_object_get(rq, "postData"), "text"));
-		char where[48];
-		snprintf(where, sizeof(where), "entry %zu", i + 1);
-		if (!method || strcmp(method, "POST") || !text) {
-			if (!method || strcmp(method, "POST"))
-				continue;  /* GETs are not JWS requests */
-			c->skipped++;
-			continue;
-		}
-		const char *ctype = NULL;
-		json_t *h;
-		size_t k;
-		json_array_foreach(json_object_get(rq, "headers"), k, h) {
-			const char *name = json_string_value(json_object_get(h, "name"));
-			if (name && !strcasecmp(name, "content-type"))
-				ctype = json_string_value(json_object_get(h, "value"));
-		}
-		if (add_req(c, text, strlen(text), url, ctype ? ctype : "", where))
-			c->skipped++;
+	json_t *rq = json_object_get(e, "request");
+	const char *method = json_string_value(json_object_get(rq, "method"));
+	const char *url = json_string_value(json_object_get(rq, "url"));
+	const char *text = json_string_value(json_object_get(json_object_get(rq, "postData"), "text"));
+	char where[48];
+	snprintf(where, sizeof(where), "entry %zu", i + 1);
+	if (!method || strcmp(method, "POST"))
+		return;  /* GETs are not JWS requests */
+	if (!text) {
+		c->skipped++;
+		return;
 	}
+	const char *ctype = NULL;
+	json_t *h;
+	size_t k;
+	json_array_foreach(json_object_get(rq, "headers"), k, h) {
+		const char *name = json_string_value(json_object_get(h, "name"));
+		if (name && !strcasecmp(name, "content-type"))
+			ctype = json_string_value(json_object_get(h, "value"));
+	}
+	if (add_req(c, text, strlen(text), url, ctype ? ctype : "", where))
+		c->skipped++;
+}
+
+/* A HAR is read one entry at a time: a browser's export of a long session
+ * holds many entries, and a whole document in jansson costs some 30 times
+ * its size. The walk below only finds where things are; jansson parses. */
+
+static const char *ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return p;
+}
+
+/* Past the JSON string at p ('"'), or NULL. */
+static const char *skip_string(const char *p, const char *end)
+{
+	for (p++; p < end; p++) {
+		if (*p == '\\')
+			p++;
+		else if (*p == '"')
+			return p + 1;
+	}
+	return NULL;
+}
+
+/* Past the JSON value at p, or NULL. Containers are skipped by counting
+ * brackets outside strings (no recursion: depth costs nothing); jansson
+ * checks the entries themselves. */
+static const char *skip_value(const char *p, const char *end)
+{
+	if (p >= end)
+		return NULL;
+	if (*p == '"')
+		return skip_string(p, end);
+	if (*p == '{' || *p == '[') {
+		size_t depth = 0;
+		while (p < end) {
+			if (*p == '"') {
+				if (!(p = skip_string(p, end)))
+					return NULL;
+				continue;
+			}
+			if (*p == '{' || *p == '[')
+				depth++;
+			else if ((*p == '}' || *p == ']') && --depth == 0)
+				return p + 1;
+			p++;
+		}
+		return NULL;
+	}
+	/* a number, true, false or null */
+	while (p < end && *p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\t' &&
+	       *p != '\n' && *p != '\r')
+		p++;
+	return p;
+}
+
+/* In the object at p ('{'), the value of member key: a pointer to it, or
+ * NULL. */
+static const char *member(const char *p, const char *end, const char *key)
+{
+	size_t klen = strlen(key);
+	p = ws(p + 1, end);
+	while (p < end && *p == '"') {
+		const char *k = p + 1, *ke = skip_string(p, end);
+		if (!ke)
+			return NULL;
+		p = ws(ke, end);
+		if (p >= end || *p != ':')
+			return NULL;
+		p = ws(p + 1, end);
+		if ((size_t)(ke - 1 - k) == klen && !memcmp(k, key, klen))
+			return p;
+		if (!(p = skip_value(p, end)))
+			return NULL;
+		p = ws(p, end);
+		if (p < end && *p == ',')
+			p = ws(p + 1, end);
+	}
+	return NULL;
+}
+
+/* buf is a HAR (an object whose "log" has an "entries" array): read its
+ * entries and return 1; else 0, nothing read. */
+static int har(struct jws_capture *c, const char *buf, size_t len)
+{
+	const char *end = buf + len, *p = ws(buf, end);
+	if (p >= end || *p != '{' || !(p = member(p, end, "log")) || *p != '{' ||
+	    !(p = member(p, end, "entries")) || *p != '[')
+		return 0;
+	c->format = "har";
+	p = ws(p + 1, end);
+	for (size_t i = 0; p < end && *p != ']'; i++) {
+		json_error_t je;
+		json_t *e = json_loadb(p, (size_t)(end - p), JSON_DISABLE_EOF_CHECK, &je);
+		if (!e) {
+			c->skipped++;  /* the rest cannot be split into entries */
+			break;
+		}
+		har_entry(c, e, i);
+		json_decref(e);
+		p = ws(p + je.position, end);
+		if (p < end && *p == ',')
+			p = ws(p + 1, end);
+	}
+	return 1;
 }
 
 /* certbot: "...:DEBUG:acme.client:Sending POST request to URL:" then a JSON
@@ -106,6 +209,11 @@ static void certbot_log(struct jws_capture *c, const char *buf, size_t len)
 	static const char mark[] = "Sending POST request to ";
 	const char *p = buf, *end = buf + len;
 	size_t lineno = 1;
+	/* The next line holding only "}" at or after scan (on line scan_line),
+	 * or NULL: kept between requests, so that the log is read once however
+	 * many requests lack their closing line. */
+	const char *close = NULL, *scan = buf;
+	size_t close_line = 0, scan_line = 1;
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *le = nl ? nl : end;
@@ -117,21 +225,26 @@ static void certbot_log(struct jws_capture *c, const char *buf, size_t len)
 				ul--;
 			char url[2048];
 			snprintf(url, sizeof(url), "%.*s", (int)(ul < sizeof(url) - 1 ? ul : sizeof(url) - 1), u);
-			const char *body = nl ? nl + 1 : end, *q = body;
-			size_t blines = 0;
-			const char *bend = NULL;
-			while (q < end && blines < 10000) {
-				const char *qn = memchr(q, '\n', (size_t)(end - q));
-				const char *qe = qn ? qn : end;
-				blines++;
-				if (qe - q >= 1 && q[0] == '}' && (qe - q == 1 || q[1] == '\r')) {
-					bend = q + 1;
-					break;
-				}
-				if (!qn)
-					break;
-				q = qn + 1;
+			const char *body = nl ? nl + 1 : end;
+			if (close && close < body)
+				close = NULL;  /* behind us: find the next one */
+			if (!close && scan < body) {
+				scan = body;
+				scan_line = lineno + 1;
 			}
+			while (!close && scan < end) {
+				const char *qn = memchr(scan, '\n', (size_t)(end - scan));
+				const char *qe = qn ? qn : end;
+				if (scan[0] == '}' && (qe - scan == 1 || scan[1] == '\r')) {
+					close = scan;
+					close_line = scan_line;
+				}
+				scan = qn ? qn + 1 : end;
+				scan_line++;
+			}
+			/* a request's JSON is some lines long; a "}" 10,000 lines on
+			 * closes something else */
+			const char *bend = close && close_line - lineno <= 10000 ? close + 1 : NULL;
 			char where[48];
 			snprintf(where, sizeof(where), "line %zu", lineno);
 			if (!bend || add_req(c, body, (size_t)(bend - body), url, NULL, where))
@@ -152,11 +265,11 @@ int jws_capture_parse(const char *buf, size_t len, struct jws_capture *c, char *
 		return -1;
 	}
 	json_error_t je;
-	json_t *doc = json_loadb(buf, len, 0, &je);
-	if (json_is_object(doc) && json_object_get(doc, "log")) {
-		c->format = "har";
-		har(c, doc);
-	} else if (json_is_object(doc) && json_object_get(doc, "protected")) {
+	json_t *doc = NULL;
+	if (har(c, buf, len)) {
+		/* read */
+	} else if (json_is_object(doc = json_loadb(buf, len, 0, &je)) &&
+	           json_object_get(doc, "protected")) {
 		c->format = "jws";
 		if (add_json(c, doc, NULL, NULL, "document"))
 			c->skipped++;
@@ -194,7 +307,7 @@ int jws_capture_parse(const char *buf, size_t len, struct jws_capture *c, char *
 		}
 	}
 	json_decref(doc);
-	if (c->n == 0) {
+	if (c->n == 0 && !c->over_limit) {
 		snprintf(err, errlen, "no ACME request found (%zu unreadable %s)", c->skipped,
 		         c->skipped == 1 ? "part" : "parts");
 		return -1;
@@ -580,6 +693,15 @@ static void jws_summary(struct jws_probe *p)
 	if (f && cap->skipped && f->status == DIAG_OK)
 		f->status = DIAG_WARN;
 	diag_evidence(f, "format", json_string(cap->format));
+	if (cap->over_limit) {
+		f = diag_add(p->head.r, DIAG_WARN, "jws.limit", cap->format,
+		             "only the first %d requests were checked; %zu more in the capture were not",
+		             JWS_MAX_REQUESTS, cap->over_limit);
+		diag_set_hint(f, "Split the capture (one session, or the requests around the failure) and "
+		              "check each part.");
+		diag_evidence(f, "limit", json_integer(JWS_MAX_REQUESTS));
+		diag_evidence(f, "not_checked", json_integer((json_int_t)cap->over_limit));
+	}
 }
 
 /* A batch of requests per turn, so that other probes on the loop go on. */

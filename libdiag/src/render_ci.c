@@ -32,11 +32,14 @@ static void xml_text(struct sbuf *b, const char *s)
 		case '>': sb_printf(b, "&gt;"); break;
 		case '"': sb_printf(b, "&quot;"); break;
 		case '\'': sb_printf(b, "&apos;"); break;
-		default:
-			if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f)
-				sb_printf(b, "\\x%02x", c);
+		case '\t': case '\n': case '\r': sb_printf(b, "%c", c); break;
+		default: {
+			size_t n = sb_control(b, s);
+			if (n)
+				s += n - 1;
 			else
 				sb_printf(b, "%c", c);
+		}
 		}
 	}
 }
@@ -136,7 +139,13 @@ static void gh_escape(struct sbuf *b, const char *s, int property)
 		case '\n': sb_printf(b, "%%0A"); break;
 		case ':': sb_printf(b, property ? "%%3A" : ":"); break;
 		case ',': sb_printf(b, property ? "%%2C" : ","); break;
-		default: sb_printf(b, "%c", *s);
+		default: {
+			size_t n = sb_control(b, s);
+			if (n)
+				s += n - 1;
+			else
+				sb_printf(b, "%c", *s);
+		}
 		}
 	}
 }
@@ -191,11 +200,14 @@ char *diag_render_github(const struct diag_report *r, const struct diag_diagnosi
 /* A Markdown table cell: no line breaks, '|' escaped. */
 static void md_cell(struct sbuf *b, const char *s)
 {
+	size_t n;
 	for (; s && *s; s++) {
 		if (*s == '|')
 			sb_printf(b, "\\|");
 		else if (*s == '\n' || *s == '\r')
 			sb_printf(b, " ");
+		else if ((n = sb_control(b, s)))
+			s += n - 1;
 		else
 			sb_printf(b, "%c", *s);
 	}
@@ -237,11 +249,14 @@ char *diag_render_markdown(const struct diag_report *r, const struct diag_diagno
 /* A TAP description: one line, '#' escaped (it starts a directive). */
 static void tap_desc(struct sbuf *b, const char *s)
 {
+	size_t n;
 	for (; s && *s; s++) {
 		if (*s == '#' || *s == '\\')
 			sb_printf(b, "\\%c", *s);
 		else if (*s == '\n' || *s == '\r')
 			sb_printf(b, " ");
+		else if ((n = sb_control(b, s)))
+			s += n - 1;
 		else
 			sb_printf(b, "%c", *s);
 	}
@@ -253,10 +268,11 @@ static void yaml_str(struct sbuf *b, const char *s)
 	sb_printf(b, "\"");
 	for (; s && *s; s++) {
 		unsigned char c = (unsigned char)*s;
+		size_t n;
 		if (c == '"' || c == '\\')
 			sb_printf(b, "\\%c", c);
-		else if (c < 0x20 || c == 0x7f)
-			sb_printf(b, "\\x%02x", c);
+		else if ((n = sb_control(b, s)))
+			s += n - 1;  /* \xNN and \uNNNN are YAML escapes too */
 		else
 			sb_printf(b, "%c", c);
 	}

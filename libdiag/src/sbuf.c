@@ -37,14 +37,40 @@ void sb_printf(struct sbuf *b, const char *fmt, ...)
 	}
 }
 
+size_t sb_control(struct sbuf *b, const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	if (u[0] < 0x20 || u[0] == 0x7f) {
+		sb_printf(b, "\\x%02x", u[0]);
+		return 1;
+	}
+	unsigned cp;
+	size_t n;
+	if (u[0] == 0xc2 && u[1] >= 0x80 && u[1] <= 0x9f) {
+		cp = u[1];  /* C1: U+0080-U+009F, CSI and OSC among them */
+		n = 2;
+	} else if (u[0] == 0xe2 && u[1] >= 0x80 && u[1] <= 0x81 && u[2] >= 0x80 && u[2] <= 0xbf) {
+		cp = 0x2000u | (unsigned)(u[1] & 0x3f) << 6 | (u[2] & 0x3f);
+		n = 3;
+		if (!(cp == 0x200e || cp == 0x200f || (cp >= 0x2028 && cp <= 0x202e) ||
+		      (cp >= 0x2066 && cp <= 0x2069)))
+			return 0;
+	} else {
+		return 0;
+	}
+	sb_printf(b, "\\u%04x", cp);
+	return n;
+}
+
 void sb_clean(struct sbuf *b, const char *s)
 {
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c < 0x20 || c == 0x7f)
-			sb_printf(b, "\\x%02x", c);
-		else
-			sb_printf(b, "%c", c);
+	while (*s) {
+		size_t n = sb_control(b, s);
+		if (n) {
+			s += n;
+			continue;
+		}
+		sb_printf(b, "%c", *s++);
 	}
 }
 

@@ -4,7 +4,7 @@
 # record appear, negative caching at a real dnsmasq, --key-authorization.
 . "$(dirname "$0")/../lib/tap.sh"
 require_lab
-plan 34
+plan 47
 
 # CNAME-delegated _acme-challenge into another zone.
 run_tool acme-dnscheck --json --expect delegated-token-value cname.test
@@ -102,4 +102,32 @@ check "agreement: exactly one of ns1 and ns2 named as differing" \
 check "agreement: exit 0 (warn)" rc_is 0
 run_tool acme-dnscheck --json --strict missing.test
 check "agreement: --strict turns the warning into exit 1" rc_is 1
+
+# TXT "good\000evil": the CA compares the whole string, so --expect good is
+# not met; the NUL shows as \x00.
+run_tool acme-dnscheck --json --expect good nul.healthy.test
+check "nul: --expect good fails (exit 1)" rc_is 1
+check "nul: the TXT at the authoritative server is not the expected one" finding dns01.txt 192.0.2.53 fail
+check "nul: the value shows the NUL as \\x00" \
+	jq_true '[.checks[] | select(.id=="dns01.txt" and .target=="192.0.2.53")][0].evidence.values == ["good\\x00evil"]'
+run_tool acme-dnscheck --json --expect 'good\x00evil' nul.healthy.test
+check "nul: nor is the text good\\x00evil typed by hand" rc_is 1
+run_tool acme-dnscheck --json --expect healthy-token-value healthy.test
+check "nul: a plain value still matches" rc_is 0
+
+# C1 controls and a bidi override in a TXT value: escaped in every text
+# format, kept as they are in JSON (lossless; a JSON reader decides).
+c1_clean() { ! LC_ALL=C grep -qP '\xc2[\x80-\x9f]|\xe2\x80\xae|\x07' "$T_TMP/out"; }
+c1_escaped() { out_has '\u009b' && c1_clean; }
+run_tool acme-dnscheck -v --expect nope c1.healthy.test
+check "c1: text output ran (exit 1: value differs)" rc_is 1
+check "c1: no C1 control, BEL or override byte reaches the terminal" c1_clean
+check "c1: CSI shown as \\u009b" out_has '\u009b2J\u009b31mred\u009d0;pwned\x07 \u202etxt'
+run_tool acme-dnscheck --json --expect nope c1.healthy.test
+check "c1: JSON keeps the characters" \
+	jq_true '[.checks[] | select(.id=="dns01.txt" and .target=="192.0.2.53")][0].evidence.values[0] == "\u009b2J\u009b31mred\u009d0;pwned\u0007 \u202etxt"'
+for fmt in text github tap junit; do
+	run_tool acme-doctor --format $fmt --challenge dns-01 --expect nope c1.healthy.test
+	check "c1: acme-doctor --format $fmt escapes them" c1_escaped
+done
 done_testing

@@ -98,8 +98,8 @@ zsh_compdef() { [[ ${ZSH_TEXT[$1]} == "#compdef $1"* ]]; }
 # the probe can emit appears in the man page's FINDINGS section.
 probe_src() {
 	case "$1" in
-	acme-dnscheck) echo libdiag/src/dnscheck.c ;;
-	acme-httpcheck) echo libdiag/src/http01.c ;;
+	acme-dnscheck) echo libdiag/src/dnscheck.c libdiag/src/policy.c ;;
+	acme-httpcheck) echo libdiag/src/http01.c libdiag/src/policy.c ;;
 	acme-alpncheck) echo libdiag/src/tlsalpn.c ;;
 	acme-clock) echo libdiag/src/clock.c ;;
 	acme-account) echo libdiag/src/account.c ;;
@@ -124,8 +124,8 @@ for t in "${tools[@]}"; do
 	# shellcheck disable=SC2086
 	BASH_OFFERED[$t]=$(bash_offered "$t" ${OPTS[$t]})
 	src=$(probe_src "$t")
-	IDS[$t]=$([ -n "$src" ] && [ -f "$TOP/$src" ] &&
-		grep -oE '"(dns|dns01|http01|tlsalpn01|acme|clock|jws|cert)\.[a-z0-9.-]+[a-z0-9]"' "$TOP/$src" |
+	IDS[$t]=$([ -n "$src" ] && (cd "$TOP" && cat $src) |
+		grep -oE '"(dns|dns01|http01|tlsalpn01|acme|clock|jws|cert)\.[a-z0-9.-]+[a-z0-9]"' |
 		tr -d '"' | sort -u | tr '\n' ' ')
 	nopt=$(wc -w <<<"${OPTS[$t]}")
 	nids=$(wc -w <<<"${IDS[$t]}")

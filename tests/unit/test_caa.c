@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -95,6 +96,32 @@ static void malformed_never_matches(void **state)
 	assert_int_equal(eval(bad_domain, 1, &le), CAA_DENIED);
 }
 
+/* A record read off the wire with a NUL inside: the bytes after it count,
+ * so neither the tag nor the issuer matches what comes before the NUL. */
+static enum caa_result from_wire(const char *zone_line)
+{
+	ldns_rr *rr = NULL;
+	assert_int_equal(ldns_rr_new_frm_str(&rr, zone_line, 0, NULL, NULL), LDNS_STATUS_OK);
+	struct caa_record rec;
+	char *tag = NULL, *value = NULL;
+	assert_int_equal(diag_caa_from_rr(rr, &rec, &tag, &value), 0);
+	enum caa_result res = eval(&rec, 1, &le);
+	free(tag);
+	free(value);
+	ldns_rr_free(rr);
+	return res;
+}
+
+static void nul_inside_is_kept(void **state)
+{
+	(void)state;
+	assert_int_equal(from_wire("x. 300 IN CAA 0 issue \"letsencrypt.org\""), CAA_ALLOWED);
+	assert_int_equal(from_wire("x. 300 IN CAA 0 issue \"letsencrypt.org\\000evil\""), CAA_DENIED);
+	/* "issue\0x" is an unknown tag; critical, it forbids issuance */
+	assert_int_equal(from_wire("x. 300 IN TYPE257 \\# 13 80 07 697373756500 78 6c657473"), CAA_DENIED);
+	assert_int_equal(from_wire("x. 300 IN TYPE257 \\# 13 00 07 697373756500 78 6c657473"), CAA_ALLOWED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -105,6 +132,7 @@ int main(void)
 		cmocka_unit_test(validationmethods),
 		cmocka_unit_test(accounturi),
 		cmocka_unit_test(malformed_never_matches),
+		cmocka_unit_test(nul_inside_is_kept),
 	};
 	return cmocka_run_group_tests_name("caa", tests, NULL, NULL);
 }

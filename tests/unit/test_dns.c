@@ -91,6 +91,17 @@ static void txt_strings_are_joined(void **state)
 	assert_string_equal(s, "abcdef");
 	free(s);
 	ldns_rr_free(rr);
+	/* a NUL inside is kept (the CA compares every byte); the form stays
+	 * unambiguous: a backslash is doubled */
+	assert_int_equal(ldns_rr_new_frm_str(&rr, "x. 300 IN TXT \"good\\000evil\" \"\\\\x00\"", 0, NULL, NULL),
+	                 LDNS_STATUS_OK);
+	s = dns_txt_joined(rr);
+	assert_string_equal(s, "good\\x00evil\\\\x00");
+	free(s);
+	ldns_rr_free(rr);
+	s = dns_txt_escape("a\\x00", 5);
+	assert_string_equal(s, "a\\\\x00");
+	free(s);
 }
 
 static void dns01_digest(void **state)
@@ -302,6 +313,31 @@ static void host_and_port(void **state)
 	assert_int_equal(diag_hostport("[::1]x", host, sizeof(host), &port, 123, err, sizeof(err)), -1);
 }
 
+/* The run's bound stops a probe still waiting: a check of example.test
+ * through a resolver that never answers, with 5 s per query, is stopped
+ * at 300 ms with an error finding that says so; nothing is left running
+ * (the sanitizer build checks for leaks). */
+static void run_bound_stops_a_waiting_probe(void **state)
+{
+	(void)state;
+	struct diag_server srv;
+	int fd = silent_server(&srv);
+	struct diag_report *r = diag_report_new("test", "0", "example.test");
+	struct dnscheck_opts o = { .domain = "example.test", .ns = &srv, .nns = 1, .timeout_ms = 5000 };
+	diag_probe_set_bound(300);
+	assert_int_equal(diag_dnscheck_run(&o, r), -1);
+	diag_probe_set_bound(0);
+	const struct diag_finding *stop = NULL;
+	for (size_t i = 0; i < r->n; i++)
+		if (!strcmp(r->v[i]->id, "dns.run"))
+			stop = r->v[i];
+	assert_non_null(stop);
+	assert_int_equal(stop->status, DIAG_ERROR);
+	assert_non_null(strstr(stop->summary, "stopped after 0.3 s"));
+	diag_report_free(r);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -315,6 +351,7 @@ int main(void)
 		cmocka_unit_test(server_errors),
 		cmocka_unit_test(domain_names),
 		cmocka_unit_test(txt_strings_are_joined),
+		cmocka_unit_test(run_bound_stops_a_waiting_probe),
 		cmocka_unit_test(dns01_digest),
 	};
 	return cmocka_run_group_tests_name("dns", tests, NULL, NULL);

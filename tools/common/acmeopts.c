@@ -35,10 +35,10 @@ int acme_opts_handle(struct acme_opts *a, const struct cli_tool *t, int key, con
 		return 1;
 	case K_ACME_CA_BUNDLE:
 		a->ca_bundle = arg;
-		return cli_file_arg(t, "--ca-bundle", arg) ? -1 : 1;
+		return cli_file_arg(t, "--ca-bundle", arg) || cli_tls_args(t, arg, a->insecure) ? -1 : 1;
 	case K_ACME_INSECURE:
 		a->insecure = 1;
-		return 1;
+		return cli_tls_args(t, a->ca_bundle, 1) ? -1 : 1;
 	}
 	return 0;
 }

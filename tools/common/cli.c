@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -47,18 +48,91 @@ int cli_is_http_url(const char *s)
 
 int cli_url_arg(const struct cli_tool *t, const char *opt, const char *arg)
 {
-	if (cli_is_http_url(arg))
+	if (!cli_is_http_url(arg)) {
+		cli_error(t, "%s %s: expected an http:// or https:// URL", opt, arg);
+		return -1;
+	}
+	for (const char *p = arg; *p; p++)
+		if ((unsigned char)*p <= 0x20 || *p == 0x7f) {
+			cli_error(t, "%s: a URL has no spaces or control characters (write them %%-encoded)", opt);
+			return -1;
+		}
+	/* the authority: [userinfo@]host[:port], up to the path, query or fragment */
+	const char *a = strstr(arg, "://") + 3;
+	size_t alen = strcspn(a, "/?#");
+	char auth[300], host[256], err[160];
+	if (alen >= sizeof(auth)) {
+		cli_error(t, "%s %s: the host part is too long", opt, arg);
+		return -1;
+	}
+	memcpy(auth, a, alen);
+	auth[alen] = '\0';
+	const char *at = strrchr(auth, '@');
+	const char *hp = at ? at + 1 : auth;
+	uint16_t port;
+	if (!*hp) {
+		cli_error(t, "%s %s: the URL names no host", opt, arg);
+		return -1;
+	}
+	if (diag_hostport(hp, host, sizeof(host), &port, 443, err, sizeof(err)) ||
+	    diag_host_check(host, err, sizeof(err))) {
+		cli_error(t, "%s %s: host %s: %s", opt, arg, hp, err);
+		return -1;
+	}
+	return 0;
+}
+
+int cli_tls_args(const struct cli_tool *t, const char *ca_bundle, int insecure)
+{
+	if (!ca_bundle || !insecure)
 		return 0;
-	cli_error(t, "%s %s: expected an http:// or https:// URL", opt, arg);
+	cli_error(t, "--insecure and --ca-bundle exclude each other: --ca-bundle %s trusts that CA, "
+	          "--insecure trusts any certificate; keep one", ca_bundle);
 	return -1;
+}
+
+int cli_host_arg(const struct cli_tool *t, const char *opt, const char *arg)
+{
+	char host[256], err[160];
+	uint16_t port;
+	if (diag_hostport(arg, host, sizeof(host), &port, 123, err, sizeof(err)) ||
+	    diag_host_check(host, err, sizeof(err))) {
+		cli_error(t, "%s %s: %s", opt, arg, err);
+		return -1;
+	}
+	return 0;
+}
+
+static int regular_file(const struct cli_tool *t, const char *opt, const char *path,
+                        int stdin_ok)
+{
+	struct stat st;
+	if (stat(path, &st)) {
+		cli_error(t, "%s %s: %s", opt, path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		cli_error(t, "%s %s: not a regular file but a %s; give the path of a file%s", opt, path,
+		          S_ISDIR(st.st_mode) ? "directory" : S_ISFIFO(st.st_mode) ? "FIFO (a pipe)" :
+		          S_ISSOCK(st.st_mode) ? "socket" : "device",
+		          stdin_ok ? ", or - to read standard input" : "");
+		return -1;
+	}
+	if (access(path, R_OK)) {
+		cli_error(t, "%s %s: %s", opt, path, strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 int cli_file_arg(const struct cli_tool *t, const char *opt, const char *path)
 {
-	if (access(path, R_OK) == 0)
-		return 0;
-	cli_error(t, "%s %s: cannot read the file", opt, path);
-	return -1;
+	return regular_file(t, opt, path, 0);
+}
+
+int cli_input_arg(const struct cli_tool *t, const char *opt, const char *path)
+{
+	return strcmp(path, "-") ? regular_file(t, opt, path, 1) : 0;
 }
 
 int cli_long(const struct cli_tool *t, const char *opt, const char *s,
@@ -173,7 +247,11 @@ static void print_opts(FILE *out, const struct cli_tool *t, const struct cli_opt
 			continue;
 		char help[256];
 		snprintf(help, sizeof(help), "%s", o->help);
-		if (o->key == K_TIMEOUT)
+		if (o->key == K_TIMEOUT && t->bound_timeouts)
+			snprintf(help, sizeof(help), "%s (default %g); a run ends within %d of them",
+			         o->help, (t->default_timeout_ms ? t->default_timeout_ms : 5000) / 1000.0,
+			         t->bound_timeouts);
+		else if (o->key == K_TIMEOUT)
 			snprintf(help, sizeof(help), "%s (default %g)", o->help,
 			         (t->default_timeout_ms ? t->default_timeout_ms : 5000) / 1000.0);
 		char left[64];
@@ -263,18 +341,29 @@ int cli_parse(const struct cli_tool *t, int argc, char **argv,
 		case K_NOCOLOR: c->no_color = 1; break;
 		case K_HELP: print_help(t); ret = 1; goto out;
 		case K_VERSION: print_version(t); ret = 1; goto out;
-		case K_NS:
+		case K_NS: {
+			size_t seen = 0;
+			while (seen < nns && strcmp(ns_raw[seen], optarg))
+				seen++;
+			if (seen < nns)
+				break;  /* the same text again: asked once */
 			if (nns == CLI_MAX_NS) {
 				cli_error(t, "--ns: at most %d servers", CLI_MAX_NS);
 				goto out;
 			}
 			ns_raw[nns++] = optarg;
 			break;
+		}
 		case K_TIMEOUT: {
+			/* digits with at most one '.': strtod alone takes " 5",
+			 * "0x10", "1e1" and "inf" */
+			size_t ip = strspn(optarg, "0123456789"), fp = 0;
+			if (optarg[ip] == '.')
+				fp = 1 + strspn(optarg + ip + 1, "0123456789");
 			char *end;
 			errno = 0;
 			double s = strtod(optarg, &end);
-			if (!*optarg || *end || errno || s != s) {
+			if (optarg[ip + fp] || ip + fp == 0 || (ip == 0 && fp == 1) || *end || errno) {
 				cli_error(t, "--timeout %s: not a number of seconds", optarg);
 				goto out;
 			}
@@ -314,7 +403,12 @@ int cli_parse(const struct cli_tool *t, int argc, char **argv,
 			cli_error(t, "--ns %s: %s", ns_raw[i], err);
 			goto out;
 		}
-		c->nns++;
+		/* the same server twice (1.2.3.4 and 1.2.3.4:53) is asked once */
+		size_t seen = 0;
+		while (seen < c->nns && strcmp(c->ns[seen].label, c->ns[c->nns].label))
+			seen++;
+		if (seen == c->nns)
+			c->nns++;
 	}
 	*optind_out = optind;
 	ret = 0;
@@ -369,6 +463,8 @@ int cli_run(const struct cli_tool *t, const struct cli_common *c, const char *ta
 		cli_error(t, "out of memory");
 		return DIAG_EXIT_ERROR;
 	}
+	if (t->bound_timeouts)
+		diag_probe_set_bound((int64_t)t->bound_timeouts * c->timeout_ms + t->bound_extra_ms);
 	probe(opts, r);
 	int rc = cli_finish(t, c, r);
 	diag_report_free(r);

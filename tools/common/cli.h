@@ -9,6 +9,7 @@
 #define ACME_DIAG_CLI_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "diag.h"
 
@@ -41,6 +42,11 @@ struct cli_tool {
 	void *ctx;
 	int default_timeout_ms;  /* --timeout when not given; 0: 5000 */
 	int no_ns;               /* 1: the tool resolves no names itself; no --ns */
+	/* The run's time bound: bound_timeouts times --timeout, plus
+	 * bound_extra_ms (a --wait); past it the checks stop with an error
+	 * finding (diag_probe_set_bound). 0: no bound. */
+	int bound_timeouts;
+	int64_t bound_extra_ms;
 };
 
 /* Returns 0 to go on (optind_out: first operand), 1 when --help or
@@ -55,8 +61,19 @@ void cli_error(const struct cli_tool *t, const char *fmt, ...)
 /* Is s an http:// or https:// URL? */
 int cli_is_http_url(const char *s);
 /* Option argument checks; print "tool: OPT ARG: why" and return -1, or 0. */
+/* An http(s) URL whose host is an IP address or a host name. */
 int cli_url_arg(const struct cli_tool *t, const char *opt, const char *arg);
+/* --ca-bundle FILE with --insecure: one trusts a CA, the other trusts any
+ * certificate; given both, say so (exit 2) rather than ignore one. */
+int cli_tls_args(const struct cli_tool *t, const char *ca_bundle, int insecure);
+/* HOST, HOST:PORT or [IPv6]:PORT, HOST an IP address or a host name. */
+int cli_host_arg(const struct cli_tool *t, const char *opt, const char *arg);
+/* A regular file the user can read: a FIFO, a device or a directory would
+ * block the read forever or be misjudged, so they are refused (exit 2). */
 int cli_file_arg(const struct cli_tool *t, const char *opt, const char *path);
+/* The same for an input that may also be "-", standard input (the way to
+ * give a pipe, which the refusal says). */
+int cli_input_arg(const struct cli_tool *t, const char *opt, const char *path);
 
 /* An ACME token (1-80 base64url characters) / a key authorization
  * (TOKEN.THUMBPRINT): 0, or -1 after printing why. */

@@ -58,7 +58,8 @@ struct acme_resp {
 	size_t len;
 	json_t *json;         /* parsed body when it is JSON, else NULL */
 	char location[1024];
-	char nonce[256];
+	char nonce[256];          /* Replay-Nonce, when it is base64url */
+	char bad_nonce[256];      /* a Replay-Nonce that is not, made printable */
 	char content_type[128];
 	char link_up[1024];
 	long retry_after;     /* seconds, -1 if none */

@@ -70,6 +70,14 @@ int diag_domain_normalize(const char *in, char *out, size_t outlen,
                           int *wildcard_out, char *err, size_t errlen);
 
 /*
+ * Is host (no port, no brackets) an IP address or a host name? A name made
+ * of numbers ("1.2.3", "0x7f.1") is neither: the C library would read it as
+ * an IPv4 address in an old shorthand (inet_aton), so it is refused.
+ * Returns -1 with a reason in err.
+ */
+int diag_host_check(const char *host, char *err, size_t errlen);
+
+/*
  * Does name end in a TLD of the public DNS? Special-use and private-use
  * names (.test, .local, .internal, .home.arpa, single labels, ...) do not.
  * An approximation of the CAs' public-suffix rule without the whole list.
@@ -114,6 +122,7 @@ struct dns_q {
 	int64_t sent_ms, rtt_ms;
 	size_t wire_len;
 	int not_asked;        /* 1: the server had timed out earlier in the run */
+	int tcp_failed;       /* 1: a truncated UDP reply, and the retry over TCP failed */
 	void (*on_done)(struct dns_q *q);  /* optional (queries sent with dns_q_send) */
 	void *arg;
 	/* engine bookkeeping */
@@ -192,8 +201,13 @@ int dns_q_first_addr(const struct dns_q *q, ldns_rr_type t, char *out, size_t le
 /* First SOA in the authority section, or NULL (borrowed). */
 const ldns_rr *dns_q_authority_soa(const struct dns_q *q);
 
-/* Strings of a TXT RR joined, as the CA compares them. malloc'd. */
+/* Strings of a TXT RR joined, as the CA compares them: every byte counts,
+ * so a NUL inside is kept, written "\x00", and a backslash is doubled (the
+ * form is unambiguous; dns_txt_escape gives the same form of a value to
+ * compare with it). malloc'd. */
 char *dns_txt_joined(const ldns_rr *rr);
+/* n bytes in the form dns_txt_joined uses. malloc'd. */
+char *dns_txt_escape(const void *bytes, size_t n);
 /* An owner or rdata name as text without the trailing dot ("." for the
  * root). malloc'd. */
 char *dns_name_str(const ldns_rdf *rdf);

@@ -26,6 +26,7 @@ struct jws_capture {
 	struct jws_capture_req *req;
 	size_t n, cap;
 	size_t skipped;       /* lines or entries that were not requests we could read */
+	size_t over_limit;    /* requests past JWS_MAX_REQUESTS, not read */
 };
 
 #define JWS_MAX_REQUESTS 10000

@@ -70,5 +70,12 @@ typedef struct diag_probe *(*diag_start_fn)(struct diag_loop *loop, const void *
  */
 int diag_probe_run(diag_start_fn start, const void *opts, struct diag_report *r,
                    const char *error_id);
+/*
+ * The longest diag_probe_run may take, in ms (0, the default: no bound):
+ * when it is reached the probe is cancelled and an error finding error_id
+ * says the run was stopped and by what bound. For the command-line tools,
+ * which promise an overall time bound (a multiple of --timeout).
+ */
+void diag_probe_set_bound(int64_t ms);
 
 #endif
