@@ -38,8 +38,13 @@ static int handle(void *ctx, int key, const char *arg)
 	return -1;
 }
 
-static int probe(const void *o, struct diag_report *r)
+/* The CA's identifier policy first: a name it refuses is not probed. */
+static int probe(const void *arg, struct diag_report *r)
 {
+	const struct tlsalpn_opts *o = arg;
+	int refused = diag_identifier_check(r, o->domain, 0, o->profile, "tls-alpn-01");
+	if (refused)
+		return refused > 0 ? 0 : -1;
 	return diag_tlsalpn_run(o, r);
 }
 
@@ -48,6 +53,7 @@ int main(int argc, char **argv)
 	static struct args a = { .port = 443 };
 	const struct cli_tool tool = {
 		.name = "acme-alpncheck",
+		.bound_timeouts = 4,  /* the lookups (2), the handshake, one without ALPN after an alert */
 		.synopsis = "[OPTIONS] DOMAIN",
 		.summary =
 			"Check TLS-ALPN-01 for DOMAIN the way the CA's validator does: every A and AAAA\n"

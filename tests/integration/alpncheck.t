@@ -7,7 +7,7 @@
 # challenge through the ssl_preread router.
 . "$(dirname "$0")/../lib/tap.sh"
 require_lab
-plan 72
+plan 76
 
 ka=$(cat "$LAB_STATE/alpn/ka")
 A() { run_tool acme-alpncheck --json --timeout 2 "$@"; }
@@ -141,6 +141,16 @@ for bad in "--ca-profile boulder alpn-good.web.test" "--port 0 alpn-good.web.tes
 done
 run_tool acme-alpncheck '*.alpn-good.web.test'
 check "usage: a wildcard is refused with a reason" err_has "wildcard names can only be validated with DNS-01"
+
+# The CA's identifier policy first: a name it refuses is not connected to.
+A 192.0.2.141
+check "an IP address as a name: exit 1" rc_is 1
+check "an IP address as a name: refused in the CA's words" \
+	jq_true '[.checks[] | select(.id=="acme.identifier")][0] | .status == "fail" and (.summary | test("IP address"))'
+check "an IP address as a name: not probed" jq_true '[.checks[] | select(.id | startswith("tlsalpn01."))] | length == 0'
+A --key-authorization "$ka" alpn-good.web.test
+check "a lab name (.test): the public-suffix rule left to the CA, then probed" \
+	jq_true '([.checks[] | select(.id=="acme.identifier")][0].status == "skip") and ([.checks[] | select(.id=="tlsalpn01.addr" and .status=="ok")] | length == 1)'
 
 # The real CA agrees: Pebble (tlsPort 443) validating lego's TLS-ALPN-01
 # challenge through the ssl_preread router at 192.0.2.92, which sends

@@ -100,7 +100,7 @@ probe_src() {
 	case "$1" in
 	acme-dnscheck) echo libdiag/src/dnscheck.c libdiag/src/policy.c ;;
 	acme-httpcheck) echo libdiag/src/http01.c libdiag/src/policy.c ;;
-	acme-alpncheck) echo libdiag/src/tlsalpn.c ;;
+	acme-alpncheck) echo libdiag/src/tlsalpn.c libdiag/src/policy.c ;;
 	acme-clock) echo libdiag/src/clock.c ;;
 	acme-account) echo libdiag/src/account.c ;;
 	acme-authz) echo libdiag/src/authz.c ;;
