@@ -7,7 +7,7 @@ complete -c acme-alpncheck -l port -x -d 'port to connect to (default 443; labs 
 complete -c acme-alpncheck -l ipv4 -s 4 -d 'use IPv4 only'
 complete -c acme-alpncheck -l ipv6 -s 6 -d 'use IPv6 only'
 complete -c acme-alpncheck -l ns -x -d 'DNS server to use, repeatable: IP, IP:PORT, [IPv6]:PORT or a host name'
-complete -c acme-alpncheck -l timeout -x -d 'timeout of each query or connection, 0.1 to 300 (default 10)'
+complete -c acme-alpncheck -l timeout -x -d 'timeout of each query or connection, 0.1 to 300 (default 10); a run ends within 4 of them'
 complete -c acme-alpncheck -l json -d 'print one acme-diag/1 JSON document instead of text'
 complete -c acme-alpncheck -l verbose -s v -d 'show details and evidence of each finding'
 complete -c acme-alpncheck -l quiet -s q -d 'show only findings that are not ok'
