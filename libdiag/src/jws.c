@@ -268,8 +268,10 @@ int jws_capture_parse(const char *buf, size_t len, struct jws_capture *c, char *
 	json_t *doc = NULL;
 	if (har(c, buf, len)) {
 		/* read */
-	} else if (json_is_object(doc = json_loadb(buf, len, 0, &je)) &&
+	} else if ((doc = json_loadb(buf, len, 0, &je)) && json_is_object(doc) &&
 	           json_object_get(doc, "protected")) {
+		/* (json_is_object() is a macro that reads its argument twice:
+		 * the load stays outside it) */
 		c->format = "jws";
 		if (add_json(c, doc, NULL, NULL, "document"))
 			c->skipped++;
