@@ -5,7 +5,7 @@ _acme_dash() {
 	cur=${COMP_WORDS[COMP_CWORD]}
 	prev=${COMP_WORDS[COMP_CWORD-1]}
 	case "$prev" in
-		--challenge) COMPREPLY=($(compgen -W "auto http-01 dns-01" -- "$cur")); return ;;
+		--challenge) COMPREPLY=($(compgen -W "auto http-01 dns-01 tls-alpn-01" -- "$cur")); return ;;
 		--directory) COMPREPLY=(); return ;;
 		--account-key) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 		--kid) COMPREPLY=(); return ;;

@@ -16,7 +16,7 @@ VALUES = {
     "METHOD": "dns-01 http-01 tls-alpn-01 dns-account-01",
     "PROFILE": "letsencrypt pebble rfc8555",
     "CLIENT": "certbot lego acme.sh",
-    "CHALLENGE": "auto http-01 dns-01",
+    "CHALLENGE": "auto http-01 dns-01 tls-alpn-01",
     "FORMAT": "text json jsonl junit github tap prometheus",
     "LEVEL": "fail warn error",
 }

@@ -6,7 +6,7 @@ set -euo pipefail
 what=${1:-all}
 build_pkgs=(gcc libc6-dev make pkg-config libc-ares-dev libldns-dev libcurl4-openssl-dev libssl-dev
             libjansson-dev libcmocka-dev libncurses-dev libpsl-dev publicsuffix)
-test_pkgs=(nsd unbound dnsmasq-base time libxml2-utils python3 coreutils nginx-light pebble lego certbot chrony faketime curl openssl iproute2 bind9-dnsutils jq perl procps groff-base clang libclang-rt-14-dev
+test_pkgs=(nsd unbound dnsmasq-base time libxml2-utils python3 coreutils nginx-light libnginx-mod-stream pebble lego certbot chrony faketime curl openssl iproute2 bind9-dnsutils jq perl procps groff-base clang libclang-rt-14-dev
            prometheus python3-prometheus-client
            dpkg-dev debhelper lintian mmdebstrap tmux)
 pkgs=()

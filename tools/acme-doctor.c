@@ -23,7 +23,7 @@ static const struct cli_opt opts[] = {
 	{"ntp", 0, "HOST", "an SNTP server to measure the clock against too; repeatable", K_NTP},
 	DOCTOR_OPT_EXPECT,
 	{"token", 0, "TOKEN", "the HTTP-01 token to fetch (default: a random probe token, expecting 404)", K_TOKEN},
-	{"key-authorization", 0, "KA", "the HTTP-01 body expected (TOKEN.THUMBPRINT)", K_KEYAUTH},
+	{"key-authorization", 0, "KA", "the HTTP-01 body expected, or the TLS-ALPN-01 key authorization (TOKEN.THUMBPRINT)", K_KEYAUTH},
 	{"format", 0, "FORMAT", "output: text (default), json, jsonl, junit, github, tap or prometheus", K_FORMAT},
 	{"junit", 0, "FILE", "also write a JUnit XML report to FILE (the terminal keeps its format)", K_JUNIT},
 	{"json-file", 0, "FILE", "also write the JSON document to FILE", K_JSON_FILE},
@@ -198,7 +198,8 @@ int main(int argc, char **argv)
 			"Why will the certificate for DOMAIN not renew? Runs every check that applies,\n"
 			"at once: DNS (zone and SOA walk at the resolvers, authoritative servers,\n"
 			"_acme-challenge TXT, CNAME, CAA), HTTP-01 per address as the CA fetches it\n"
-			"(not for a wildcard), the CA's directory and the clock against it, and, when\n"
+			"(not for a wildcard; TLS-ALPN-01 per address instead with --challenge\n"
+			"tls-alpn-01), the CA's directory and the clock against it, and, when\n"
 			"given, the account, authorizations and captured requests. Prints the root\n"
 			"causes first, in the order to fix them, with whose step fails and the\n"
 			"setting to change; then every finding by area.",

@@ -35,11 +35,7 @@ static int handle(void *ctx, int key, const char *arg)
 		a->ka = arg;
 		return cli_keyauth_arg(a->tool, "--key-authorization", arg);
 	case K_PROFILE:
-		if (diag_http01_profile_parse(arg, &a->profile)) {
-			cli_error(a->tool, "--ca-profile %s: unknown profile (letsencrypt, pebble or rfc8555)", arg);
-			return -1;
-		}
-		return 0;
+		return cli_profile_arg(a->tool, arg, &a->profile);
 	case K_PORT:
 		return cli_long(a->tool, "--port", arg, 1, 65535, &a->port);
 	}
@@ -84,27 +80,9 @@ int main(int argc, char **argv)
 	int rc = cli_parse(&tool, argc, argv, &c, &first);
 	if (rc)
 		return rc > 0 ? DIAG_EXIT_OK : DIAG_EXIT_USAGE;
-	if (first >= argc) {
-		cli_error(&tool, "give the DOMAIN to check");
-		fprintf(stderr, "Try 'acme-httpcheck --help'.\n");
+	char norm[256];
+	if (cli_host_domain(&tool, argc, argv, first, norm, sizeof(norm)))
 		return DIAG_EXIT_USAGE;
-	}
-	if (first + 1 < argc) {
-		cli_error(&tool, "%s: only one DOMAIN per run", argv[first + 1]);
-		return DIAG_EXIT_USAGE;
-	}
-	const char *domain = argv[first];
-	char norm[256], err[160];
-	int wildcard = 0;
-	if (diag_domain_normalize(domain, norm, sizeof(norm), &wildcard, err, sizeof(err))) {
-		cli_error(&tool, "%s: %s", domain, err);
-		return DIAG_EXIT_USAGE;
-	}
-	if (wildcard) {
-		cli_error(&tool, "%s: wildcard names can only be validated with DNS-01 (try acme-dnscheck)",
-		          domain);
-		return DIAG_EXIT_USAGE;
-	}
 	char token_from_ka[96];
 	int bad;
 	a.token = cli_http01_token(&tool, a.token, a.ka, token_from_ka, sizeof(token_from_ka), &bad);

@@ -13,6 +13,7 @@
 #include "diag/keyauth.h"
 #include "diag/dnscheck.h"
 #include "diag/http01.h"
+#include "diag/tlsalpn.h"
 #include "diag/policy.h"
 #include "diag/clients.h"
 #include "diag/psl.h"

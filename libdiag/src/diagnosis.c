@@ -73,6 +73,21 @@ static int has_prefix(const char *s, const char *p)
 	return !strncmp(s, p, strlen(p));
 }
 
+/* Are both ids of one probe's area ("http01.", "tlsalpn01.")? */
+static int same_area(const struct diag_finding *a, const struct diag_finding *b)
+{
+	const char *dot = strchr(a->id, '.');
+	size_t n = dot ? (size_t)(dot - a->id) + 1 : strlen(a->id);
+	return !strncmp(a->id, b->id, n);
+}
+
+/* Is f the finding id of c's area with this suffix ("ca", "addr")? */
+static int area_id(const struct diag_finding *c, const struct diag_finding *f, const char *suffix)
+{
+	const char *dot = strchr(f->id, '.');
+	return same_area(c, f) && dot && !strcmp(dot + 1, suffix);
+}
+
 static const char *ev_str(const struct diag_finding *f, const char *key)
 {
 	return json_string_value(json_object_get(f->evidence, key));
@@ -107,7 +122,8 @@ static int resolver_explains(const struct diag_finding *c, const struct diag_fin
 static int zone_explains(const struct diag_finding *c, const struct diag_finding *f)
 {
 	return same_domain(c, f) && !has_prefix(f->id, "dns.resolver.") &&
-	       (has_prefix(f->id, "dns.") || has_prefix(f->id, "dns01.") || is_id(f, "http01.dns"));
+	       (has_prefix(f->id, "dns.") || has_prefix(f->id, "dns01.") || is_id(f, "http01.dns") ||
+	        is_id(f, "tlsalpn01.dns"));
 }
 
 /* An authoritative server that does not serve: its TXT, and the
@@ -173,19 +189,20 @@ static int txt_resolver_explains(const struct diag_finding *c, const struct diag
 	       (same_domain(c, f) && (is_id(f, "dns01.agreement") || is_id(f, "dns01.propagation")));
 }
 
-/* No usable address: nothing over HTTP can work. */
-static int http_dns_explains(const struct diag_finding *c, const struct diag_finding *f)
+/* No usable address: nothing of that challenge (HTTP-01, TLS-ALPN-01) can
+ * work. */
+static int addrs_dns_explains(const struct diag_finding *c, const struct diag_finding *f)
 {
-	return same_domain(c, f) && has_prefix(f->id, "http01.");
+	return same_domain(c, f) && same_area(c, f);
 }
 
 /* An address that fails: the CA's view and the disagreement follow; a
  * local listener that is missing is the same fact seen from here. */
-static int http_addr_explains(const struct diag_finding *c, const struct diag_finding *f)
+static int addr_explains(const struct diag_finding *c, const struct diag_finding *f)
 {
-	if (same_domain(c, f) && (is_id(f, "http01.ca") || is_id(f, "http01.consistency")))
+	if (same_domain(c, f) && (area_id(c, f, "ca") || area_id(c, f, "consistency")))
 		return 1;
-	return same_target(c, f) && (is_id(f, "http01.local") || is_id(f, "http01.addr"));
+	return same_target(c, f) && (area_id(c, f, "local") || area_id(c, f, "addr"));
 }
 
 static int is_v6_connect(const struct diag_finding *f)
@@ -256,15 +273,23 @@ static const struct rule rules[] = {
 	{"dns.caa", BAD, NULL, 27, DIAG_ACTOR_CA,
 	 "a CAA record does not allow this CA", NULL},
 	{"http01.dns", BAD, NULL, 30, DIAG_ACTOR_CA,
-	 "the name has no usable address", http_dns_explains},
+	 "the name has no usable address", addrs_dns_explains},
 	{"http01.reserved", BAD, NULL, 31, DIAG_ACTOR_CA,
-	 "an address the CA will not connect to", http_addr_explains},
+	 "an address the CA will not connect to", addr_explains},
 	{"http01.local", BAD, NULL, 32, DIAG_ACTOR_CA,
-	 "nothing listens on the HTTP port on this host", http_addr_explains},
+	 "nothing listens on the HTTP port on this host", addr_explains},
 	{"http01.addr", BAD, is_v6_connect, 33, DIAG_ACTOR_CA,
-	 "the IPv6 path to the web server is broken (the CA tries IPv6 first)", http_addr_explains},
+	 "the IPv6 path to the web server is broken (the CA tries IPv6 first)", addr_explains},
 	{"http01.addr", BAD, NULL, 34, DIAG_ACTOR_CA,
-	 "an address does not serve the challenge as the CA expects", http_addr_explains},
+	 "an address does not serve the challenge as the CA expects", addr_explains},
+	{"tlsalpn01.dns", BAD, NULL, 35, DIAG_ACTOR_CA,
+	 "the name has no usable address", addrs_dns_explains},
+	{"tlsalpn01.reserved", BAD, NULL, 36, DIAG_ACTOR_CA,
+	 "an address the CA will not connect to", addr_explains},
+	{"tlsalpn01.addr", BAD, is_v6_connect, 37, DIAG_ACTOR_CA,
+	 "the IPv6 path to port 443 is broken (the CA tries IPv6 first)", addr_explains},
+	{"tlsalpn01.addr", BAD, NULL, 38, DIAG_ACTOR_CA,
+	 "an address does not answer acme-tls/1 with the challenge certificate", addr_explains},
 	{"clock.skew", BAD, NULL, 50, DIAG_ACTOR_CLIENT,
 	 "the local clock is off", NULL},
 	{"acme.directory", BAD, NULL, 60, DIAG_ACTOR_CLIENT,
@@ -303,7 +328,8 @@ static const struct rule rules[] = {
 static int fallback_rank(const struct diag_finding *f)
 {
 	static const struct { const char *prefix; int rank; } areas[] = {
-		{"dns01.", 26}, {"dns.", 28}, {"http01.", 39}, {"clock.", 55}, {"acme.", 75}, {"jws.", 85},
+		{"dns01.", 26}, {"dns.", 28}, {"http01.", 39}, {"tlsalpn01.", 40}, {"clock.", 55},
+		{"acme.", 75}, {"jws.", 85},
 	};
 	for (size_t i = 0; i < sizeof(areas) / sizeof(areas[0]); i++)
 		if (has_prefix(f->id, areas[i].prefix))

@@ -4,9 +4,9 @@
  *
  * A session holds what names share: the DNS engine, the ACME client, the
  * resolver audit, the CA's directory, the clock, and the account,
- * authorizations and capture when given. A check is one name: HTTP-01 per
- * address at once, DNS once the directory has said which domain CAA is
- * judged for. A batch runs a session and as many checks as it wants in
+ * authorizations and capture when given. A check is one name: HTTP-01 (or,
+ * when asked for, TLS-ALPN-01) per address at once, DNS once the directory
+ * has said which domain CAA is judged for. A batch runs a session and as many checks as it wants in
  * flight; acme-doctor's usual run (diag_doctor_start) is a session and a
  * check per name, into views of one report.
  */
@@ -33,6 +33,8 @@ int diag_doctor_challenge_parse(const char *s, enum doctor_challenge *out)
 		*out = DOCTOR_HTTP01;
 	else if (!strcmp(s, "dns-01"))
 		*out = DOCTOR_DNS01;
+	else if (!strcmp(s, "tls-alpn-01"))
+		*out = DOCTOR_TLSALPN01;
 	else
 		return -1;
 	return 0;
@@ -94,6 +96,7 @@ static void sub_cancel(struct sub *s)
 	}
 ADAPTER(dns_start, diag_dnscheck_start, struct dnscheck_opts)
 ADAPTER(http_start, diag_http01_start, struct http01_opts)
+ADAPTER(alpn_start, diag_tlsalpn_start, struct tlsalpn_opts)
 ADAPTER(clock_start, diag_clock_start, struct clock_opts)
 ADAPTER(account_start, diag_account_start, struct account_opts)
 ADAPTER(authz_start, diag_authz_start, struct authz_opts)
@@ -266,7 +269,7 @@ static void session_begin(void *arg)
 {
 	struct diag_doctor *d = arg;
 	const struct doctor_opts *o = d->o;
-	if (o->challenge != DOCTOR_HTTP01) {
+	if (o->challenge == DOCTOR_AUTO || o->challenge == DOCTOR_DNS01) {
 		d->audit_o = (struct dnscheck_opts){
 			.family = o->family, .ns = o->ns, .nns = o->nns, .resolv_conf = o->resolv_conf,
 			.timeout_ms = o->timeout_ms, .engine = d->eng,
@@ -350,10 +353,12 @@ struct check {
 	struct doctor_name n;     /* strings borrowed from the caller */
 	char base[256];
 	int wildcard;
-	struct sub *dns, *http;
+	struct sub *dns;
+	struct sub *web;          /* HTTP-01 or TLS-ALPN-01 at every address */
 	int waiting;              /* in the session's waiting list */
 	struct dnscheck_opts dns_o;
 	struct http01_opts http_o;
+	struct tlsalpn_opts alpn_o;
 };
 
 static void check_sub_done(void *owner, struct sub *s)
@@ -361,10 +366,10 @@ static void check_sub_done(void *owner, struct sub *s)
 	struct check *c = owner;
 	if (s == c->dns)
 		c->dns = NULL;
-	if (s == c->http)
-		c->http = NULL;
+	if (s == c->web)
+		c->web = NULL;
 	free(s);
-	if (!c->dns && !c->http && !c->waiting) {
+	if (!c->dns && !c->web && !c->waiting) {
 		diag_clients_judge(c->head.r, clients_of(c->d->o));
 		diag_probe_finish(&c->head);
 	}
@@ -376,7 +381,7 @@ static void check_directory_ready(struct check *c)
 	c->dns_o.ca_domain = c->d->ca_domain;
 	c->dns = sub_start(c->head.loop, dns_start, &c->dns_o, c->head.r, "DNS checks",
 	                   check_sub_done, c);
-	if (!c->dns && !c->http)
+	if (!c->dns && !c->web)
 		diag_probe_finish(&c->head);
 }
 
@@ -384,8 +389,8 @@ static void check_cancel(struct diag_probe *p)
 {
 	struct check *c = (struct check *)p;
 	sub_cancel(c->dns);
-	sub_cancel(c->http);
-	c->dns = c->http = NULL;
+	sub_cancel(c->web);
+	c->dns = c->web = NULL;
 	if (c->waiting) {
 		struct diag_doctor *d = c->d;
 		for (size_t i = 0; i < d->nwaiting; i++)
@@ -415,11 +420,12 @@ static void check_setup(struct check *c, enum doctor_challenge ch)
 		.resolv_conf = o->resolv_conf, .timeout_ms = o->timeout_ms,
 		.expect = n->expect ? n->expect : o->expect,
 		.nexpect = n->expect ? n->nexpect : o->nexpect, .account_uri = o->kid,
-		.method = ch == DOCTOR_HTTP01 ? "http-01" : "dns-01",
-		/* the zone and CAA matter to both challenges; the rest of DNS-01
+		.method = ch == DOCTOR_HTTP01 ? "http-01" : ch == DOCTOR_TLSALPN01 ? "tls-alpn-01"
+		          : "dns-01",
+		/* the zone and CAA matter to every challenge; the rest of DNS-01
 		 * (and the client's resolvers) only to DNS-01 */
-		.zone_only = ch == DOCTOR_HTTP01, .engine = c->d->eng, .resolvers_audited = 1,
-		.pebble_strings = o->profile == HTTP01_PEBBLE,
+		.zone_only = ch == DOCTOR_HTTP01 || ch == DOCTOR_TLSALPN01, .engine = c->d->eng,
+		.resolvers_audited = 1, .pebble_strings = o->profile == HTTP01_PEBBLE,
 	};
 	c->http_o = (struct http01_opts){
 		.domain = c->base, .family = o->family, .ns = o->ns, .nns = o->nns,
@@ -427,6 +433,12 @@ static void check_setup(struct check *c, enum doctor_challenge ch)
 		.token = n->token ? n->token : o->token,
 		.key_authorization = n->key_authorization ? n->key_authorization : o->key_authorization,
 		.profile = o->profile, .engine = c->d->eng,
+	};
+	c->alpn_o = (struct tlsalpn_opts){
+		.domain = c->base, .family = o->family, .ns = o->ns, .nns = o->nns,
+		.resolv_conf = o->resolv_conf, .timeout_ms = o->timeout_ms,
+		.key_authorization = c->http_o.key_authorization, .profile = o->profile,
+		.engine = c->d->eng,
 	};
 }
 
@@ -443,23 +455,26 @@ static void check_begin(void *arg)
 	enum doctor_challenge ch = c->n.challenge != DOCTOR_AUTO ? c->n.challenge : d->o->challenge;
 	/* The CA's identifier policy first: a name it refuses is not probed.
 	 * DNS-01's length rule applies when DNS-01 is the only way. */
-	const char *method = ch == DOCTOR_HTTP01 ? "http-01"
+	const char *method = ch == DOCTOR_HTTP01 ? "http-01" : ch == DOCTOR_TLSALPN01 ? "tls-alpn-01"
 	                     : ch == DOCTOR_DNS01 || c->wildcard ? "dns-01" : NULL;
 	if (diag_identifier_check(c->head.r, c->base, c->wildcard, d->o->profile, method)) {
 		diag_probe_finish(&c->head);
 		return;
 	}
 	check_setup(c, ch);
-	if (ch != DOCTOR_DNS01 && !c->wildcard)
-		c->http = sub_start(c->head.loop, http_start, &c->http_o, c->head.r, "HTTP-01 checks",
-		                    check_sub_done, c);
+	if (ch == DOCTOR_TLSALPN01 && !c->wildcard)
+		c->web = sub_start(c->head.loop, alpn_start, &c->alpn_o, c->head.r,
+		                   "TLS-ALPN-01 checks", check_sub_done, c);
+	else if (ch != DOCTOR_DNS01 && !c->wildcard)
+		c->web = sub_start(c->head.loop, http_start, &c->http_o, c->head.r, "HTTP-01 checks",
+		                   check_sub_done, c);
 	if (d->dir_done) {
 		check_directory_ready(c);
 		return;
 	}
 	if (diag_grow((void **)&d->waiting, &d->capwaiting, d->nwaiting + 1, sizeof(*d->waiting))) {
 		diag_add(c->head.r, DIAG_ERROR, "doctor.run", c->n.name, "DNS checks: out of memory");
-		if (!c->http)
+		if (!c->web)
 			diag_probe_finish(&c->head);
 		return;
 	}
@@ -602,6 +617,8 @@ const char *diag_doctor_area(const struct diag_finding *f)
 		return f->domain ? "DNS-01" : "resolvers";
 	if (!strncmp(f->id, "http01.", 7))
 		return "HTTP-01";
+	if (!strncmp(f->id, "tlsalpn01.", 10))
+		return "TLS-ALPN-01";
 	if (!strncmp(f->id, "acme.", 5))
 		return "ACME";
 	if (!strncmp(f->id, "jws.", 4))
@@ -614,7 +631,8 @@ const char *diag_doctor_area(const struct diag_finding *f)
 }
 
 static const char *const area_order[] = {
-	"DNS-01", "HTTP-01", "resolvers", "ACME", "capture", "clock", "cert-manager", "other",
+	"DNS-01", "HTTP-01", "TLS-ALPN-01", "resolvers", "ACME", "capture", "clock", "cert-manager",
+	"other",
 };
 
 static size_t area_index(const struct diag_finding *f)

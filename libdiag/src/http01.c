@@ -4,7 +4,7 @@
  *
  * A probe on the diag loop in three steps, each started by the callback
  * that ends the one before: A and AAAA asked of every resolver at once
- * (ask_addresses, addresses_known); every address fetched at once
+ * (addrs.c; addresses_known); every address fetched at once
  * (start_probes): GET /.well-known/acme-challenge/<token> pinned to that
  * address (CURLOPT_RESOLVE), redirects followed by hand under the CA's
  * policy (redirect hosts resolved on the same engine), the outcome worded
@@ -29,6 +29,7 @@
 #include <openssl/rand.h>
 
 #include "diag/http01.h"
+#include "addrs.h"
 #include "diag/keyauth.h"
 #include "diag/psl.h"
 #include "httputil.h"
@@ -203,12 +204,6 @@ struct hop {
 	char tls_version[16];
 };
 
-/* Addresses of one family, in the order of the answer. */
-struct addr_list {
-	char (*v)[48];
-	size_t n, cap;
-};
-
 struct http01_ctx;
 
 struct addr_probe {
@@ -234,26 +229,12 @@ struct addr_probe {
 	size_t dns_pending;
 };
 
-/* A resolver asked for the domain's addresses. */
-struct http01_resolver {
-	struct diag_server srv;
-	struct dns_q *qa, *q6;  /* the engine's; NULL when not asked (-4, -6) */
-};
-
 /* The probe's handle. */
 struct http01_ctx {
 	struct diag_probe head;       /* first member (probe.h) */
 	struct http01_opts o;         /* a copy: its strings are the ones below, ns NULL */
 	char *domain, *token_arg, *ka;
-	struct dns_engine *eng;
-	int own_engine;
-	struct http01_resolver *res;
-	size_t nres;
-	size_t dns_pending;           /* address lookups still due */
-	int dns_oom;
-	const struct http01_resolver *used_res;  /* the first that answered */
-	struct addr_list v4, v6;      /* every address used_res gave */
-	size_t n4, n6;                /* how many of them are probed */
+	struct addr_lookup addrs;     /* A and AAAA at every resolver; its engine */
 	char *token;                  /* the one fetched (given or random) */
 	char *path;                   /* /.well-known/acme-challenge/<token> */
 	uint16_t port;
@@ -557,81 +538,15 @@ static int redirect_policy(struct addr_probe *p, const struct hop *h, struct hop
 
 /* ---- addresses from DNS answers ---- */
 
-static int addr_list_push(struct addr_list *l, const char *ip)
-{
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 8;
-		void *v = realloc(l->v, cap * sizeof(*l->v));
-		if (!v)
-			return -1;
-		l->v = v;
-		l->cap = cap;
-	}
-	snprintf(l->v[l->n++], sizeof(l->v[0]), "%s", ip);
-	return 0;
-}
-
-/* Append every address of type t in q's answer (none when q has no reply)
- * to list, in the answer's order. 0, or -1 when out of memory. */
-static int answer_addrs(const struct dns_q *q, ldns_rr_type t, struct addr_list *list)
-{
-	ldns_rr_list *l = dns_q_answer(q, t, NULL);
-	int ret = 0;
-	for (size_t i = 0; l && !ret && i < ldns_rr_list_rr_count(l); i++) {
-		ldns_rr *rr = ldns_rr_list_rr(l, i);
-		if (!ldns_rr_rd_count(rr))
-			continue;
-		char *s = ldns_rdf2str(ldns_rr_rdf(rr, 0));
-		if (!s || addr_list_push(list, s))
-			ret = -1;
-		free(s);
-	}
-	ldns_rr_list_deep_free(l);
-	return ret;
-}
-
-static int addr_list_has(const struct addr_list *l, const char *ip)
-{
-	for (size_t i = 0; i < l->n; i++)
-		if (!strcmp(l->v[i], ip))
-			return 1;
-	return 0;
-}
-
-/* The same addresses, in any order? */
-static int same_addresses(const struct addr_list *a, const struct addr_list *b)
-{
-	if (a->n != b->n)
-		return 0;
-	for (size_t i = 0; i < a->n; i++)
-		if (!addr_list_has(b, a->v[i]) || !addr_list_has(a, b->v[i]))
-			return 0;
-	return 1;
-}
-
 /* The first address of type t in q's answer, into out; 1 if there is one. */
 static int first_address(const struct dns_q *q, ldns_rr_type t, char *out, size_t len)
 {
 	struct addr_list l = {0};
-	int ok = answer_addrs(q, t, &l) == 0 && l.n > 0;
+	int ok = addrs_from_answer(q, t, &l) == 0 && l.n > 0;
 	if (ok)
 		snprintf(out, len, "%s", l.v[0]);
 	free(l.v);
 	return ok;
-}
-
-/* Ask srv for name's records of type t with cb(arg); *pending counts the
- * answers still due (cb may run before this returns). NULL when out of
- * memory (then cb never runs). */
-static struct dns_q *ask_counted(struct http01_ctx *c, const struct diag_server *srv,
-                                 const char *name, ldns_rr_type t, dns_ask_cb cb, void *arg,
-                                 size_t *pending)
-{
-	(*pending)++;
-	struct dns_q *q = dns_ask(c->eng, srv, name, t, LDNS_RR_CLASS_IN, DNS_Q_RD, cb, arg);
-	if (!q)
-		(*pending)--;
-	return q;
 }
 
 /* ---- redirects ---- */
@@ -669,12 +584,12 @@ static void redirect_answer(void *arg, struct dns_q *q)
 static void resolve_redirect(struct addr_probe *p, const char *host)
 {
 	struct http01_ctx *c = p->c;
-	const struct diag_server *srv = &c->used_res->srv;
+	const struct diag_server *srv = &c->addrs.used->srv;
 	p->dns_pending = 1;  /* a guard: answers may come before dns_ask returns */
-	p->qa = ask_counted(c, srv, host, LDNS_RR_TYPE_A, redirect_answer, p, &p->dns_pending);
-	p->q6 = ask_counted(c, srv, host, LDNS_RR_TYPE_AAAA, redirect_answer, p, &p->dns_pending);
+	p->qa = addr_ask(&c->addrs, srv, host, LDNS_RR_TYPE_A, redirect_answer, p, &p->dns_pending);
+	p->q6 = addr_ask(&c->addrs, srv, host, LDNS_RR_TYPE_AAAA, redirect_answer, p, &p->dns_pending);
 	if (!p->qa || !p->q6) {
-		dns_engine_forget(c->eng, p);
+		dns_engine_forget(c->addrs.eng, p);
 		probe_finish(p, OUT_INTERNAL, "DNS problem: cannot look up %s (out of memory)", host);
 		return;
 	}
@@ -1151,8 +1066,8 @@ static json_t *hops_json(const struct addr_probe *p)
 /* Which address would the CA use? */
 static void choose_address(struct http01_ctx *c)
 {
-	c->first6 = c->n6 ? &c->probes[0] : NULL;
-	c->first4 = c->n4 ? &c->probes[c->n6] : NULL;
+	c->first6 = c->addrs.n6 ? &c->probes[0] : NULL;
+	c->first4 = c->addrs.n4 ? &c->probes[c->addrs.n6] : NULL;
 	c->used = NULL;
 	c->fallback = 0;
 	if (c->o.profile == HTTP01_RFC8555)
@@ -1255,18 +1170,10 @@ static void report_consistency(struct http01_ctx *c)
 	              "router) is a common cause.");
 }
 
-/* http01.ca under rfc8555: every address may be used. */
-static struct diag_finding *report_ca_any(struct http01_ctx *c)
+static enum diag_status probe_status(void *arg, size_t i)
 {
-	enum diag_status worst = DIAG_OK;
-	for (size_t i = 0; i < c->nprobes; i++) {
-		enum diag_status st = outcome_status(c, &c->probes[i]);
-		if (st > worst)
-			worst = st;
-	}
-	return diag_add(c->head.r, worst, "http01.ca", c->domain,
-	                "profile rfc8555: the CA may use any of the %zu addresses: %s", c->nprobes,
-	                worst == DIAG_OK ? "all work" : "not all work");
+	struct http01_ctx *c = arg;
+	return outcome_status(c, &c->probes[i]);
 }
 
 /* http01.ca under letsencrypt or pebble: the one address the CA uses. */
@@ -1447,7 +1354,9 @@ static void judge(struct http01_ctx *c)
 	for (size_t i = 0; i < c->nprobes; i++)
 		report_addr(c, &c->probes[i]);
 	report_consistency(c);
-	struct diag_finding *f = c->o.profile == HTTP01_RFC8555 ? report_ca_any(c) : report_ca_used(c);
+	struct diag_finding *f = c->o.profile == HTTP01_RFC8555
+		? addr_report_ca_any(&c->addrs, "http01.ca", c->nprobes, probe_status, c)
+		: report_ca_used(c);
 	diag_evidence(f, "profile", json_string(diag_http01_profile_name(c->o.profile)));
 	diag_evidence(f, "token", diag_json_str(c->token));
 	report_local(c);
@@ -1474,274 +1383,6 @@ static void internal_error(struct http01_ctx *c, const char *id, const char *wha
 	diag_probe_finish(&c->head);
 }
 
-/* A reply the CA would take as the answer: NOERROR or NXDOMAIN. */
-static int answered(const struct dns_q *q)
-{
-	int rc = dns_q_rcode(q);
-	return rc == LDNS_RCODE_NOERROR || rc == LDNS_RCODE_NXDOMAIN;
-}
-
-/* Did rs answer every question asked of it? */
-static int resolver_answered(const struct http01_resolver *rs)
-{
-	return (rs->qa || rs->q6) && (!rs->qa || answered(rs->qa)) && (!rs->q6 || answered(rs->q6));
-}
-
-/* A query's outcome in words: the rcode of a reply, or why there is none. */
-static const char *q_outcome(const struct dns_q *q)
-{
-	int rc = dns_q_rcode(q);
-	if (rc >= 0) {
-		const ldns_lookup_table *t = ldns_lookup_by_id(ldns_rcodes, rc);
-		return t ? t->name : "unknown rcode";
-	}
-	return q->errtext ? q->errtext : dns_status_text(q->status);
-}
-
-/*
- * What rs did not answer, into buf: "timed out" when every question failed
- * alike, else "AAAA: SERVFAIL" or "A: timed out; AAAA: SERVFAIL". Returns
- * how many questions were not answered.
- */
-static int resolver_failure(const struct http01_resolver *rs, char *buf, size_t len)
-{
-	int fa = rs->qa && !answered(rs->qa), f6 = rs->q6 && !answered(rs->q6);
-	int asked = (rs->qa != NULL) + (rs->q6 != NULL);
-	buf[0] = '\0';
-	if (fa + f6 == asked && (asked == 1 || !strcmp(q_outcome(rs->qa), q_outcome(rs->q6))))
-		snprintf(buf, len, "%s", q_outcome(fa ? rs->qa : rs->q6));
-	else if (fa && f6)
-		snprintf(buf, len, "A: %s; AAAA: %s", q_outcome(rs->qa), q_outcome(rs->q6));
-	else if (fa || f6)
-		snprintf(buf, len, "%s: %s", fa ? "A" : "AAAA", q_outcome(fa ? rs->qa : rs->q6));
-	return fa + f6;
-}
-
-/* The resolver whose answer is used: the first (in the order given) that
- * answered every question, else the first that answered one. */
-static const struct http01_resolver *choose_resolver(const struct http01_ctx *c)
-{
-	for (size_t i = 0; i < c->nres; i++)
-		if (resolver_answered(&c->res[i]))
-			return &c->res[i];
-	for (size_t i = 0; i < c->nres; i++)
-		if (answered(c->res[i].qa) || answered(c->res[i].q6))
-			return &c->res[i];
-	return NULL;
-}
-
-/* Does rs give other addresses than the resolver used, for a type both
- * answered? 1 yes, 0 no, -1 out of memory; its address counts go to n4, n6. */
-static int resolver_differs(const struct http01_ctx *c, const struct http01_resolver *rs,
-                            size_t *n4, size_t *n6)
-{
-	const struct http01_resolver *u = c->used_res;
-	struct addr_list l4 = {0}, l6 = {0};
-	int differ = -1;
-	if (!answer_addrs(rs->qa, LDNS_RR_TYPE_A, &l4) && !answer_addrs(rs->q6, LDNS_RR_TYPE_AAAA, &l6))
-		differ = (answered(rs->qa) && answered(u->qa) && !same_addresses(&l4, &c->v4)) ||
-		         (answered(rs->q6) && answered(u->q6) && !same_addresses(&l6, &c->v6));
-	*n4 = l4.n;
-	*n6 = l6.n;
-	free(l4.v);
-	free(l6.v);
-	return differ;
-}
-
-/* Append to the malloc'd *s; out of memory: *s becomes NULL. */
-static void cat(char **s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void cat(char **s, const char *fmt, ...)
-{
-	if (!*s)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	char *add = diag_vasprintf(fmt, ap);
-	va_end(ap);
-	char *n = add ? diag_asprintf("%s%s", *s, add) : NULL;
-	free(add);
-	free(*s);
-	*s = n;
-}
-
-/*
- * For the summary, what every resolver said that the answer used does not
- * show: "; 192.0.2.99 did not answer (timed out)", "; 192.0.2.53 answers
- * other addresses (1 IPv4, 0 IPv6)". NULL when out of memory.
- */
-static char *resolver_notes(const struct http01_ctx *c, int *disagree, int *partial)
-{
-	char *s = diag_strdup("");
-	for (size_t i = 0; i < c->nres; i++) {
-		const struct http01_resolver *rs = &c->res[i];
-		char fail[256];
-		if (resolver_failure(rs, fail, sizeof(fail))) {
-			cat(&s, "; %s did not answer (%s)", rs->srv.label, fail);
-			*partial |= rs == c->used_res;
-		}
-		if (rs == c->used_res)
-			continue;
-		size_t n4, n6;
-		int d = resolver_differs(c, rs, &n4, &n6);
-		if (d < 0)
-			cat(&s, "; %s: not compared (out of memory)", rs->srv.label);
-		else if (d)
-			cat(&s, "; %s answers other addresses (%zu IPv4, %zu IPv6)", rs->srv.label, n4, n6);
-		*disagree |= d > 0;
-	}
-	return s;
-}
-
-static json_t *query_json(const struct dns_q *q, ldns_rr_type t)
-{
-	if (!q)
-		return json_null();
-	struct addr_list l = {0};
-	json_t *addrs = json_array();
-	if (addrs && !answer_addrs(q, t, &l))
-		for (size_t i = 0; i < l.n; i++)
-			json_array_append_new(addrs, diag_json_str(l.v[i]));
-	free(l.v);
-	return json_pack("{s:o, s:o, s:I, s:b}", "outcome", diag_json_str(q_outcome(q)),
-	                 "addresses", addrs, "rtt_ms", (json_int_t)q->rtt_ms,
-	                 "not_asked", q->not_asked);
-}
-
-/* Evidence: every resolver's outcome, and the addresses used. */
-static void dns_evidence(struct http01_ctx *c, struct diag_finding *f)
-{
-	json_t *all = json_array();
-	for (size_t i = 0; all && i < c->nres; i++) {
-		const struct http01_resolver *rs = &c->res[i];
-		json_array_append_new(all, json_pack("{s:o, s:b, s:b, s:o, s:o}",
-			"server", diag_json_str(rs->srv.label), "used", rs == c->used_res,
-			"answered", resolver_answered(rs), "a", query_json(rs->qa, LDNS_RR_TYPE_A),
-			"aaaa", query_json(rs->q6, LDNS_RR_TYPE_AAAA)));
-	}
-	json_t *ja = json_array(), *j6 = json_array();
-	for (size_t i = 0; ja && i < c->v4.n; i++)
-		json_array_append_new(ja, diag_json_str(c->v4.v[i]));
-	for (size_t i = 0; j6 && i < c->v6.n; i++)
-		json_array_append_new(j6, diag_json_str(c->v6.v[i]));
-	diag_evidence(f, "a", ja);
-	diag_evidence(f, "aaaa", j6);
-	diag_evidence(f, "resolver", c->used_res ? diag_json_str(c->used_res->srv.label) : json_null());
-	diag_evidence(f, "resolvers", all);
-}
-
-/* http01.dns when no resolver answered at all. */
-static struct diag_finding *report_no_answer(struct http01_ctx *c)
-{
-	int replied = 0;  /* a reply with another rcode (SERVFAIL, REFUSED): not only our side */
-	for (size_t i = 0; i < c->nres; i++)
-		replied |= dns_q_rcode(c->res[i].qa) >= 0 || dns_q_rcode(c->res[i].q6) >= 0;
-	enum diag_status st = replied ? DIAG_FAIL : DIAG_ERROR;
-	if (c->nres == 1) {
-		const struct http01_resolver *rs = &c->res[0];
-		return diag_add(c->head.r, st, "http01.dns", c->domain, "no address for %s: %s; %s",
-		                c->domain, rs->qa ? q_outcome(rs->qa) : "not asked (-6)",
-		                rs->q6 ? q_outcome(rs->q6) : "not asked (-4)");
-	}
-	char *list = diag_strdup("");
-	for (size_t i = 0; i < c->nres; i++) {
-		char fail[256];
-		resolver_failure(&c->res[i], fail, sizeof(fail));
-		cat(&list, "%s%s (%s)", i ? "; " : "", c->res[i].srv.label, fail);
-	}
-	struct diag_finding *f = diag_add(c->head.r, st, "http01.dns", c->domain,
-	                                  "no address for %s: no resolver answered: %s", c->domain,
-	                                  list ? list : "(out of memory)");
-	free(list);
-	return f;
-}
-
-/* The hint of an http01.dns finding that is not ok. */
-static void dns_hint(struct http01_ctx *c, struct diag_finding *f, int no_address, int disagree)
-{
-	if (no_address)
-		diag_set_hint(f, "The CA needs an A or AAAA record for %s that points at the web server "
-		              "(the CA reports \"DNS problem: NXDOMAIN looking up A for %s\" or \"No valid "
-		              "IP addresses found\").", c->domain, c->domain);
-	else if (disagree)
-		diag_set_hint(f, "Resolvers that disagree usually mean split-horizon DNS, a local "
-		              "override or a stale cache; the CA resolves from the public DNS, so the "
-		              "public records must point at the web server.");
-	else
-		diag_set_hint(f, "A resolver that does not answer A or AAAA queries hides addresses the "
-		              "CA will use; name one that answers both with --ns.");
-}
-
-/*
- * http01.dns: the addresses from the resolver used, and what the others
- * said. Returns how many addresses there are (0: nothing to probe).
- */
-static size_t report_dns(struct http01_ctx *c)
-{
-	const struct http01_resolver *u = c->used_res;
-	size_t n4 = c->v4.n, n6 = c->v6.n;
-	int disagree = 0, partial = 0;
-	char *notes = u ? resolver_notes(c, &disagree, &partial) : NULL;
-	const char *more = notes ? notes : "; (other resolvers not shown: out of memory)";
-	struct diag_finding *f;
-	if (!u)
-		f = report_no_answer(c);
-	else if (!n4 && !n6)
-		f = diag_add(c->head.r, DIAG_FAIL, "http01.dns", c->domain, "no address for %s: %s; %s%s",
-		             c->domain, !u->qa ? "not asked (-6)" : answered(u->qa) ? "no A record" : q_outcome(u->qa),
-		             !u->q6 ? "not asked (-4)" : answered(u->q6) ? "no AAAA record" : q_outcome(u->q6),
-		             more);
-	else
-		f = diag_add(c->head.r, disagree || partial ? DIAG_WARN : DIAG_OK, "http01.dns", c->domain,
-		             "%zu IPv4 and %zu IPv6 address%s (resolver %s)%s", n4, n6,
-		             n4 + n6 == 1 ? "" : "es", u->srv.label, more);
-	free(notes);
-	if (f && f->status != DIAG_OK)
-		dns_hint(c, f, !u || !(n4 + n6), disagree);
-	dns_evidence(c, f);
-	return u ? n4 + n6 : 0;
-}
-
-/* http01.limit: addresses past HTTP01_MAX_ADDRS of a family are not probed. */
-static void report_limit(struct http01_ctx *c)
-{
-	if (c->v4.n == c->n4 && c->v6.n == c->n6)
-		return;
-	int every = c->o.profile == HTTP01_RFC8555;
-	struct diag_finding *f = diag_add(c->head.r, every ? DIAG_WARN : DIAG_OK, "http01.limit",
-		c->domain, "probed %zu of %zu IPv6 and %zu of %zu IPv4 addresses (at most %d per "
-		"family): %s", c->n6, c->v6.n, c->n4, c->v4.n, HTTP01_MAX_ADDRS,
-		every ? "the CA may use one that was not probed"
-		      : "enough, the CA uses only the first AAAA and the first A");
-	if (every)
-		diag_set_hint(f, "Check the other addresses one by one (curl --resolve %s:%u:ADDRESS "
-		              "http://%s%s), or publish fewer addresses.", c->domain, c->port,
-		              c->domain, c->path);
-	diag_evidence(f, "a_total", json_integer((json_int_t)c->v4.n));
-	diag_evidence(f, "a_probed", json_integer((json_int_t)c->n4));
-	diag_evidence(f, "aaaa_total", json_integer((json_int_t)c->v6.n));
-	diag_evidence(f, "aaaa_probed", json_integer((json_int_t)c->n6));
-	diag_evidence(f, "max_per_family", json_integer(HTTP01_MAX_ADDRS));
-}
-
-/* http01.reserved: addresses Let's Encrypt will not connect to. */
-static void report_reserved(struct http01_ctx *c)
-{
-	if (c->o.profile != HTTP01_LETSENCRYPT)
-		return;
-	for (size_t i = 0; i < c->n6 + c->n4; i++) {
-		const char *ip = i < c->n6 ? c->v6.v[i] : c->v4.v[i - c->n6];
-		const char *why;
-		if (!diag_ip_reserved(ip, &why))
-			continue;
-		struct diag_finding *f = diag_add(c->head.r, DIAG_FAIL, "http01.reserved", ip,
-		                                  "%s is %s: Let's Encrypt will not connect to it", ip, why);
-		diag_set_hint(f, "Publish the server's public address in DNS (a split-horizon view "
-		              "may be leaking internal addresses); labs and private CAs can use "
-		              "--ca-profile pebble or rfc8555.");
-	}
-}
-
 /* Start the first request of one address. */
 static void probe_begin(struct addr_probe *p, const char *ip, int family, const char *url)
 {
@@ -1763,9 +1404,10 @@ static void probe_begin(struct addr_probe *p, const char *ip, int family, const 
 }
 
 /* Every probed address at once, IPv6 first, as the CA prefers it. */
-static void start_probes(struct http01_ctx *c)
+static void start_probes(void *arg)
 {
-	c->nprobes = c->n6 + c->n4;
+	struct http01_ctx *c = arg;
+	c->nprobes = c->addrs.n6 + c->addrs.n4;
 	c->probes = calloc(c->nprobes, sizeof(*c->probes));
 	if (!c->probes) {
 		internal_error(c, "http01.run", "cannot probe the addresses (out of memory)");
@@ -1778,10 +1420,7 @@ static void start_probes(struct http01_ctx *c)
 		struct addr_probe *p = &c->probes[i];
 		p->c = c;
 		c->probes_left++;
-		if (i < c->n6)
-			probe_begin(p, c->v6.v[i], AF_INET6, url);
-		else
-			probe_begin(p, c->v4.v[i - c->n6], AF_INET, url);
+		probe_begin(p, addr_probed(&c->addrs, i), i < c->addrs.n6 ? AF_INET6 : AF_INET, url);
 	}
 	free(url);
 	if (--c->probes_left == 0)
@@ -1789,52 +1428,14 @@ static void start_probes(struct http01_ctx *c)
 }
 
 /* Every resolver has answered (or not): report, then probe. */
-static void addresses_known(struct http01_ctx *c)
+static void addresses_known(void *arg)
 {
-	if (c->dns_oom) {
-		internal_error(c, "http01.dns", "cannot look up the addresses (out of memory)");
-		return;
-	}
-	c->used_res = choose_resolver(c);
-	if (c->used_res && (answer_addrs(c->used_res->qa, LDNS_RR_TYPE_A, &c->v4) ||
-	                    answer_addrs(c->used_res->q6, LDNS_RR_TYPE_AAAA, &c->v6))) {
-		internal_error(c, "http01.dns", "cannot read the addresses (out of memory)");
-		return;
-	}
-	c->n4 = c->v4.n < HTTP01_MAX_ADDRS ? c->v4.n : HTTP01_MAX_ADDRS;
-	c->n6 = c->v6.n < HTTP01_MAX_ADDRS ? c->v6.n : HTTP01_MAX_ADDRS;
-	if (!report_dns(c)) {
-		diag_probe_finish(&c->head);
-		return;
-	}
-	report_limit(c);
-	report_reserved(c);
-	start_probes(c);
-}
-
-static void on_addr_answer(void *arg, struct dns_q *q)
-{
-	(void)q;
 	struct http01_ctx *c = arg;
-	if (--c->dns_pending == 0)
-		addresses_known(c);
-}
-
-/* A and AAAA, as the CA looks them up, at every resolver at once. */
-static void ask_addresses(struct http01_ctx *c)
-{
-	c->dns_pending = 1;  /* a guard: answers may come before dns_ask returns */
-	for (size_t i = 0; i < c->nres; i++) {
-		struct http01_resolver *rs = &c->res[i];
-		if (c->o.family != 6 && !(rs->qa = ask_counted(c, &rs->srv, c->domain, LDNS_RR_TYPE_A,
-		                                                 on_addr_answer, c, &c->dns_pending)))
-			c->dns_oom = 1;
-		if (c->o.family != 4 && !(rs->q6 = ask_counted(c, &rs->srv, c->domain, LDNS_RR_TYPE_AAAA,
-		                                                 on_addr_answer, c, &c->dns_pending)))
-			c->dns_oom = 1;
-	}
-	if (--c->dns_pending == 0)
-		addresses_known(c);
+	char *hint = diag_asprintf("Check the other addresses one by one (curl --resolve %s:%u:ADDRESS "
+	                           "http://%s%s), or publish fewer addresses.", c->domain, c->port,
+	                           c->domain, c->path);
+	addr_lookup_report(&c->addrs, c->o.profile, hint, &c->head, start_probes, c);
+	free(hint);
 }
 
 /* ---- the probe's life ---- */
@@ -1845,15 +1446,10 @@ static void http01_cancel(struct diag_probe *hp)
 	for (size_t i = 0; c->probes && i < c->nprobes; i++) {
 		if (c->probes[i].easy)
 			diag_loop_remove_curl(hp->loop, c->probes[i].easy);
-		if (c->eng)
-			dns_engine_forget(c->eng, &c->probes[i]);
+		if (c->addrs.eng)
+			dns_engine_forget(c->addrs.eng, &c->probes[i]);
 	}
-	if (c->eng) {
-		dns_engine_forget(c->eng, c);
-		if (c->own_engine)
-			dns_engine_free(c->eng);
-		c->eng = NULL;
-	}
+	addr_lookup_cancel(&c->addrs);
 }
 
 static void http01_destroy(struct diag_probe *hp)
@@ -1872,9 +1468,7 @@ static void http01_destroy(struct diag_probe *hp)
 		free(p->why);
 	}
 	free(c->probes);
-	free(c->res);
-	free(c->v4.v);
-	free(c->v6.v);
+	addr_lookup_free(&c->addrs);
 	free(c->domain);
 	free(c->token_arg);
 	free(c->ka);
@@ -1882,6 +1476,8 @@ static void http01_destroy(struct diag_probe *hp)
 	free(c->path);
 	free(c);
 }
+
+static const struct addr_ids http01_ids = {"http01.dns", "http01.limit", "http01.reserved"};
 
 static const struct diag_probe_ops http01_ops = {
 	.name = "http01", .cancel = http01_cancel, .destroy = http01_destroy,
@@ -1911,23 +1507,9 @@ static int ctx_setup(struct http01_ctx *c, const struct http01_opts *o)
 	c->path = c->token ? diag_asprintf("/.well-known/acme-challenge/%s", c->token) : NULL;
 	if (!c->path)
 		return -1;
-	c->eng = o->engine;
-	if (!c->eng) {
-		c->eng = dns_engine_new(c->head.loop, c->timeout_ms < 5000 ? c->timeout_ms : 5000);
-		c->own_engine = 1;
-		if (!c->eng)
-			return -1;
-	}
-	size_t cap = o->nns > 64 ? o->nns : 64;  /* diag_resolvers reads at most 64 from a file */
-	struct diag_server *srv = calloc(cap, sizeof(*srv));
-	c->res = calloc(cap, sizeof(*c->res));
-	if (srv && c->res) {
-		c->nres = diag_resolvers(o->ns, o->nns, o->resolv_conf, 0, srv, cap);
-		for (size_t i = 0; i < c->nres; i++)
-			c->res[i].srv = srv[i];
-	}
-	free(srv);
-	return c->res && srv ? 0 : -1;
+	return addr_lookup_init(&c->addrs, c->head.loop, c->head.r, c->domain, o->family, &http01_ids,
+	                        o->engine, c->timeout_ms, o->ns, o->nns, o->resolv_conf,
+	                        HTTP01_MAX_ADDRS);
 }
 
 struct diag_probe *diag_http01_start(struct diag_loop *loop, const struct http01_opts *o,
@@ -1942,15 +1524,8 @@ struct diag_probe *diag_http01_start(struct diag_loop *loop, const struct http01
 		http01_destroy(&c->head);
 		return NULL;
 	}
-	if (!c->nres) {
-		struct diag_finding *f = diag_add(r, DIAG_ERROR, "http01.dns", c->domain,
-		                                  "no usable nameserver in %s",
-		                                  o->resolv_conf ? o->resolv_conf : "/etc/resolv.conf");
-		diag_set_hint(f, "Name a resolver with --ns SERVER.");
+	if (addr_lookup_start(&c->addrs, o->resolv_conf, addresses_known, c))
 		diag_probe_finish(&c->head);
-		return &c->head;
-	}
-	ask_addresses(c);
 	return &c->head;
 }
 

@@ -38,6 +38,7 @@ struct watch {
 	uint64_t seq;
 	int fd;
 	int persistent;
+	short events;          /* CURL_WAIT_POLLIN, or POLLIN | POLLOUT for a write watch */
 	int64_t deadline;      /* one-shot only */
 	diag_fd_cb cb;
 	void *arg;
@@ -296,14 +297,29 @@ int diag_loop_watch_fd(struct diag_loop *loop, int fd, int64_t timeout_ms,
                        diag_fd_cb cb, void *arg)
 {
 	return add_watch(loop, (struct watch){
-		.fd = fd, .deadline = diag_now_ms() + (timeout_ms > 0 ? timeout_ms : 0),
-		.cb = cb, .arg = arg,
+		.fd = fd, .events = CURL_WAIT_POLLIN,
+		.deadline = diag_now_ms() + (timeout_ms > 0 ? timeout_ms : 0), .cb = cb, .arg = arg,
+	});
+}
+
+/* curl_multi_poll() reports only POLLIN, POLLPRI and POLLOUT of extra
+ * descriptors, not POLLERR or POLLHUP: a connect that fails ends with the
+ * socket readable (its read side is shut down), so a write watch asks for
+ * both. */
+int diag_loop_watch_fd_write(struct diag_loop *loop, int fd, int64_t timeout_ms,
+                             diag_fd_cb cb, void *arg)
+{
+	return add_watch(loop, (struct watch){
+		.fd = fd, .events = CURL_WAIT_POLLIN | CURL_WAIT_POLLOUT,
+		.deadline = diag_now_ms() + (timeout_ms > 0 ? timeout_ms : 0), .cb = cb, .arg = arg,
 	});
 }
 
 int diag_loop_watch_fd_persistent(struct diag_loop *loop, int fd, diag_fd_cb cb, void *arg)
 {
-	return add_watch(loop, (struct watch){ .fd = fd, .persistent = 1, .cb = cb, .arg = arg });
+	return add_watch(loop, (struct watch){
+		.fd = fd, .persistent = 1, .events = CURL_WAIT_POLLIN, .cb = cb, .arg = arg,
+	});
 }
 
 void diag_loop_unwatch_fd(struct diag_loop *loop, int fd)
@@ -358,15 +374,19 @@ static void fire_timers(struct diag_loop *loop)
 	}
 }
 
-static int is_ready(const struct curl_waitfd *extra, size_t from, size_t n, int fd)
+/* Did poll report what watch w waits for? (A read and a write watch of
+ * the same fd each have their entry; either entry's revents count.) */
+static int is_ready(const struct curl_waitfd *extra, size_t from, size_t n,
+                    const struct watch *w)
 {
+	short want = w->events & CURL_WAIT_POLLIN ? w->events | CURL_WAIT_POLLPRI : w->events;
 	for (size_t k = from; k < n; k++)
-		if (extra[k].fd == fd && (extra[k].revents & (CURL_WAIT_POLLIN | CURL_WAIT_POLLPRI)))
+		if (extra[k].fd == w->fd && (extra[k].revents & want))
 			return 1;
 	return 0;
 }
 
-/* Fire watches whose fd is readable (listed in extra) or whose time is up. */
+/* Fire watches whose fd is ready (listed in extra) or whose time is up. */
 static void fire_watches(struct diag_loop *loop, const struct curl_waitfd *extra,
                          size_t from, size_t n)
 {
@@ -382,7 +402,7 @@ static void fire_watches(struct diag_loop *loop, const struct curl_waitfd *extra
 				continue;
 			if (pick != loop->nwatches && w->seq > loop->watches[pick].seq)
 				continue;
-			int r = is_ready(extra, from, n, w->fd);
+			int r = is_ready(extra, from, n, w);
 			if (r || (!w->persistent && w->deadline <= now)) {
 				pick = i;
 				readable = r;
@@ -460,7 +480,7 @@ int diag_loop_run_once(struct diag_loop *loop, int max_ms)
 		}
 		for (size_t i = 0; i < loop->nwatches; i++) {
 			extra[nares + i].fd = loop->watches[i].fd;
-			extra[nares + i].events = CURL_WAIT_POLLIN;
+			extra[nares + i].events = loop->watches[i].events;
 		}
 	}
 	int numfds = 0;

@@ -7,7 +7,7 @@
 # a broken zone in the same batch.
 . "$(dirname "$0")/../lib/tap.sh"
 require_lab
-plan 53
+plan 64
 
 dir=https://192.0.2.90:14000/dir
 ca=$LAB_STATE/pebble/ca.pem
@@ -136,6 +136,36 @@ printf 'healthy.test\n' | "$LAB_SH" run "$LAB_STATE" "$BIN/acme-doctor" --timeou
 	--ca-profile pebble --format jsonl --challenge dns-01 -f - >"$T_TMP/out" 2>"$T_TMP/err"
 RC=$?
 check "-f -: names from standard input" bash -c "head -n1 '$T_TMP/out' | jq -e '.target == \"healthy.test\"' >/dev/null"
+
+# TLS-ALPN-01 in a batch: its findings in every format, like any other's.
+ka=$(cat "$LAB_STATE/alpn/ka")
+printf 'alpn-good.web.test\nalpn-fallback.web.test\n' >"$T_TMP/alpn.txt"
+A() { G --challenge tls-alpn-01 --key-authorization "$ka" -j 2 -f "$T_TMP/alpn.txt" "$@"; }
+A --format jsonl
+cp "$T_TMP/out" "$T_TMP/alpn.jsonl"
+check "alpn, jsonl: exit 1 (IPv6 refuses acme-tls/1, Pebble does not fall back)" rc_is 1
+check "alpn, jsonl: a document per name and the summary" test "$(wc -l <"$T_TMP/out")" -eq 3
+check "alpn, jsonl: the refusing address failed in its name's document, and is the first cause" \
+	bash -c "jq -se '[.[] | select(.target == \"alpn-fallback.web.test\")][0] | ([.checks[] | select(.id == \"tlsalpn01.addr\" and .target == \"2001:db8::80\" and .status == \"fail\")] | length == 1) and .diagnosis[0].id == \"tlsalpn01.addr\"' '$T_TMP/out' >/dev/null"
+check "alpn, jsonl: the good responder ok, no HTTP-01 anywhere" \
+	bash -c "jq -se '([.[] | select(.target == \"alpn-good.web.test\")][0].verdict == \"ok\") and ([.[].checks[] | select(.id | startswith(\"http01.\"))] | length == 0)' '$T_TMP/out' >/dev/null"
+A --format junit
+cp "$T_TMP/out" "$T_TMP/report.xml"
+check "alpn, junit: valid against the schema" xmllint --noout --schema "$xsd" "$T_TMP/report.xml"
+check "alpn, junit: the refusing address a failed testcase of its name" \
+	test "$(count 'count(//testsuite[@name="alpn-fallback.web.test"]/testcase[@classname="alpn-fallback.web.test" and @name="tlsalpn01.addr 2001:db8::80"]/failure)')" -eq 1
+check "alpn, junit: a testcase per finding" \
+	test "$(count 'count(//testcase)')" -eq "$(jq -s '[.[].checks[]] | length' "$T_TMP/alpn.jsonl")"
+A --format github
+check "alpn, github: the refusing address is the first error" \
+	bash -c "head -n1 '$T_TMP/out' | grep -q '^::error title=cause%3A fail tlsalpn01.addr 2001%3Adb8%3A%3A80 (alpn-fallback.web.test)::'"
+A --format tap
+cp "$T_TMP/out" "$T_TMP/alpn.tap"
+check "alpn, tap: prove fails the run" bash -c "! prove --exec cat '$T_TMP/alpn.tap' >/dev/null 2>&1"
+check "alpn, tap: the refusing address is not ok" grep -q '^not ok [0-9]* - tlsalpn01.addr 2001:db8::80: ' "$T_TMP/alpn.tap"
+A
+check "alpn, text: a TLS-ALPN-01 section per name" \
+	bash -c "grep -c '^== alpn-[a-z]*.web.test: TLS-ALPN-01\$' '$T_TMP/out' | grep -qx 2"
 
 # Usage.
 printf '# nothing\n\n' >"$T_TMP/empty.txt"

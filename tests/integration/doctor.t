@@ -7,7 +7,7 @@
 # certbot and lego, faketime for a clock ten minutes off.
 . "$(dirname "$0")/../lib/tap.sh"
 require_lab
-plan 69
+plan 79
 
 dir=https://192.0.2.90:14000/dir
 ca=$LAB_STATE/pebble/ca.pem
@@ -160,13 +160,34 @@ check "http-01: exit 0" rc_is 0
 check "http-01: CAA still checked" jq_true '[.checks[] | select(.id == "dns.caa")] | length == 1'
 check "http-01: no TXT checks, no audit" jq_true '[.checks[] | select(.id | startswith("dns01.") or startswith("dns.resolver."))] | length == 0'
 
+# --challenge tls-alpn-01: TLS-ALPN-01 per address instead of HTTP-01, the
+# zone and CAA for that method, no TXT.
+ka=$(cat "$LAB_STATE/alpn/ka")
+D --challenge tls-alpn-01 --key-authorization "$ka" alpn-good.web.test
+check "tls-alpn-01: exit 0" rc_is 0
+check "tls-alpn-01: the responder checked with the key authorization, in the name's view" \
+	jq_true '[.checks[] | select(.id == "tlsalpn01.addr" and .status == "ok" and .domain == "alpn-good.web.test")] | length == 1'
+check "tls-alpn-01: no HTTP-01, no TXT checks" jq_true '[.checks[] | select(.id | startswith("http01.") or startswith("dns01."))] | length == 0'
+check "tls-alpn-01: the zone and CAA still checked" jq_true '[.checks[] | select(.id == "dns.caa" or .id == "dns.zone")] | length == 2'
+D --challenge tls-alpn-01 alpn-fallback.web.test
+check "tls-alpn-01, IPv6 refuses acme-tls/1: exit 1 under pebble" rc_is 1
+check "tls-alpn-01, IPv6 refuses acme-tls/1: that address is the first cause" first_cause tlsalpn01.addr 2001:db8::80
+check "tls-alpn-01: the cause explains the CA's view" explains tlsalpn01.addr 2001:db8::80 tlsalpn01.ca alpn-fallback.web.test
+D --challenge tls-alpn-01 alpn-v6dead.web.test
+check "tls-alpn-01, IPv6 blackholed: the broken IPv6 path is the first cause" \
+	jq_true '.diagnosis[0] | .id == "tlsalpn01.addr" and .target == "2001:db8:dead::92" and (.title | test("IPv6 path"))'
+run_tool acme-doctor --timeout 2 --directory "$dir" --ca-bundle "$ca" --ca-profile pebble --challenge tls-alpn-01 \
+	--key-authorization "$ka" alpn-good.web.test
+check "tls-alpn-01, text: its own section" out_has "== alpn-good.web.test: TLS-ALPN-01"
+check "tls-alpn-01, text: no HTTP-01 section" out_lacks "== alpn-good.web.test: HTTP-01"
+
 # -q: only what is not ok, empty sections left out.
 run_tool acme-doctor -q --timeout 2 --directory "$dir" --ca-bundle "$ca" --ca-profile pebble --ns 192.0.2.22 healthy.test
 check "-q: no ok line" out_lacks "ok    "
 check "-q: no empty HTTP-01 section" out_lacks "== healthy.test: HTTP-01"
 
 # Usage.
-for bad in "" "--challenge http-01 *.healthy.test" "--store /tmp healthy.test" "--challenge tls-alpn-01 healthy.test" \
+for bad in "" "--challenge http-01 *.healthy.test" "--store /tmp healthy.test" "--challenge tls-alpn-01 *.healthy.test" \
 	"--capture /nonexistent healthy.test" "--ca-profile boulder healthy.test"; do
 	run_tool acme-doctor $bad
 	check "usage: '$bad' exits 2" rc_is 2

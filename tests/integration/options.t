@@ -100,6 +100,7 @@ probe_src() {
 	case "$1" in
 	acme-dnscheck) echo libdiag/src/dnscheck.c libdiag/src/policy.c ;;
 	acme-httpcheck) echo libdiag/src/http01.c libdiag/src/policy.c ;;
+	acme-alpncheck) echo libdiag/src/tlsalpn.c libdiag/src/policy.c ;;
 	acme-clock) echo libdiag/src/clock.c ;;
 	acme-account) echo libdiag/src/account.c ;;
 	acme-authz) echo libdiag/src/authz.c ;;
@@ -125,7 +126,7 @@ for t in "${tools[@]}"; do
 	BASH_OFFERED[$t]=$(bash_offered "$t" ${OPTS[$t]})
 	src=$(probe_src "$t")
 	IDS[$t]=$([ -n "$src" ] && (cd "$TOP" && cat $src) |
-		grep -oE '"(dns|dns01|http01|acme|clock|jws|cert|ratelimit)\.[a-z0-9.-]+[a-z0-9]"' |
+		grep -oE '"(dns|dns01|http01|tlsalpn01|acme|clock|jws|cert|ratelimit)\.[a-z0-9.-]+[a-z0-9]"' |
 		tr -d '"' | sort -u | tr '\n' ' ')
 	nopt=$(wc -w <<<"${OPTS[$t]}")
 	nids=$(wc -w <<<"${IDS[$t]}")

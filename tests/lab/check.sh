@@ -154,6 +154,50 @@ has "tc: UDP reply is the question with QR and TC" "$out" 'flags: qr tc' 'QUERY:
 has "tc: TCP closed at once" "$(q +time=1 +tcp @192.0.2.97 healthy.test SOA)" 'end of file|connection reset|communications error|no servers could be reached'
 has "short: 5-byte reply" "$(q +time=1 @192.0.2.96 healthy.test SOA)" 'unexpected end of input|short|Message too short|FORMERR|communications error|no servers could be reached'
 
+echo "# TLS-ALPN-01: the s_server responders, the ssl_preread routers, plain HTTP on 443"
+# tls ADDR NAME [ALPN]: openssl s_client's view of a handshake (acme-tls/1
+# offered unless ALPN is "-"), the certificate's text after it
+tls() {
+	local alpn=(-alpn "${3:-acme-tls/1}")
+	[ "${3:-}" != - ] || alpn=()
+	"$LAB" run "$state" bash -c 'echo | timeout 5 openssl s_client -connect "$1" -servername "$2" "${@:3}" 2>&1 |
+		tee /dev/stderr | openssl x509 -noout -text 2>/dev/null' _ "$1" "$2" "${alpn[@]}" 2>&1 || true
+}
+ka=$(cat "$state/alpn/ka")
+digest=$(printf '%s' "$ka" | openssl dgst -sha256 -binary | od -An -v -tx1 | tr -d ' \n')
+has "alpn/ka: the lab's key authorization" "$ka" '^alpn-token\.'
+for n in good fallback noncrit twonames noext malformed v6wrong; do
+	out=$(q +norec +short @192.0.2.53 "alpn-$n.web.test" A)
+	addr=${out##*$'\n'}
+	has "alpn-$n: acme-tls/1 negotiated at $addr, self-signed" "$(tls "$addr:443" "alpn-$n.web.test")" \
+		'ALPN protocol: acme-tls/1' "Issuer: CN ?= ?alpn-$n\.web\.test" "DNS:alpn-$n\.web\.test"
+done
+has "alpn-good: the acmeIdentifier holds SHA-256 of the key authorization, critical" \
+	"$(tls 192.0.2.141:443 alpn-good.web.test)" '1\.3\.6\.1\.5\.5\.7\.1\.31: critical'
+out=$(openssl x509 -in "$state/alpn/alpn-good.pem" -outform DER | od -An -v -tx1 | tr -d ' \n')
+has "alpn-good: the value's bytes are 04 20 and the digest" "$out" "0420$digest"
+has "alpn-noncrit: acmeIdentifier not critical" "$(tls 192.0.2.143:443 alpn-noncrit.web.test)" '1\.3\.6\.1\.5\.5\.7\.1\.31: *$'
+has "alpn-twonames: two names" "$(tls 192.0.2.144:443 alpn-twonames.web.test)" 'DNS:alpn-twonames\.web\.test, DNS:www\.alpn-twonames\.web\.test'
+lacks "alpn-noext: no acmeIdentifier" "$(tls 192.0.2.145:443 alpn-noext.web.test)" '1\.3\.6\.1\.5\.5\.7\.1\.31'
+for a in 192.0.2.142 '[2001:db8::142]'; do
+	has "alpn-casigned $a: acme-tls/1, signed by the lab CDN CA" "$(tls "$a:443" alpn-casigned.web.test)" \
+		'ALPN protocol: acme-tls/1' 'Issuer: CN ?= ?acme-diag lab CDN CA'
+done
+out=$(tls 192.0.2.147:443 alpn-cdn.web.test)
+has "alpn-cdn: ALPN ignored, an ordinary certificate of the CDN CA" "$out" 'No ALPN negotiated' 'Issuer: CN ?= ?acme-diag lab CDN CA'
+for a in 192.0.2.93 '[2001:db8::93]'; do
+	has "ssl_preread $a: acme-tls/1 to the alpn-preread responder" "$(tls "$a:443" alpn-preread.web.test)" \
+		'ALPN protocol: acme-tls/1' 'Subject: CN ?= ?alpn-preread\.web\.test'
+	has "ssl_preread $a: http/1.1 to the web server" "$(tls "$a:443" alpn-preread.web.test http/1.1)" 'Subject: CN ?= ?tls\.web\.test'
+done
+has "ssl_preread 192.0.2.92: acme-tls/1 to lego's port, closed without lego" \
+	"$(tls 192.0.2.92:443 alpn-lego.web.test)" 'no peer certificate available'
+has "ssl_preread 192.0.2.92: no ALPN to the web server" "$(tls 192.0.2.92:443 alpn-lego.web.test -)" 'Subject: CN ?= ?tls\.web\.test'
+has "nginx 192.0.2.80: refuses acme-tls/1 (alert 120)" "$(tls 192.0.2.80:443 ok.web.test)" 'alert number 120|no application protocol'
+has "alpn-http: plain HTTP on port 443" "$("$LAB" run "$state" curl -s -o /dev/null -w '%{http_code}' http://192.0.2.149:443/ 2>&1)" '^404$'
+has "alpn-v6dead: AAAA on the blackholed path" "$(q +norec +short @192.0.2.53 alpn-v6dead.web.test AAAA)" '^2001:db8:dead::92$'
+has "alpn-v6other: AAAA at nginx" "$(q +norec +short @192.0.2.53 alpn-v6other.web.test AAAA)" '^2001:db8::80$'
+
 echo "# lab.sh run and lab.sh zone"
 has "run: the system resolver is 192.0.2.10" "$(q _acme-challenge.healthy.test TXT)" 'SERVER: 192\.0\.2\.10#53' '"healthy-token-value"'
 set +e; "$LAB" run "$state" sh -c 'exit 7'; rc=$?; set -e

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: ISC
 # The acme-diag lab: real DNS servers from Debian packages (nsd, dnsmasq), an
-# nginx, Pebble and chrony, in a private network namespace, on documentation
-# addresses. Nothing leaves the machine.
+# nginx, openssl s_server TLS-ALPN-01 responders, Pebble and chrony, in a
+# private network namespace, on documentation addresses. Nothing leaves the
+# machine.
 #
 #   lab.sh deps                       install missing Debian packages (root)
 #   lab.sh up STATEDIR                create the namespace, start every server, wait until each answers
@@ -202,6 +203,8 @@ up() {
 	for c in nsd nsd-checkconf nsd-checkzone unbound unbound-checkconf dnsmasq dig ip ss sysctl cc timeout openssl nginx pebble chronyd curl; do
 		command -v "$c" >/dev/null || die "$c missing: run 'tests/lab/lab.sh deps' (as root)"
 	done
+	[ -f /usr/lib/nginx/modules/ngx_stream_module.so ] ||
+		die "nginx's stream module missing (libnginx-mod-stream): run 'tests/lab/lab.sh deps' (as root)"
 	mkdir -p "$1"
 	STATE=$(cd "$1" && pwd)
 	[ ! -e "$STATE/env" ] || die "$STATE already holds a lab; 'lab.sh down $STATE' first"
@@ -252,16 +255,17 @@ up() {
 	# there times out as behind a dropping firewall.
 	{
 		echo "link set lo up"
-		for a in 10 11 12 20 21 22 53 54 55 80 81 82 83 84 85 86 87 88 89 90 96 97 98 99 123; do
+		for a in 10 11 12 20 21 22 53 54 55 80 81 82 83 84 85 86 87 88 89 90 91 92 93 96 97 98 99 123 \
+			141 142 143 144 145 146 147 148 149 150 151; do
 			echo "addr add 192.0.2.$a/32 dev lo"
 		done
-		for a in 10 20 53 54 80 81 82; do echo "addr add 2001:db8::$a/128 dev lo nodad"; done
+		for a in 10 20 53 54 80 81 82 92 93 142; do echo "addr add 2001:db8::$a/128 dev lo nodad"; done
 		for i in $(seq 1 100); do echo "addr add 198.51.100.$i/32 dev lo"; done
 		echo "link add bh0 type veth peer name bh1"
 		echo "link set bh0 up"
 		echo "link set bh1 up"
 		echo "route add 2001:db8:dead::/64 dev bh0"
-		for a in 80 81 82 83; do
+		for a in 80 81 82 83 92; do
 			echo "neigh replace 2001:db8:dead::$a lladdr 02:00:00:00:de:ad dev bh0 nud permanent"
 		done
 	} | ip -n "$LAB_NS" -batch - || die "could not set up the addresses in $LAB_NS"
@@ -330,6 +334,7 @@ up() {
 		spawn "junk-$mode" "$STATE/dnsjunk" "$mode" "$addr" "$port"
 	done
 
+	alpn_up
 	web_up
 	pebble_up
 	# chrony as an NTP server (it never touches the clock: -x)
@@ -359,6 +364,12 @@ up() {
 		expect "junk-$mode" "$STATE/junk-$mode.out" tcp "$addr" "$port"
 	done
 	expect nginx "$STATE/web/error.log" connect 192.0.2.80 80
+	expect nginx "$STATE/web/error.log" connect 192.0.2.93 443
+	for j in "${ALPN_SERVERS[@]}"; do
+		IFS=: read -r mode addr _ v6 <<<"$j"
+		expect "alpn-$mode" "$STATE/alpn-$mode.out" connect "$addr" 443
+		[ -z "$v6" ] || expect "alpn-$mode-v6" "$STATE/alpn-$mode-v6.out" connect "2001:db8::${addr##*.}" 443
+	done
 	expect pebble "$STATE/pebble.out" https https://192.0.2.90:14000/dir "$STATE/pebble/ca.pem"
 	expect chrony "$STATE/chrony.out" udp 192.0.2.123 123
 	await_all
@@ -427,8 +438,81 @@ CONF
 	spawn unbound unbound -d -c "$u/unbound.conf"
 }
 
+# The lab's TLS-ALPN-01 key authorization: the s_server responders below
+# serve challenge certificates for it (tests read it from STATEDIR/alpn/ka).
+ALPN_KA=alpn-token.thumbprint-of-the-lab-account
+
+# TLS-ALPN-01 responders: one openssl s_server per certificate, each made
+# here with openssl req/x509 and an extension section (see README.md).
+# MODE:ADDRESS:NAME[:v6]; MODE names the certificate's defect.
+ALPN_SERVERS=(good:192.0.2.141:alpn-good casigned:192.0.2.142:alpn-casigned:v6
+              noncrit:192.0.2.143:alpn-noncrit twonames:192.0.2.144:alpn-twonames
+              noext:192.0.2.145:alpn-noext malformed:192.0.2.146:alpn-malformed
+              cdn:192.0.2.147:alpn-cdn preread:192.0.2.148:alpn-preread
+              v6wrong:192.0.2.150:alpn-v6wrong fallback:192.0.2.151:alpn-fallback)
+
+# alpn_cert DIR NAME EXTENSIONS [CA]: DIR/NAME.pem and DIR/NAME.key, a P-256
+# certificate for NAME.web.test with the extension lines given; self-signed,
+# or signed by DIR/CA.pem when CA is given.
+alpn_cert() {
+	local d=$1 n=$2 ext=$3 ca=${4:-}
+	printf '[req]\ndistinguished_name = dn\nprompt = no\n[dn]\nCN = %s.web.test\n[ext]\n%s\n' \
+		"$n" "$ext" >"$d/$n.cnf"
+	if [ -z "$ca" ]; then
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+			-config "$d/$n.cnf" -extensions ext -keyout "$d/$n.key" -out "$d/$n.pem" >/dev/null 2>&1
+	else
+		openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -config "$d/$n.cnf" \
+			-keyout "$d/$n.key" -out "$d/$n.csr" >/dev/null 2>&1 &&
+		openssl x509 -req -in "$d/$n.csr" -CA "$d/$ca.pem" -CAkey "$d/$ca.key" -CAcreateserial \
+			-days 2 -extfile "$d/$n.cnf" -extensions ext -out "$d/$n.pem" >/dev/null 2>&1
+	fi || die "openssl could not make the TLS-ALPN-01 certificate $n ($d/$n.cnf)"
+}
+
+alpn_up() {
+	local d=$STATE/alpn j mode addr name v6 digest ext
+	mkdir -p "$d"
+	printf '%s' "$ALPN_KA" >"$d/ka"
+	digest=$(printf '%s' "$ALPN_KA" | openssl dgst -sha256 -binary | od -An -v -tx1 | tr -d ' \n')
+	[ ${#digest} -eq 64 ] || die "openssl dgst gave no SHA-256 of the key authorization"
+	local acme="1.3.6.1.5.5.7.1.31 = critical,DER:0420$digest"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+		-subj "/CN=acme-diag lab CDN CA" -keyout "$d/cdn-ca.key" -out "$d/cdn-ca.pem" >/dev/null 2>&1 ||
+		die "openssl could not make the lab's CDN CA"
+	for j in "${ALPN_SERVERS[@]}"; do
+		IFS=: read -r mode addr name v6 <<<"$j"
+		ext="subjectAltName = DNS:$name.web.test"$'\n'"$acme"
+		case $mode in
+		noncrit) ext="subjectAltName = DNS:$name.web.test"$'\n'"1.3.6.1.5.5.7.1.31 = DER:0420$digest" ;;
+		twonames) ext="subjectAltName = DNS:$name.web.test,DNS:www.$name.web.test"$'\n'"$acme" ;;
+		noext) ext="subjectAltName = DNS:$name.web.test" ;;
+		malformed) ext="subjectAltName = DNS:$name.web.test"$'\n'"1.3.6.1.5.5.7.1.31 = critical,DER:041f${digest:0:62}" ;;
+		cdn) ext="subjectAltName = DNS:$name.web.test" ;;
+		esac
+		case $mode in
+		casigned | cdn) alpn_cert "$d" "$name" "$ext" cdn-ca ;;
+		*) alpn_cert "$d" "$name" "$ext" ;;
+		esac
+	done
+	for j in "${ALPN_SERVERS[@]}"; do
+		IFS=: read -r mode addr name v6 <<<"$j"
+		local cmd=(openssl s_server -quiet -www -accept "$addr:443" -cert "$d/$name.pem" -key "$d/$name.key")
+		# the "CDN" ignores ALPN; every other one speaks acme-tls/1
+		[ "$mode" = cdn ] || cmd+=(-alpn acme-tls/1)
+		spawn "alpn-$mode" "${cmd[@]}"
+		if [ -n "$v6" ]; then
+			spawn "alpn-$mode-v6" openssl s_server -quiet -www -accept "[2001:db8::${addr##*.}]:443" \
+				-cert "$d/$name.pem" -key "$d/$name.key" -alpn acme-tls/1
+		fi
+	done
+}
+
 # nginx for HTTP-01: a webroot tests write tokens into ($STATE/www), and one
-# server per broken set-up (see zones/web.test.zone).
+# server per broken set-up (see zones/web.test.zone); for TLS-ALPN-01, a
+# plain HTTP server on port 443 and two ssl_preread routers (nginx stream)
+# that send acme-tls/1 to a backend and everything else to the web server:
+# 192.0.2.92 to lego (tests run it at 192.0.2.91:10443), 192.0.2.93 to the
+# alpn-preread responder.
 web_up() {
 	local w=$STATE/web
 	mkdir -p "$w" "$STATE/www/.well-known/acme-challenge"
@@ -442,6 +526,7 @@ web_up() {
 	printf '%s' '<html lang="ja"><head><meta charset="utf-8"><title>ページが見つかりません</title></head><body><h1>404 ページが見つかりません</h1><p>お探しのページは移動または削除された可能性があります。トップページからもう一度お試しください。</p></body></html>' >"$w/utf8/404.html"
 	printf 'staff:$apr1$lab$3Zmz9zQTyOQ0YQv1kS0o1.\n' >"$w/htpasswd"
 	cat >"$w/nginx.conf" <<NGINX
+load_module /usr/lib/nginx/modules/ngx_stream_module.so;
 daemon off;
 worker_processes 1;
 pid $w/nginx.pid;
@@ -528,13 +613,42 @@ http {
 		listen 192.0.2.86:80;
 		location / { return 200 "Welcome to our site"; }
 	}
+	server {
+		listen 192.0.2.149:443;
+		return 404;
+	}
+}
+stream {
+	error_log $w/stream-error.log info;
+	map \$ssl_preread_alpn_protocols \$to_lego {
+		~\bacme-tls/1\b 192.0.2.91:10443;
+		default 192.0.2.80:443;
+	}
+	map \$ssl_preread_alpn_protocols \$to_responder {
+		~\bacme-tls/1\b 192.0.2.148:443;
+		default 192.0.2.80:443;
+	}
+	server {
+		listen 192.0.2.92:443;
+		listen [2001:db8::92]:443;
+		ssl_preread on;
+		proxy_pass \$to_lego;
+	}
+	server {
+		listen 192.0.2.93:443;
+		listen [2001:db8::93]:443;
+		ssl_preread on;
+		proxy_pass \$to_responder;
+	}
 }
 NGINX
 	spawn nginx nginx -c "$w/nginx.conf"
 }
 
 # Pebble, Let's Encrypt's test CA, at https://192.0.2.90:14000/dir: it
-# resolves through unbound (as Let's Encrypt's validators do) and validates HTTP-01 on port 80 (the lab's nginx).
+# resolves through unbound (as Let's Encrypt's validators do) and validates
+# HTTP-01 on port 80 (the lab's nginx) and TLS-ALPN-01 on port 443 (tlsPort;
+# the ssl_preread router at 192.0.2.92 takes acme-tls/1 to lego).
 # Its TLS certificate comes from a lab CA in $STATE/pebble/ca.pem.
 pebble_up() {
 	local p=$STATE/pebble

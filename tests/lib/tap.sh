@@ -67,6 +67,18 @@ no_finding_status() {
 		'[.checks[] | select(.id == $id and .status == $s)] | length == 0' "$T_TMP/out" >/dev/null
 }
 
+# same_findings TOOL ARGS... : TOOL --json ARGS has as many checks as the
+# text of TOOL ARGS has finding lines (and some)
+same_findings() {
+	local tool=$1 nj nt
+	shift
+	run_tool "$tool" --json "$@"
+	nj=$(jq -e '.checks | length' "$T_TMP/out") || return 1
+	run_tool "$tool" "$@"
+	nt=$(grep -cE '^(ok|warn|fail|skip|error) ' "$T_TMP/out")
+	[ "$nj" -gt 0 ] && [ "$nj" -eq "$nt" ]
+}
+
 done_testing() {
 	[ "$T_FAILED" -eq 0 ]
 	exit $?

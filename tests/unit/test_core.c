@@ -8,6 +8,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <cmocka.h>
 
 #include <ldns/ldns.h>
@@ -335,6 +339,67 @@ static void loop_persistent_watch(void **state)
 	diag_loop_free(loop);
 }
 
+struct wstate {
+	int calls, ready;
+};
+
+static void on_writable(void *arg, int fd, int ready)
+{
+	(void)fd;
+	struct wstate *w = arg;
+	w->calls++;
+	w->ready = ready;
+}
+
+/* A write watch: a connect that succeeds, one that is refused (both
+ * ready), and a pipe that stays full (the timeout). Each fires once. */
+static void loop_write_watch(void **state)
+{
+	(void)state;
+	struct diag_loop *loop = diag_loop_new();
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	socklen_t len = sizeof(a);
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(bind(l, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(l, 4), 0);
+	assert_int_equal(getsockname(l, (struct sockaddr *)&a, &len), 0);
+	for (int refused = 0; refused < 2; refused++) {
+		if (refused)
+			close(l);  /* nothing listens on the port any more */
+		int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		int rc = connect(s, (struct sockaddr *)&a, sizeof(a));
+		assert_true(rc == 0 || errno == EINPROGRESS || errno == ECONNREFUSED);
+		struct wstate w = {0};
+		assert_int_equal(diag_loop_watch_fd_write(loop, s, 2000, on_writable, &w), 0);
+		assert_int_equal(diag_loop_run(loop), 0);
+		assert_int_equal(w.calls, 1);
+		assert_int_equal(w.ready, 1);
+		int err = 0;
+		socklen_t el = sizeof(err);
+		assert_int_equal(getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &el), 0);
+		if (refused && rc)
+			assert_int_equal(err, ECONNREFUSED);
+		else if (!refused)
+			assert_int_equal(err, 0);
+		close(s);
+	}
+	int fds[2];
+	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(fcntl(fds[1], F_SETFL, O_NONBLOCK), 0);
+	char buf[4096] = {0};
+	while (write(fds[1], buf, sizeof(buf)) > 0)
+		;
+	struct wstate w = {0};
+	assert_int_equal(diag_loop_watch_fd_write(loop, fds[1], 50, on_writable, &w), 0);
+	assert_int_equal(diag_loop_run(loop), 0);
+	assert_int_equal(w.calls, 1);
+	assert_int_equal(w.ready, 0);
+	close(fds[0]);
+	close(fds[1]);
+	diag_loop_free(loop);
+}
+
 /* --version names every library with the version loaded at run time. */
 static void library_versions(void **state)
 {
@@ -372,6 +437,7 @@ int main(void)
 		cmocka_unit_test(views_and_observer),
 		cmocka_unit_test(loop_timers),
 		cmocka_unit_test(loop_persistent_watch),
+		cmocka_unit_test(loop_write_watch),
 		cmocka_unit_test(library_versions),
 	};
 	return cmocka_run_group_tests_name("core", tests, NULL, NULL);

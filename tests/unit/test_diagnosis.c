@@ -116,6 +116,40 @@ static void dead_ipv6_path(void **state)
 	diag_report_free(root);
 }
 
+/* TLS-ALPN-01 has the same shape: an IPv6 address that refuses acme-tls/1
+ * explains the CA's view and the disagreement, not HTTP-01's findings of
+ * the same name; no address explains only its own area. */
+static void tlsalpn_addresses(void **state)
+{
+	(void)state;
+	struct diag_report *root = diag_report_new("t", "1", "w.test");
+	struct diag_report *w = diag_report_view(root, "w.test");
+	struct diag_finding *v6 = add(w, DIAG_FAIL, "tlsalpn01.addr", "2001:db8::80");
+	diag_evidence(v6, "family", json_string("ipv6"));
+	diag_evidence(v6, "connect_stage_error", json_false());
+	add(w, DIAG_WARN, "tlsalpn01.consistency", "w.test");
+	add(w, DIAG_FAIL, "tlsalpn01.ca", "w.test");
+	add(w, DIAG_FAIL, "http01.ca", "w.test");
+	struct diag_report *x = diag_report_view(root, "x.test");
+	add(x, DIAG_FAIL, "tlsalpn01.dns", "x.test");
+	add(x, DIAG_FAIL, "tlsalpn01.ca", "x.test");
+	struct diag_diagnosis *d = diag_diagnose(root);
+	const struct diag_cause *addr = cause(d, "tlsalpn01.addr"), *dns = cause(d, "tlsalpn01.dns");
+	assert_non_null(addr);
+	assert_non_null(dns);
+	assert_non_null(strstr(addr->title, "acme-tls/1"));  /* not a connect error: not the IPv6 path */
+	assert_true(explains(addr, "tlsalpn01.ca", "w.test"));
+	assert_true(explains(addr, "tlsalpn01.consistency", "w.test"));
+	assert_false(explains(addr, "http01.ca", "w.test"));
+	assert_true(explains(dns, "tlsalpn01.ca", "x.test"));
+	assert_non_null(cause(d, "http01.ca"));
+	assert_covers(root, d);
+	diag_diagnosis_free(d);
+	diag_report_free(w);
+	diag_report_free(x);
+	diag_report_free(root);
+}
+
 /* A lagging secondary explains the TXT missing there; a dead server
  * explains its own TXT failure; both come before the missing TXT. */
 static void lagging_and_dead_servers(void **state)
@@ -228,6 +262,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(filtering_resolver_first),
 		cmocka_unit_test(dead_ipv6_path),
+		cmocka_unit_test(tlsalpn_addresses),
 		cmocka_unit_test(lagging_and_dead_servers),
 		cmocka_unit_test(per_name_and_fallback),
 		cmocka_unit_test(unreachable_directory),

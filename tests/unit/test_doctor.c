@@ -17,22 +17,6 @@
 #include "diag.h"
 #include "loopback.h"
 
-/* A TCP listener that never accepts: connections complete in the backlog,
- * requests get no answer. */
-static int mute_listener(uint16_t *port)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	socklen_t len = sizeof(a);
-	assert_true(fd >= 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(fd, 64), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	*port = ntohs(a.sin_port);
-	return fd;
-}
-
 static void count_done(void *arg)
 {
 	(*(int *)arg)++;
@@ -119,6 +103,45 @@ static void nothing_answers(void **state)
 	diag_loop_free(loop);
 }
 
+/* A session's checks each with their own challenge: TLS-ALPN-01 at the
+ * addresses instead of HTTP-01 for one name, HTTP-01 for the other, the
+ * findings in each name's view. */
+static void per_name_challenge(void **state)
+{
+	struct fixture *f = *state;
+	struct diag_loop *loop = diag_loop_new();
+	struct diag_report *r = diag_report_new("t", "0", NULL);
+	int shared = 0, checked = 0;
+	struct diag_doctor *d = diag_doctor_new(loop, &f->o, r, NULL, count_done, &shared);
+	assert_non_null(d);
+	const struct doctor_name names[] = {
+		{ .name = "alpn.example.test", .challenge = DOCTOR_TLSALPN01 },
+		{ .name = "example.test", .challenge = DOCTOR_HTTP01 },
+	};
+	struct diag_report *views[2];
+	for (size_t i = 0; i < 2; i++) {
+		assert_non_null(views[i] = diag_report_view(r, names[i].name));
+		assert_non_null(diag_doctor_check(d, &names[i], views[i], count_done, &checked));
+	}
+	assert_int_equal(diag_loop_run(loop), 0);
+	assert_int_equal(checked, 2);
+	assert_int_equal(shared, 1);
+	assert_true(has(r, "tlsalpn01.dns", "alpn.example.test", DIAG_ERROR));
+	assert_true(has(r, "http01.dns", "example.test", DIAG_ERROR));
+	for (size_t i = 0; i < r->n; i++) {
+		const struct diag_finding *x = r->v[i];
+		if (!strncmp(x->id, "http01.", 7))
+			assert_string_equal(x->domain, "example.test");
+		if (!strncmp(x->id, "tlsalpn01.", 10))
+			assert_string_equal(x->domain, "alpn.example.test");
+	}
+	for (size_t i = 0; i < 2; i++)
+		diag_report_free(views[i]);
+	diag_doctor_free(d);
+	diag_report_free(r);
+	diag_loop_free(loop);
+}
+
 /* Cancelled after any number of turns: done never runs, nothing is left
  * on the loop, nothing leaks. */
 static void cancel_at_every_turn(void **state)
@@ -151,11 +174,21 @@ static void cancel_at_every_turn(void **state)
 	diag_loop_free(loop);
 }
 
+/* The same with TLS-ALPN-01 in flight instead of HTTP-01. */
+static void cancel_at_every_turn_alpn(void **state)
+{
+	struct fixture *f = *state;
+	f->o.challenge = DOCTOR_TLSALPN01;
+	cancel_at_every_turn(state);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(nothing_answers, setup, teardown),
+		cmocka_unit_test_setup_teardown(per_name_challenge, setup, teardown),
 		cmocka_unit_test_setup_teardown(cancel_at_every_turn, setup, teardown),
+		cmocka_unit_test_setup_teardown(cancel_at_every_turn_alpn, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("doctor", tests, NULL, NULL);
 }

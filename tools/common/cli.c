@@ -201,6 +201,40 @@ const char *cli_http01_token(const struct cli_tool *t, const char *token, const 
 	return buf;
 }
 
+int cli_profile_arg(const struct cli_tool *t, const char *arg, enum http01_profile *out)
+{
+	if (!diag_http01_profile_parse(arg, out))
+		return 0;
+	cli_error(t, "--ca-profile %s: unknown profile (letsencrypt, pebble or rfc8555)", arg);
+	return -1;
+}
+
+int cli_host_domain(const struct cli_tool *t, int argc, char **argv, int first,
+                    char *out, size_t len)
+{
+	if (first >= argc) {
+		cli_error(t, "give the DOMAIN to check");
+		fprintf(stderr, "Try '%s --help'.\n", t->name);
+		return -1;
+	}
+	if (first + 1 < argc) {
+		cli_error(t, "%s: only one DOMAIN per run", argv[first + 1]);
+		return -1;
+	}
+	char err[160];
+	int wildcard = 0;
+	if (diag_domain_normalize(argv[first], out, len, &wildcard, err, sizeof(err))) {
+		cli_error(t, "%s: %s", argv[first], err);
+		return -1;
+	}
+	if (wildcard) {
+		cli_error(t, "%s: wildcard names can only be validated with DNS-01 (try acme-dnscheck)",
+		          argv[first]);
+		return -1;
+	}
+	return 0;
+}
+
 static int offered(const struct cli_tool *t, const struct cli_opt *o)
 {
 	return !(t->no_ns && o->key == K_NS) && !(t->no_json && o->key == K_JSON);

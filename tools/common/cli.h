@@ -92,6 +92,19 @@ int cli_keyauth_arg(const struct cli_tool *t, const char *opt, const char *arg);
 const char *cli_http01_token(const struct cli_tool *t, const char *token, const char *ka,
                              char *buf, size_t len, int *bad);
 
+/*
+ * The one DOMAIN operand of a tool that connects to the name's addresses
+ * (argv[first], the last operand): normalized into out (lowercase, no
+ * trailing dot). Wildcards are refused: HTTP-01 and TLS-ALPN-01 cannot
+ * validate them. 0, or -1 after printing why (exit 2).
+ */
+int cli_host_domain(const struct cli_tool *t, int argc, char **argv, int first,
+                    char *out, size_t len);
+
+/* --ca-profile: letsencrypt, pebble or rfc8555 into out; 0, or -1 after
+ * printing why. */
+int cli_profile_arg(const struct cli_tool *t, const char *arg, enum http01_profile *out);
+
 /* Integer option with a range; prints the error itself. */
 int cli_long(const struct cli_tool *t, const char *opt, const char *s,
              long min, long max, long *out);

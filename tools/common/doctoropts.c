@@ -45,7 +45,7 @@ int doctor_args_handle(struct doctor_args *a, int key, const char *arg)
 	switch (key) {
 	case K_DOC_CHALLENGE:
 		if (diag_doctor_challenge_parse(arg, &a->d.challenge)) {
-			cli_error(t, "--challenge %s: expected auto, http-01 or dns-01", arg);
+			cli_error(t, "--challenge %s: expected auto, http-01, dns-01 or tls-alpn-01", arg);
 			return -1;
 		}
 		return 1;
@@ -104,9 +104,9 @@ int doctor_arg_name(const struct doctor_args *a, const char *name)
 		cli_error(a->tool, "%s: %s", name, err);
 		return -1;
 	}
-	if (wild && a->d.challenge == DOCTOR_HTTP01) {
-		cli_error(a->tool, "%s: a wildcard can only be validated with DNS-01 (drop --challenge "
-		          "http-01)", name);
+	if (wild && (a->d.challenge == DOCTOR_HTTP01 || a->d.challenge == DOCTOR_TLSALPN01)) {
+		cli_error(a->tool, "%s: a wildcard can only be validated with DNS-01 (drop --challenge %s)",
+		          name, a->d.challenge == DOCTOR_HTTP01 ? "http-01" : "tls-alpn-01");
 		return -1;
 	}
 	return 0;

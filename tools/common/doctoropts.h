@@ -27,11 +27,11 @@ enum {
 
 /* Table entries, one a macro, so that each tool keeps its own order. */
 #define DOCTOR_OPT_CHALLENGE \
-	{"challenge", 0, "CHALLENGE", "which validation to check: auto (default: what each name allows), http-01 or dns-01", K_DOC_CHALLENGE}
+	{"challenge", 0, "CHALLENGE", "which validation to check: auto (default: HTTP-01 and DNS-01, as each name allows), http-01, dns-01 or tls-alpn-01", K_DOC_CHALLENGE}
 #define DOCTOR_OPT_STORE \
 	{"store", 0, "DIR", "the folder of the --from client's store (default: the client's own)", K_DOC_STORE}
 #define DOCTOR_OPT_PROFILE \
-	{"ca-profile", 0, "PROFILE", "whose HTTP-01 validation to emulate: letsencrypt (default), pebble, rfc8555", K_DOC_PROFILE}
+	{"ca-profile", 0, "PROFILE", "whose HTTP-01 / TLS-ALPN-01 validation to emulate: letsencrypt (default), pebble, rfc8555", K_DOC_PROFILE}
 #define DOCTOR_OPT_CLIENT \
 	{"client", 0, "CLIENT", "judge the client's own checks as CLIENT does: cert-manager, lego, certbot, acme.sh, or none (the CA's view alone); default: as cert-manager and lego", K_DOC_CLIENT}
 #define DOCTOR_OPT_CA_DOMAIN \

@@ -391,11 +391,11 @@ static void print_text(struct run_state *st, const struct diag_diagnosis *dg)
 {
 	struct diag_render_opts o = cli_render_opts(st->run->c);
 	put_free(st, stdout, diag_diagnosis_text(dg, &o));
-	static const char *const per_name[] = {"DNS-01", "HTTP-01"};
+	static const char *const per_name[] = {"DNS-01", "HTTP-01", "TLS-ALPN-01"};
 	static const char *const shared[] = {"resolvers", "ACME", "capture", "clock", "cert-manager",
 	                                     "other"};
 	for (size_t i = 0; i < st->run->ntargets; i++)
-		for (size_t k = 0; k < 2; k++)
+		for (size_t k = 0; k < sizeof(per_name) / sizeof(per_name[0]); k++)
 			print_section(st, &o, &(struct section){ st->run->targets[i].n.name, per_name[k] },
 			              st->run->targets[i].object);
 	for (size_t k = 0; k < sizeof(shared) / sizeof(shared[0]); k++)

@@ -5,8 +5,9 @@
  *
  * For each name: DNS (zone and SOA walk at the resolvers, authoritative
  * servers, _acme-challenge TXT, CNAME, CAA for the CA's domain) unless
- * only HTTP-01 is asked for, and HTTP-01 per address unless the name is a
- * wildcard or only DNS-01 is asked for. Once for all names: an audit of the
+ * only HTTP-01 (or TLS-ALPN-01) is asked for, and HTTP-01 per address
+ * unless the name is a wildcard or only DNS-01 is asked for (TLS-ALPN-01
+ * per address instead when that is asked for). Once for all names: an audit of the
  * resolvers (when DNS-01 is checked), the CA's directory, the clock against
  * it (and NTP servers), the account (with a key), authorizations (with
  * URLs) and a capture of requests (with one). Names share one DNS engine:
@@ -27,6 +28,7 @@
 #include "diag/http01.h"
 #include "diag/jws.h"
 #include "diag/probe.h"
+#include "diag/tlsalpn.h"
 
 #define DOCTOR_LETSENCRYPT "https://acme-v02.api.letsencrypt.org/directory"
 #define DOCTOR_MAX_DOMAINS 100   /* names per run (an order holds at most 100) */
@@ -35,9 +37,10 @@ enum doctor_challenge {
 	DOCTOR_AUTO = 0,   /* what each name allows: HTTP-01 and DNS-01, DNS-01 for a wildcard */
 	DOCTOR_HTTP01,
 	DOCTOR_DNS01,
+	DOCTOR_TLSALPN01,  /* TLS-ALPN-01 per address, instead of HTTP-01 (never for a wildcard) */
 };
 
-/* "auto", "http-01", "dns-01" -> 0 and the value; -1 if unknown. */
+/* "auto", "http-01", "dns-01", "tls-alpn-01" -> 0 and the value; -1 if unknown. */
 int diag_doctor_challenge_parse(const char *s, enum doctor_challenge *out);
 
 struct doctor_opts {
@@ -52,7 +55,7 @@ struct doctor_opts {
 	const char *directory;          /* NULL: DOCTOR_LETSENCRYPT */
 	const char *ca_bundle;          /* NULL: the system's trust store */
 	int insecure;
-	enum http01_profile profile;    /* whose HTTP-01 validation to emulate */
+	enum http01_profile profile;    /* whose HTTP-01 (TLS-ALPN-01) validation to emulate */
 	unsigned clients;               /* the ACME clients whose own checks count
 	                                   (DIAG_CLIENT_*; 0: none, the CA's view) ... */
 	int clients_given;              /* ... when set; else DIAG_CLIENTS_DEFAULT */
@@ -73,8 +76,9 @@ struct doctor_opts {
 	const char *const *expect;      /* TXT values every server must have */
 	size_t nexpect;
 	const char *token;              /* HTTP-01 token; NULL: a random probe token */
-	const char *key_authorization;  /* HTTP-01 body (each challenge has its own token:
-	                                   a DNS-01 value goes in expect, hashed) */
+	const char *key_authorization;  /* HTTP-01 body, or with DOCTOR_TLSALPN01 the TLS-ALPN-01
+	                                   key authorization (each challenge has its own
+	                                   token: a DNS-01 value goes in expect, hashed) */
 };
 
 /* ---- a session and its checks (batches) ---- */
@@ -88,7 +92,7 @@ struct doctor_name {
 	const char *const *expect;      /* TXT values (DNS-01) */
 	size_t nexpect;
 	const char *token;              /* HTTP-01 */
-	const char *key_authorization;
+	const char *key_authorization;  /* HTTP-01 body, or TLS-ALPN-01 key authorization */
 };
 
 struct diag_doctor;
@@ -111,8 +115,8 @@ struct dns_engine *diag_doctor_engine(struct diag_doctor *d);
 void diag_doctor_free(struct diag_doctor *d);
 
 /*
- * Check one name in session d: HTTP-01 at once, DNS once the directory is
- * read; findings into r (a report of its own, or a view). A probe (see
+ * Check one name in session d: HTTP-01 (TLS-ALPN-01 when that is its
+ * challenge) at once, DNS once the directory is read; findings into r (a report of its own, or a view). A probe (see
  * probe.h). NULL when out of memory.
  */
 struct diag_probe *diag_doctor_check(struct diag_doctor *d, const struct doctor_name *n,
@@ -139,8 +143,8 @@ int diag_doctor_run(const struct doctor_opts *o, struct diag_report *r);
  */
 void diag_doctor_sort(struct diag_report *r, const struct doctor_opts *o);
 
-/* The section a finding belongs to: "DNS-01", "HTTP-01", "resolvers",
- * "ACME", "capture", "clock", "cert-manager", or "other". */
+/* The section a finding belongs to: "DNS-01", "HTTP-01", "TLS-ALPN-01",
+ * "resolvers", "ACME", "capture", "clock", "cert-manager", or "other". */
 const char *diag_doctor_area(const struct diag_finding *f);
 
 #endif

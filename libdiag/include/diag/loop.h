@@ -69,12 +69,20 @@ typedef void (*diag_fd_cb)(void *arg, int fd, int readable);
 int diag_loop_watch_fd(struct diag_loop *loop, int fd, int64_t timeout_ms,
                        diag_fd_cb cb, void *arg);
 /*
+ * The same for a socket being connected or written: cb runs once, with 1
+ * when fd is writable or has something to report (a connect that failed
+ * makes it readable: read or getsockopt(SO_ERROR) then says why), or 0 at
+ * the timeout. Returns 0, or -1 when out of memory.
+ */
+int diag_loop_watch_fd_write(struct diag_loop *loop, int fd, int64_t timeout_ms,
+                             diag_fd_cb cb, void *arg);
+/*
  * Watch fd for as long as it takes: cb(arg, fd, 1) runs each time fd is
  * readable, until diag_loop_unwatch_fd(). A persistent watch is not work
  * in progress: diag_loop_run() returns while it is still set.
  */
 int diag_loop_watch_fd_persistent(struct diag_loop *loop, int fd, diag_fd_cb cb, void *arg);
-/* Drop every watch (one-shot or persistent) of fd; no callback runs. */
+/* Drop every watch (one-shot, for writing or persistent) of fd; no callback runs. */
 void diag_loop_unwatch_fd(struct diag_loop *loop, int fd);
 
 /*
