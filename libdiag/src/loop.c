@@ -191,6 +191,12 @@ static int ares_pending(struct diag_loop *loop, int64_t *wait_ms)
 			continue;
 		pending = 1;
 		int64_t ms = (int64_t)tvp->tv_sec * 1000 + (tvp->tv_usec + 999) / 1000;
+		/* c-ares 1.18 counts in whole milliseconds and truncates: with
+		 * under a millisecond left it says 0, and a pass over the
+		 * channel then finds nothing due. Waiting 0 would spin until
+		 * the millisecond is over; one millisecond is never too long. */
+		if (ms < 1)
+			ms = 1;
 		if (ms < *wait_ms)
 			*wait_ms = ms;
 	}

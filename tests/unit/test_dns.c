@@ -177,6 +177,30 @@ static void engine_shares_and_remembers_dead(void **state)
 	close(fd2);
 }
 
+/* Waiting on a dead server costs a few wake-ups, not a spin: c-ares
+ * reports under a millisecond left as 0, and the loop must not poll again
+ * at once until it is over (it did, hundreds of times per timeout). */
+static void waiting_does_not_spin(void **state)
+{
+	(void)state;
+	struct diag_server srv;
+	int fd = silent_server(&srv);
+	struct diag_loop *loop = diag_loop_new();
+	struct dns_engine *e = dns_engine_new(loop, 300);
+	int calls = 0, turns = 0;
+	dns_ask(e, &srv, "example.test", LDNS_RR_TYPE_SOA, LDNS_RR_CLASS_IN, 0, count_cb, &calls);
+	while (!calls && turns < 1000) {
+		diag_loop_run_once(loop, -1);
+		turns++;
+	}
+	assert_int_equal(calls, 1);
+	/* one try and one retry: a few wake-ups each, whatever the clock */
+	assert_true(turns < 40);
+	dns_engine_free(e);
+	diag_loop_free(loop);
+	close(fd);
+}
+
 /* A private query freed while in flight, and an engine freed with queries
  * in flight: no callback runs afterwards (ASan would see a use after free). */
 static void engine_detaches(void **state)
@@ -342,6 +366,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(engine_shares_and_remembers_dead),
+		cmocka_unit_test(waiting_does_not_spin),
 		cmocka_unit_test(engine_detaches),
 		cmocka_unit_test(engine_releases),
 		cmocka_unit_test(engine_caps_a_server),
