@@ -37,7 +37,8 @@ ALL_CFLAGS := $(WARN) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) -D_DEFAULT_SOURCE -DDIAG
               -Ilibdiag/include $(PKG_CFLAGS)
 LDLIBS     := $(PKG_LIBS)
 
-TOOLS     := acme-doctor acme-dnscheck acme-httpcheck acme-clock acme-account acme-authz acme-jwslint
+TOOLS     := acme-doctor acme-dnscheck acme-httpcheck acme-clock acme-account acme-authz acme-jwslint \
+             acme-revcheck
 LIB_SRC   := $(wildcard libdiag/src/*.c)
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/common/*.c))

@@ -23,6 +23,9 @@
 #include "diag/render_ci.h"
 #include "diag/doctor.h"
 #include "diag/k8s.h"
+#include "diag/cert.h"
+#include "diag/crl.h"
+#include "diag/revcheck.h"
 
 
 #endif

@@ -1,0 +1,391 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * serial.c - serial numbers as integers, a hash set of them, and the
+ * one-pass scan of published lists (millions of lines, any length).
+ *
+ * The certificates to check are few next to an incident list, so they go
+ * into the hash set and the list streams past it once: memory is the set's,
+ * time one read of the file (the pattern of jetstack's CAA checker, without
+ * its 64 KiB line limit).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "diag/cert.h"
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int diag_serial_parse(const char *s, size_t len, struct diag_serial *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (len >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		s += 2;
+		len -= 2;
+	}
+	/* right to left, nibble by nibble; separators between bytes only */
+	size_t nib = 0, digits = 0;
+	for (size_t i = len; i-- > 0;) {
+		int v = hexval((unsigned char)s[i]);
+		if (v < 0) {
+			if ((s[i] == ':' || s[i] == ' ') && i > 0 && i + 1 < len)
+				continue;
+			return -1;
+		}
+		digits++;
+		if (nib / 2 >= SERIAL_BYTES) {
+			if (v)
+				return -1;  /* too many significant bytes */
+			nib++;
+			continue;
+		}
+		out->b[SERIAL_BYTES - 1 - nib / 2] |= (unsigned char)(nib % 2 ? v << 4 : v);
+		nib++;
+	}
+	return digits ? 0 : -1;
+}
+
+int diag_serial_from_der(const unsigned char *p, size_t len, struct diag_serial *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!len)
+		return -1;
+	unsigned char tmp[256];
+	int neg = p[0] & 0x80;
+	if (len > sizeof(tmp))
+		return -1;
+	memcpy(tmp, p, len);
+	if (neg) {  /* magnitude of a two's complement number: invert, add one */
+		for (size_t i = 0; i < len; i++)
+			tmp[i] = (unsigned char)~tmp[i];
+		for (size_t i = len; i-- > 0;)
+			if (++tmp[i])
+				break;
+	}
+	size_t skip = 0;
+	while (skip < len && !tmp[skip])
+		skip++;
+	if (len - skip > SERIAL_BYTES)
+		return -1;
+	memcpy(out->b + SERIAL_BYTES - (len - skip), tmp + skip, len - skip);
+	out->neg = neg ? 1 : 0;
+	return 0;
+}
+
+int diag_serial_from_asn1(const ASN1_INTEGER *a, struct diag_serial *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!a)
+		return -1;
+	const unsigned char *d = ASN1_STRING_get0_data(a);
+	int len = ASN1_STRING_length(a);
+	int skip = 0;
+	while (skip < len && !d[skip])
+		skip++;
+	if (len - skip > SERIAL_BYTES)
+		return -1;
+	memcpy(out->b + SERIAL_BYTES - (len - skip), d + skip, (size_t)(len - skip));
+	out->neg = ASN1_STRING_type(a) == V_ASN1_NEG_INTEGER;
+	return 0;
+}
+
+void diag_serial_hex(const struct diag_serial *s, char *out, size_t len)
+{
+	size_t i = 0, k = 0;
+	while (i + 1 < SERIAL_BYTES && !s->b[i])
+		i++;
+	if (s->neg && k + 1 < len)
+		out[k++] = '-';
+	for (; i < SERIAL_BYTES && k + 3 <= len; i++)
+		k += (size_t)snprintf(out + k, len - k, "%02X", s->b[i]);
+	out[k < len ? k : len - 1] = '\0';
+}
+
+/* ---- the set: open addressing over entries, duplicates chained ---- */
+
+struct set_entry {
+	struct diag_serial k;
+	size_t idx;
+	uint32_t next;   /* 1 + the next entry with the same serial, 0: none */
+};
+
+struct diag_serial_set {
+	struct set_entry *e;
+	size_t n, cap;
+	uint32_t *slot;  /* 1 + entry index, 0: empty */
+	size_t nslots;   /* a power of two, at least twice the distinct serials */
+	size_t distinct;
+};
+
+static uint64_t serial_hash(const struct diag_serial *k)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ k->neg;
+	for (size_t i = 0; i < SERIAL_BYTES; i += 8) {
+		uint64_t w;
+		memcpy(&w, k->b + i, 8);
+		h ^= w;
+		h ^= h >> 31;
+		h *= 0xbf58476d1ce4e5b9ull;
+		h ^= h >> 29;
+	}
+	return h;
+}
+
+struct diag_serial_set *diag_serial_set_new(size_t expect)
+{
+	struct diag_serial_set *s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->nslots = 64;
+	while (s->nslots < expect * 2)
+		s->nslots *= 2;
+	s->slot = calloc(s->nslots, sizeof(*s->slot));
+	if (!s->slot) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void diag_serial_set_free(struct diag_serial_set *s)
+{
+	if (!s)
+		return;
+	free(s->e);
+	free(s->slot);
+	free(s);
+}
+
+size_t diag_serial_set_count(const struct diag_serial_set *s)
+{
+	return s->n;
+}
+
+/* The slot of k: its entry, or the empty slot where it goes. */
+static size_t find_slot(const struct diag_serial_set *s, const struct diag_serial *k)
+{
+	size_t mask = s->nslots - 1, i = (size_t)serial_hash(k) & mask;
+	while (s->slot[i] && memcmp(&s->e[s->slot[i] - 1].k, k, sizeof(*k)))
+		i = (i + 1) & mask;
+	return i;
+}
+
+static int rehash(struct diag_serial_set *s)
+{
+	size_t old = s->nslots;
+	uint32_t *os = s->slot;
+	s->nslots *= 2;
+	s->slot = calloc(s->nslots, sizeof(*s->slot));
+	if (!s->slot) {
+		s->slot = os;
+		s->nslots = old;
+		return -1;
+	}
+	for (size_t i = 0; i < old; i++)
+		if (os[i])
+			s->slot[find_slot(s, &s->e[os[i] - 1].k)] = os[i];
+	free(os);
+	return 0;
+}
+
+int diag_serial_set_add(struct diag_serial_set *s, const struct diag_serial *k, size_t idx)
+{
+	if (s->n >= UINT32_MAX - 1)
+		return -1;
+	if ((s->distinct + 1) * 2 > s->nslots && rehash(s))
+		return -1;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		void *v = realloc(s->e, cap * sizeof(*s->e));
+		if (!v)
+			return -1;
+		s->e = v;
+		s->cap = cap;
+	}
+	struct set_entry *e = &s->e[s->n];
+	e->k = *k;
+	e->idx = idx;
+	e->next = 0;
+	size_t i = find_slot(s, k);
+	if (s->slot[i]) {  /* the serial again: chain it behind the first */
+		struct set_entry *f = &s->e[s->slot[i] - 1];
+		e->next = f->next;
+		f->next = (uint32_t)(s->n + 1);
+	} else {
+		s->slot[i] = (uint32_t)(s->n + 1);
+		s->distinct++;
+	}
+	s->n++;
+	return 0;
+}
+
+int diag_serial_set_next(const struct diag_serial_set *s, const struct diag_serial *k,
+                         size_t *it, size_t *idx)
+{
+	uint32_t cur;
+	if (*it == 0) {
+		size_t i = find_slot(s, k);
+		cur = s->slot[i];
+	} else if (*it == SIZE_MAX) {
+		return 0;
+	} else {
+		cur = s->e[*it - 1].next;
+	}
+	if (!cur) {
+		*it = SIZE_MAX;
+		return 0;
+	}
+	*idx = s->e[cur - 1].idx;
+	*it = cur;
+	return 1;
+}
+
+/* ---- list scanning ---- */
+
+/* One line (without its newline): its serial looked up. 1 when cb said stop. */
+static int scan_line(const char *l, size_t len, uint64_t lineno, const struct diag_serial_set *set,
+                     diag_list_match_cb cb, void *arg, struct diag_list_stats *st)
+{
+	size_t i = 0;
+	while (i < len && (l[i] == ' ' || l[i] == '\t' || l[i] == '\r'))
+		i++;
+	if (i == len || l[i] == '#')
+		return 0;
+	if (len - i > 7 && !memcmp(l + i, "serial", 6) && (l[i + 6] == ' ' || l[i + 6] == '\t')) {
+		i += 7;
+		while (i < len && (l[i] == ' ' || l[i] == '\t'))
+			i++;
+	}
+	size_t j = i;
+	while (j < len && l[j] != ' ' && l[j] != '\t' && l[j] != ',' && l[j] != ';' && l[j] != '\r')
+		j++;
+	struct diag_serial k;
+	if (j == i || diag_serial_parse(l + i, j - i, &k)) {
+		if (!st->malformed++)
+			st->first_malformed = lineno;
+		return 0;
+	}
+	st->serials++;
+	size_t it = 0, idx;
+	while (diag_serial_set_next(set, &k, &it, &idx))
+		if (cb && cb(arg, idx, lineno, l, len))
+			return 1;
+	return 0;
+}
+
+struct scanner {
+	char keep[SERIAL_LINE_KEEP];
+	size_t kept;
+	int cut;          /* the current line was longer than keep */
+	uint64_t lineno;
+};
+
+/* Feed a chunk; 1 when cb said stop. */
+static int scan_chunk(struct scanner *sc, const char *p, size_t n, const struct diag_serial_set *set,
+                      diag_list_match_cb cb, void *arg, struct diag_list_stats *st)
+{
+	st->bytes += n;
+	while (n) {
+		const char *nl = memchr(p, '\n', n);
+		size_t seg = nl ? (size_t)(nl - p) : n;
+		if (!sc->kept && !sc->cut && nl && seg <= SERIAL_LINE_KEEP) {
+			/* the common case: a whole line in the chunk, no copy */
+			sc->lineno++;
+			st->lines++;
+			if (scan_line(p, seg, sc->lineno, set, cb, arg, st))
+				return 1;
+		} else {
+			size_t room = SERIAL_LINE_KEEP - sc->kept, take = seg < room ? seg : room;
+			memcpy(sc->keep + sc->kept, p, take);
+			sc->kept += take;
+			if (take < seg)
+				sc->cut = 1;
+			if (nl) {
+				sc->lineno++;
+				st->lines++;
+				st->long_lines += sc->cut;
+				int stop = scan_line(sc->keep, sc->kept, sc->lineno, set, cb, arg, st);
+				sc->kept = 0;
+				sc->cut = 0;
+				if (stop)
+					return 1;
+			}
+		}
+		if (!nl)
+			break;
+		p = nl + 1;
+		n -= seg + 1;
+	}
+	return 0;
+}
+
+static void scan_end(struct scanner *sc, const struct diag_serial_set *set, diag_list_match_cb cb,
+                     void *arg, struct diag_list_stats *st)
+{
+	if (!sc->kept && !sc->cut)
+		return;
+	sc->lineno++;
+	st->lines++;
+	st->long_lines += sc->cut;
+	scan_line(sc->keep, sc->kept, sc->lineno, set, cb, arg, st);
+}
+
+int diag_serial_list_scan_buf(const char *buf, size_t len, const struct diag_serial_set *set,
+                              diag_list_match_cb cb, void *arg, struct diag_list_stats *st)
+{
+	struct scanner *sc = calloc(1, sizeof(*sc));
+	memset(st, 0, sizeof(*st));
+	if (!sc)
+		return -1;
+	if (!scan_chunk(sc, buf, len, set, cb, arg, st))
+		scan_end(sc, set, cb, arg, st);
+	free(sc);
+	return 0;
+}
+
+int diag_serial_list_scan(int fd, const struct diag_serial_set *set, diag_list_match_cb cb,
+                          void *arg, struct diag_list_stats *st, char *err, size_t errlen)
+{
+	enum { CHUNK = 1 << 20 };
+	struct scanner *sc = calloc(1, sizeof(*sc));
+	char *buf = malloc(CHUNK);
+	int ret = -1;
+	memset(st, 0, sizeof(*st));
+	if (!sc || !buf) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	for (;;) {
+		ssize_t got = read(fd, buf, CHUNK);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			snprintf(err, errlen, "%s", strerror(errno));
+			goto out;
+		}
+		if (got == 0)
+			break;
+		if (scan_chunk(sc, buf, (size_t)got, set, cb, arg, st)) {
+			ret = 0;
+			goto out;
+		}
+	}
+	scan_end(sc, set, cb, arg, st);
+	ret = 0;
+out:
+	free(buf);
+	free(sc);
+	return ret;
+}

@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
+# The lab's private PKI, made with the real openssl ca: a root, an
+# intermediate (with its own openssl ca database), leaves signed by it and
+# the CRLs acme-revcheck reads. Run by lab.sh up (no namespace needed).
+#
+#   pki.sh STATEDIR     writes STATEDIR/pki: certificates, keys, CRLs, the
+#                       nginx server blocks that publish them (nginx-pki.conf)
+#
+# Published by nginx at http://192.0.2.91/ (CRL distribution points and AIA
+# caIssuers); an openssl ocsp responder answers at http://192.0.2.92/.
+#   leaf-good      CDP inter.crl, OCSP, caIssuers: valid
+#   leaf-revoked   the same, revoked (keyCompromise)
+#   leaf-shard     CDP shard2.crl, whose IDP names shard2.crl; shard1.crl
+#                  (IDP shard1.crl) is another shard of the same CA
+#   leaf-nocdp     no CDP, no AIA
+# CRLs: inter.crl (fresh, v2), stale.crl (nextUpdate passed: made under
+# faketime), wrongkey.crl (same issuer name, another key), shard1.crl,
+# shard2.crl, delta.crl (a deltaCRLIndicator), garbage.crl (random bytes),
+# inter.pem.crl (inter.crl as PEM).
+set -euo pipefail
+[ $# -eq 1 ] || { echo "usage: pki.sh STATEDIR" >&2; exit 2; }
+P=$1/pki
+mkdir -p "$P"
+cd "$P"
+BASE=http://192.0.2.91
+OCSP=http://192.0.2.92
+# the configuration reads these for leaves; any value for other commands
+export LEAF_NAME=x LEAF_CDP=x
+
+key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }
+
+# ca_conf DIR NAME: an openssl ca configuration with its database in DIR
+ca_conf() {
+	local d=$1
+	mkdir -p "$d/new"
+	: >"$d/index.txt"
+	echo 1000 >"$d/serial"
+	echo 01 >"$d/crlnumber"
+	cat >"$d/ca.cnf" <<CNF
+[ ca ]
+default_ca = lab
+[ lab ]
+dir = $d
+database = \$dir/index.txt
+new_certs_dir = \$dir/new
+serial = \$dir/serial
+crlnumber = \$dir/crlnumber
+certificate = \$dir/ca.pem
+private_key = \$dir/ca.key
+default_md = sha256
+default_days = 30
+default_crl_days = 7
+policy = any
+unique_subject = no
+copy_extensions = none
+[ any ]
+commonName = supplied
+[ leaf ]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+subjectAltName = DNS:\${ENV::LEAF_NAME}
+crlDistributionPoints = URI:\${ENV::LEAF_CDP}
+authorityInfoAccess = OCSP;URI:$OCSP/, caIssuers;URI:$BASE/inter.der
+[ leaf_bare ]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+subjectAltName = DNS:\${ENV::LEAF_NAME}
+[ ocsp ]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = OCSPSigning
+[ crl_plain ]
+authorityKeyIdentifier = keyid
+[ crl_shard1 ]
+authorityKeyIdentifier = keyid
+issuingDistributionPoint = critical, @idp1
+[ idp1 ]
+fullname = URI:$BASE/shard1.crl
+onlyuser = TRUE
+[ crl_shard2 ]
+authorityKeyIdentifier = keyid
+issuingDistributionPoint = critical, @idp2
+[ idp2 ]
+fullname = URI:$BASE/shard2.crl
+onlyuser = TRUE
+[ crl_delta ]
+authorityKeyIdentifier = keyid
+2.5.29.27 = critical, ASN1:INTEGER:1
+CNF
+}
+
+# The root and the intermediate.
+key root.key
+openssl req -x509 -new -key root.key -subj "/CN=acme-diag lab Root" -days 30 \
+	-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
+	-out root.pem 2>/dev/null
+ca_conf "$P/inter"
+key inter/ca.key
+openssl req -new -key inter/ca.key -subj "/O=acme-diag lab/CN=acme-diag lab Inter" -out inter/ca.csr 2>/dev/null
+printf 'basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign,digitalSignature\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n' >inter/ext.cnf
+openssl x509 -req -in inter/ca.csr -CA root.pem -CAkey root.key -CAcreateserial -days 30 \
+	-extfile inter/ext.cnf -out inter/ca.pem 2>/dev/null
+cp inter/ca.pem inter.pem
+openssl x509 -in inter.pem -outform DER -out inter.der
+
+# leaf NAME EXTSECTION CDP: a key and a certificate signed by the intermediate
+leaf() {
+	key "$1.key"
+	openssl req -new -key "$1.key" -subj "/CN=$1.pki.test" -out "$1.csr" 2>/dev/null
+	LEAF_NAME=$1.pki.test LEAF_CDP=${3:-$BASE/inter.crl} openssl ca -batch -config inter/ca.cnf \
+		-extensions "$2" -in "$1.csr" -out "$1.pem" -notext 2>/dev/null
+	cat "$1.pem" inter.pem >"$1.fullchain.pem"
+}
+leaf leaf-good leaf
+leaf leaf-revoked leaf
+leaf leaf-shard leaf "$BASE/shard2.crl"
+leaf leaf-nocdp leaf_bare
+openssl ca -batch -config inter/ca.cnf -revoke leaf-revoked.pem -crl_reason keyCompromise 2>/dev/null
+
+# The OCSP responder's own certificate (delegated by the intermediate).
+key ocsp.key
+openssl req -new -key ocsp.key -subj "/CN=acme-diag lab OCSP" -out ocsp.csr 2>/dev/null
+LEAF_NAME=x LEAF_CDP=x openssl ca -batch -config inter/ca.cnf -extensions ocsp -in ocsp.csr \
+	-out ocsp.pem -notext 2>/dev/null
+
+crl() { # crl OUT SECTION [openssl ca options]
+	local out=$1 sect=$2
+	shift 2
+	LEAF_NAME=x LEAF_CDP=x openssl ca -batch -config inter/ca.cnf -gencrl -crlexts "$sect" "$@" \
+		-out "$out.pem" 2>/dev/null
+	openssl crl -in "$out.pem" -outform DER -out "$out"
+}
+crl inter.crl crl_plain
+cp inter.crl.pem inter.pem.crl
+crl shard1.crl crl_shard1
+crl shard2.crl crl_shard2
+crl delta.crl crl_delta
+# stale: made ten days ago, valid for one
+LEAF_NAME=x LEAF_CDP=x faketime -f -10d openssl ca -batch -config inter/ca.cnf -gencrl \
+	-crlexts crl_plain -crldays 1 -out stale.crl.pem 2>/dev/null
+openssl crl -in stale.crl.pem -outform DER -out stale.crl
+# wrong key: another CA with the intermediate's name signs a CRL
+ca_conf "$P/impostor"
+key impostor/ca.key
+openssl req -x509 -new -key impostor/ca.key -subj "/O=acme-diag lab/CN=acme-diag lab Inter" -days 30 \
+	-out impostor/ca.pem 2>/dev/null
+LEAF_NAME=x LEAF_CDP=x openssl ca -batch -config impostor/ca.cnf -gencrl -out wrongkey.crl.pem 2>/dev/null
+openssl crl -in wrongkey.crl.pem -outform DER -out wrongkey.crl
+head -c 3000 /dev/urandom >garbage.crl
+
+cat >nginx-pki.conf <<NGINX
+	server {
+		listen 192.0.2.91:80;
+		root $P;
+		location ~ \.(key|csr|cnf)\$ { return 403; }
+		location = /slow.crl { return 301 http://192.0.2.88/slow.crl; }
+	}
+NGINX
