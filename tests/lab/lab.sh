@@ -252,7 +252,7 @@ up() {
 	# there times out as behind a dropping firewall.
 	{
 		echo "link set lo up"
-		for a in 10 11 12 20 21 22 53 54 55 80 81 83 84 85 86 87 88 89 90 96 97 98 99 123; do
+		for a in 10 11 12 20 21 22 53 54 55 80 81 83 84 85 86 87 88 89 90 91 92 96 97 98 99 123; do
 			echo "addr add 192.0.2.$a/32 dev lo"
 		done
 		for a in 10 20 53 54 80 81 82; do echo "addr add 2001:db8::$a/128 dev lo nodad"; done
@@ -330,7 +330,9 @@ up() {
 		spawn "junk-$mode" "$STATE/dnsjunk" "$mode" "$addr" "$port"
 	done
 
+	"$HERE/pki.sh" "$STATE" || die "pki.sh: could not make the lab PKI in $STATE/pki"
 	web_up
+	pki_up
 	pebble_up
 	# chrony as an NTP server (it never touches the clock: -x)
 	printf 'bindaddress 192.0.2.123\nport 123\nallow all\nlocal stratum 8\ncmdport 0\npidfile %s\ndriftfile %s\n' \
@@ -359,6 +361,8 @@ up() {
 		expect "junk-$mode" "$STATE/junk-$mode.out" tcp "$addr" "$port"
 	done
 	expect nginx "$STATE/web/error.log" connect 192.0.2.80 80
+	expect nginx "$STATE/web/error.log" connect 192.0.2.91 80
+	expect ocsp "$STATE/ocsp.out" connect 192.0.2.92 8093
 	expect pebble "$STATE/pebble.out" https https://192.0.2.90:14000/dir "$STATE/pebble/ca.pem"
 	expect chrony "$STATE/chrony.out" udp 192.0.2.123 123
 	await_all
@@ -506,9 +510,21 @@ http {
 		listen 192.0.2.86:80;
 		location / { return 200 "Welcome to our site"; }
 	}
+	include $STATE/pki/nginx-pki.conf;
 }
 NGINX
 	spawn nginx nginx -c "$w/nginx.conf"
+}
+
+# The lab PKI's OCSP responder (tests/lab/pki.sh): openssl ocsp over the
+# intermediate's openssl ca database, signing with a delegated responder
+# certificate. openssl 3.0 binds every address, hence port 8093; -timeout
+# and -multi, or a connection that sends nothing (the readiness check) blocks
+# every request behind it.
+pki_up() {
+	local p=$STATE/pki
+	spawn ocsp openssl ocsp -index "$p/inter/index.txt" -CA "$p/inter.pem" -rsigner "$p/ocsp.pem" \
+		-rkey "$p/ocsp.key" -port 8093 -nmin 60 -ignore_err -timeout 3 -multi 4
 }
 
 # Pebble, Let's Encrypt's test CA, at https://192.0.2.90:14000/dir: it

@@ -8,7 +8,8 @@
 #                       nginx server blocks that publish them (nginx-pki.conf)
 #
 # Published by nginx at http://192.0.2.91/ (CRL distribution points and AIA
-# caIssuers); an openssl ocsp responder answers at http://192.0.2.92/.
+# caIssuers); an openssl ocsp responder answers at http://192.0.2.92:8093/
+# (openssl 3.0 ocsp binds every address: hence a port of its own).
 #   leaf-good      CDP inter.crl, OCSP, caIssuers: valid
 #   leaf-revoked   the same, revoked (keyCompromise)
 #   leaf-shard     CDP shard2.crl, whose IDP names shard2.crl; shard1.crl
@@ -24,7 +25,7 @@ P=$1/pki
 mkdir -p "$P"
 cd "$P"
 BASE=http://192.0.2.91
-OCSP=http://192.0.2.92
+OCSP=http://192.0.2.92:8093
 # the configuration reads these for leaves; any value for other commands
 export LEAF_NAME=x LEAF_CDP=x
 
