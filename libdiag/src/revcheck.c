@@ -1121,10 +1121,16 @@ static void report_target(struct revcheck_ctx *c, struct target *t)
 		diag_evidence(f, "revoked_at", json_string(when));
 		diag_evidence(f, "reason", json_string(diag_crl_reason_name(reason)));
 	} else if (t->crl_v == V_GOOD || t->ocsp_v == V_GOOD) {
-		f = diag_add(c->head.r, DIAG_OK, "cert.revocation", t->source, "not revoked: %s%s%s",
+		/* OCSP alone answered while a CRL could not: said, as a warning */
+		f = diag_add(c->head.r, t->crl_why ? DIAG_WARN : DIAG_OK, "cert.revocation", t->source,
+		             "not revoked: %s%s%s%s%s",
 		             t->crl_v == V_GOOD ? "not on the verified CRL " : "",
 		             t->crl_v == V_GOOD ? t->crl->src : "",
-		             t->ocsp_v == V_GOOD ? (t->crl_v == V_GOOD ? "; OCSP good" : "OCSP good") : "");
+		             t->ocsp_v == V_GOOD ? (t->crl_v == V_GOOD ? "; OCSP good" : "OCSP good") : "",
+		             t->crl_why ? "; but " : "", t->crl_why ? t->crl_why : "");
+		if (t->crl_why)
+			diag_set_hint(f, "Only OCSP vouches for this certificate: fix the CRL named (its issuer, "
+			              "signature or scope), or give the right one with --crl.");
 	} else {
 		const char *why = t->crl_why ? t->crl_why : t->ocsp_v == V_ERROR
 		                  ? "its OCSP responder gave no usable answer" : NULL;

@@ -15,6 +15,7 @@
 #   leaf-shard     CDP shard2.crl, whose IDP names shard2.crl; shard1.crl
 #                  (IDP shard1.crl) is another shard of the same CA
 #   leaf-nocdp     no CDP, no AIA
+# nginx serves leaf-revoked's full chain over TLS at 192.0.2.91:443.
 # CRLs: inter.crl (fresh, v2), stale.crl (nextUpdate passed: made under
 # faketime), wrongkey.crl (same issuer name, another key), shard1.crl,
 # shard2.crl, delta.crl (a deltaCRLIndicator), garbage.crl (random bytes),
@@ -161,6 +162,11 @@ cat >nginx-pki.conf <<NGINX
 		listen 192.0.2.91:80;
 		root $P;
 		location ~ \.(key|csr|cnf)\$ { return 403; }
-		location = /slow.crl { return 301 http://192.0.2.88/slow.crl; }
+	}
+	server {
+		listen 192.0.2.91:443 ssl;
+		ssl_certificate $P/leaf-revoked.fullchain.pem;
+		ssl_certificate_key $P/leaf-revoked.key;
+		return 200 "revoked";
 	}
 NGINX
