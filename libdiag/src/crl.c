@@ -82,8 +82,10 @@ void diag_crl_free(struct diag_crl *c)
 /* revokedCertificates: each entry SEQUENCE { INTEGER, Time, Extensions OPTIONAL }. */
 static int check_entries(struct diag_crl *c)
 {
+	if (!c->revoked)
+		return 0;
 	const unsigned char *p = c->revoked, *end = p + c->revoked_len;
-	while (p && p < end) {
+	while (p < end) {
 		struct tlv e, s, t, x;
 		if (der_expect(&p, end, 0x30, &e))
 			return -1;
@@ -280,8 +282,10 @@ out:
 
 void diag_crl_walk(const struct diag_crl *c, diag_crl_entry_cb cb, void *arg)
 {
+	if (!c->revoked)
+		return;
 	const unsigned char *p = c->revoked, *end = p + c->revoked_len;
-	while (p && p < end) {
+	while (p < end) {
 		struct tlv e, s;
 		if (der_next(&p, end, &e))
 			return;  /* checked at parse: not reached */

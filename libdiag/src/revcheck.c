@@ -93,7 +93,8 @@ struct revcheck_ctx {
 	struct diag_certs certs, issuers;
 	struct diag_serial *listed;   /* --list */
 	char **listed_src;
-	size_t nlisted;
+	size_t nlisted, listed_cap, listed_src_cap;
+	int list_oom;
 	struct tls_fetch **tls;
 	char **hostnames;
 	size_t ntls, tls_left;
@@ -130,80 +131,46 @@ static int is_url(const char *s)
 	return !strncmp(s, "http://", 7) || !strncmp(s, "https://", 8);
 }
 
-/* --list: serials one a line (the first token of each, as in list scans). */
+/* --list: serials one a line, read as published lists are. */
+static int listed_one(void *arg, const struct diag_serial *k, uint64_t lineno, const char *line, size_t len)
+{
+	struct revcheck_ctx *c = arg;
+	(void)line;
+	(void)len;
+	if (c->nlisted == REVCHECK_MAX_TARGETS)
+		return 1;
+	if (diag_grow((void **)&c->listed, &c->listed_cap, c->nlisted + 1, sizeof(*c->listed)) ||
+	    diag_grow((void **)&c->listed_src, &c->listed_src_cap, c->nlisted + 1, sizeof(char *)))
+		return c->list_oom = 1;
+	c->listed[c->nlisted] = *k;
+	c->listed_src[c->nlisted] = diag_asprintf("%s:%llu", c->o.list_path, (unsigned long long)lineno);
+	if (!c->listed_src[c->nlisted])
+		return c->list_oom = 1;
+	c->nlisted++;
+	return 0;
+}
+
 static int load_list(struct revcheck_ctx *c)
 {
 	const char *path = c->o.list_path;
 	int fd = strcmp(path, "-") ? open(path, O_RDONLY) : 0;
-	if (fd < 0) {
-		diag_add(c->head.r, DIAG_ERROR, "cert.input", path, "%s: %s", path, strerror(errno));
+	struct diag_list_stats st;
+	char err[160] = "";
+	if (fd < 0 || diag_serial_list_each(fd, listed_one, c, &st, err, sizeof(err))) {
+		diag_add(c->head.r, DIAG_ERROR, "cert.input", path, "%s: %s", path, fd < 0 ? strerror(errno) : err);
+		if (fd > 0)
+			close(fd);
 		return 0;
 	}
-	/* read it whole (a list of one's own serials is small next to an incident's) */
-	size_t cap = 1 << 16, n = 0;
-	char *buf = malloc(cap);
-	ssize_t got;
-	while (buf && (got = read(fd, buf + n, cap - n)) > 0) {
-		n += (size_t)got;
-		if (n == cap) {
-			char *b = cap < ((size_t)1 << 31) ? realloc(buf, cap * 2) : NULL;
-			if (!b) {
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = b;
-			cap *= 2;
-		}
-	}
-	if (fd)
+	if (fd > 0)
 		close(fd);
-	if (!buf)
+	if (c->list_oom)
 		return -1;
-	/* every line: first token a serial; malformed lines reported */
-	uint64_t lineno = 0, bad = 0, first_bad = 0;
-	for (char *p = buf, *end = buf + n; p < end;) {
-		char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		lineno++;
-		size_t i = 0;
-		while (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r'))
-			i++;
-		if (i < len && p[i] != '#') {
-			if (len - i > 7 && !memcmp(p + i, "serial", 6) && (p[i + 6] == ' ' || p[i + 6] == '\t'))
-				for (i += 7; i < len && (p[i] == ' ' || p[i] == '\t'); i++)
-					;
-			size_t j = i;
-			while (j < len && !strchr(" \t,;\r", p[j]))
-				j++;
-			struct diag_serial s;
-			if (diag_serial_parse(p + i, j - i, &s)) {
-				if (!bad++)
-					first_bad = lineno;
-			} else if (c->nlisted < REVCHECK_MAX_TARGETS) {
-				size_t ncap = c->nlisted;
-				if (diag_grow((void **)&c->listed, &ncap, c->nlisted + 1, sizeof(*c->listed)) ||
-				    (ncap = c->nlisted, diag_grow((void **)&c->listed_src, &ncap, c->nlisted + 1,
-				                                  sizeof(char *)))) {
-					free(buf);
-					return -1;
-				}
-				c->listed[c->nlisted] = s;
-				c->listed_src[c->nlisted] = diag_asprintf("%s:%llu", path, (unsigned long long)lineno);
-				if (!c->listed_src[c->nlisted++]) {
-					free(buf);
-					return -1;
-				}
-			}
-		}
-		p += len + 1;
-	}
-	free(buf);
-	if (bad) {
+	if (st.malformed) {
 		struct diag_finding *f = diag_add(c->head.r, DIAG_ERROR, "cert.input", path,
 		                                  "%s: %llu line%s not a serial number (first: line %llu)", path,
-		                                  (unsigned long long)bad, bad == 1 ? " is" : "s are",
-		                                  (unsigned long long)first_bad);
+		                                  (unsigned long long)st.malformed, st.malformed == 1 ? " is" : "s are",
+		                                  (unsigned long long)st.first_malformed);
 		diag_set_hint(f, "One serial a line, in hex (colons, case and leading zeros do not matter).");
 	}
 	return 0;

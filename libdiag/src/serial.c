@@ -254,10 +254,20 @@ int diag_serial_set_next(const struct diag_serial_set *s, const struct diag_seri
 
 /* ---- list scanning ---- */
 
-/* One line (without its newline): its serial looked up. 1 when cb said stop. */
-static int scan_line(const char *l, size_t len, uint64_t lineno, const struct diag_serial_set *set,
-                     diag_list_match_cb cb, void *arg, struct diag_list_stats *st)
+struct scanner {
+	char keep[SERIAL_LINE_KEEP];
+	size_t kept;
+	int cut;          /* the current line was longer than keep */
+	uint64_t lineno;
+	diag_list_serial_cb cb;
+	void *arg;
+	struct diag_list_stats *st;
+};
+
+/* One line (without its newline): its serial, if any, to cb. 1 when cb said stop. */
+static int scan_line(struct scanner *sc, const char *l, size_t len)
 {
+	struct diag_list_stats *st = sc->st;
 	size_t i = 0;
 	while (i < len && (l[i] == ' ' || l[i] == '\t' || l[i] == '\r'))
 		i++;
@@ -274,37 +284,31 @@ static int scan_line(const char *l, size_t len, uint64_t lineno, const struct di
 	struct diag_serial k;
 	if (j == i || diag_serial_parse(l + i, j - i, &k)) {
 		if (!st->malformed++)
-			st->first_malformed = lineno;
+			st->first_malformed = sc->lineno;
 		return 0;
 	}
 	st->serials++;
-	size_t it = 0, idx;
-	while (diag_serial_set_next(set, &k, &it, &idx))
-		if (cb && cb(arg, idx, lineno, l, len))
-			return 1;
-	return 0;
+	return sc->cb(sc->arg, &k, sc->lineno, l, len) != 0;
 }
 
-struct scanner {
-	char keep[SERIAL_LINE_KEEP];
-	size_t kept;
-	int cut;          /* the current line was longer than keep */
-	uint64_t lineno;
-};
+static int line_end(struct scanner *sc, const char *l, size_t len)
+{
+	sc->lineno++;
+	sc->st->lines++;
+	sc->st->long_lines += sc->cut;
+	return scan_line(sc, l, len);
+}
 
 /* Feed a chunk; 1 when cb said stop. */
-static int scan_chunk(struct scanner *sc, const char *p, size_t n, const struct diag_serial_set *set,
-                      diag_list_match_cb cb, void *arg, struct diag_list_stats *st)
+static int scan_chunk(struct scanner *sc, const char *p, size_t n)
 {
-	st->bytes += n;
+	sc->st->bytes += n;
 	while (n) {
 		const char *nl = memchr(p, '\n', n);
 		size_t seg = nl ? (size_t)(nl - p) : n;
 		if (!sc->kept && !sc->cut && nl && seg <= SERIAL_LINE_KEEP) {
 			/* the common case: a whole line in the chunk, no copy */
-			sc->lineno++;
-			st->lines++;
-			if (scan_line(p, seg, sc->lineno, set, cb, arg, st))
+			if (line_end(sc, p, seg))
 				return 1;
 		} else {
 			size_t room = SERIAL_LINE_KEEP - sc->kept, take = seg < room ? seg : room;
@@ -313,10 +317,7 @@ static int scan_chunk(struct scanner *sc, const char *p, size_t n, const struct 
 			if (take < seg)
 				sc->cut = 1;
 			if (nl) {
-				sc->lineno++;
-				st->lines++;
-				st->long_lines += sc->cut;
-				int stop = scan_line(sc->keep, sc->kept, sc->lineno, set, cb, arg, st);
+				int stop = line_end(sc, sc->keep, sc->kept);
 				sc->kept = 0;
 				sc->cut = 0;
 				if (stop)
@@ -331,38 +332,37 @@ static int scan_chunk(struct scanner *sc, const char *p, size_t n, const struct 
 	return 0;
 }
 
-static void scan_end(struct scanner *sc, const struct diag_serial_set *set, diag_list_match_cb cb,
-                     void *arg, struct diag_list_stats *st)
-{
-	if (!sc->kept && !sc->cut)
-		return;
-	sc->lineno++;
-	st->lines++;
-	st->long_lines += sc->cut;
-	scan_line(sc->keep, sc->kept, sc->lineno, set, cb, arg, st);
-}
-
-int diag_serial_list_scan_buf(const char *buf, size_t len, const struct diag_serial_set *set,
-                              diag_list_match_cb cb, void *arg, struct diag_list_stats *st)
+static struct scanner *scanner_new(diag_list_serial_cb cb, void *arg, struct diag_list_stats *st)
 {
 	struct scanner *sc = calloc(1, sizeof(*sc));
 	memset(st, 0, sizeof(*st));
+	if (sc) {
+		sc->cb = cb;
+		sc->arg = arg;
+		sc->st = st;
+	}
+	return sc;
+}
+
+int diag_serial_list_each_buf(const char *buf, size_t len, diag_list_serial_cb cb, void *arg,
+                              struct diag_list_stats *st)
+{
+	struct scanner *sc = scanner_new(cb, arg, st);
 	if (!sc)
 		return -1;
-	if (!scan_chunk(sc, buf, len, set, cb, arg, st))
-		scan_end(sc, set, cb, arg, st);
+	if (!scan_chunk(sc, buf, len) && (sc->kept || sc->cut))
+		line_end(sc, sc->keep, sc->kept);  /* a last line without newline */
 	free(sc);
 	return 0;
 }
 
-int diag_serial_list_scan(int fd, const struct diag_serial_set *set, diag_list_match_cb cb,
-                          void *arg, struct diag_list_stats *st, char *err, size_t errlen)
+int diag_serial_list_each(int fd, diag_list_serial_cb cb, void *arg, struct diag_list_stats *st,
+                          char *err, size_t errlen)
 {
 	enum { CHUNK = 1 << 20 };
-	struct scanner *sc = calloc(1, sizeof(*sc));
+	struct scanner *sc = scanner_new(cb, arg, st);
 	char *buf = malloc(CHUNK);
 	int ret = -1;
-	memset(st, 0, sizeof(*st));
 	if (!sc || !buf) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
@@ -377,15 +377,46 @@ int diag_serial_list_scan(int fd, const struct diag_serial_set *set, diag_list_m
 		}
 		if (got == 0)
 			break;
-		if (scan_chunk(sc, buf, (size_t)got, set, cb, arg, st)) {
+		if (scan_chunk(sc, buf, (size_t)got)) {
 			ret = 0;
 			goto out;
 		}
 	}
-	scan_end(sc, set, cb, arg, st);
+	if (sc->kept || sc->cut)
+		line_end(sc, sc->keep, sc->kept);
 	ret = 0;
 out:
 	free(buf);
 	free(sc);
 	return ret;
+}
+
+struct match {
+	const struct diag_serial_set *set;
+	diag_list_match_cb cb;
+	void *arg;
+};
+
+static int match_one(void *arg, const struct diag_serial *k, uint64_t lineno, const char *line, size_t len)
+{
+	struct match *m = arg;
+	size_t it = 0, idx;
+	while (diag_serial_set_next(m->set, k, &it, &idx))
+		if (m->cb && m->cb(m->arg, idx, lineno, line, len))
+			return 1;
+	return 0;
+}
+
+int diag_serial_list_scan_buf(const char *buf, size_t len, const struct diag_serial_set *set,
+                              diag_list_match_cb cb, void *arg, struct diag_list_stats *st)
+{
+	struct match m = { set, cb, arg };
+	return diag_serial_list_each_buf(buf, len, match_one, &m, st);
+}
+
+int diag_serial_list_scan(int fd, const struct diag_serial_set *set, diag_list_match_cb cb,
+                          void *arg, struct diag_list_stats *st, char *err, size_t errlen)
+{
+	struct match m = { set, cb, arg };
+	return diag_serial_list_each(fd, match_one, &m, st, err, errlen);
 }

@@ -90,6 +90,15 @@ int diag_serial_list_scan(int fd, const struct diag_serial_set *set, diag_list_m
 int diag_serial_list_scan_buf(const char *buf, size_t len, const struct diag_serial_set *set,
                               diag_list_match_cb cb, void *arg, struct diag_list_stats *st);
 
+/* Every serial of a list (the lines as diag_serial_list_scan reads them),
+ * to cb with its line; non-zero from cb stops. 0, or -1 (err). */
+typedef int (*diag_list_serial_cb)(void *arg, const struct diag_serial *s, uint64_t lineno,
+                                   const char *line, size_t len);
+int diag_serial_list_each(int fd, diag_list_serial_cb cb, void *arg, struct diag_list_stats *st,
+                          char *err, size_t errlen);
+int diag_serial_list_each_buf(const char *buf, size_t len, diag_list_serial_cb cb, void *arg,
+                              struct diag_list_stats *st);
+
 /* ---- certificates ---- */
 
 #define CERT_MAX_FILE (4 * 1024 * 1024)   /* a certificate file, bundle or Secret list */
