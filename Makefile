@@ -4,7 +4,7 @@
 #   make check      unit tests, then integration tests in the lab (root)
 #   make sanitize   the same under ASan+UBSan (build-san/)
 #   make demo       build, start the lab, run a real diagnosis
-#   make bench      fan-out benchmark beside a sequential baseline
+#   make bench      fan-out, bulk and revocation benchmarks beside baselines
 #   make install PREFIX=/usr/local DESTDIR=  (BINDIR MANDIR BASHCOMPDIR ZSHCOMPDIR FISHCOMPDIR)
 #   make dist       acme-diag-VERSION.tar.gz (the tracked files)
 #   make distcheck  build, test and install that tarball in a fresh directory

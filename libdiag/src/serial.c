@@ -17,16 +17,15 @@
 
 #include "diag/cert.h"
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+#define X16 -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1
+/* hex digit values; -1 for anything else */
+static const signed char hexval[256] = {
+	X16, X16, X16,
+	0, 1, 2, 3, 4, 5, 6, 7, 8, 9, -1, -1, -1, -1, -1, -1,
+	-1, 10, 11, 12, 13, 14, 15, -1, -1, -1, -1, -1, -1, -1, -1, -1, X16,
+	-1, 10, 11, 12, 13, 14, 15, -1, -1, -1, -1, -1, -1, -1, -1, -1, X16,
+	X16, X16, X16, X16, X16, X16, X16, X16,
+};
 
 int diag_serial_parse(const char *s, size_t len, struct diag_serial *out)
 {
@@ -35,23 +34,23 @@ int diag_serial_parse(const char *s, size_t len, struct diag_serial *out)
 		s += 2;
 		len -= 2;
 	}
-	/* right to left, nibble by nibble; separators between bytes only */
+	/* right to left, nibble by nibble; a colon or space only between digits.
+	 * Millions of lines go through here: a table, few branches. */
 	size_t nib = 0, digits = 0;
 	for (size_t i = len; i-- > 0;) {
-		int v = hexval((unsigned char)s[i]);
+		int v = hexval[(unsigned char)s[i]];
 		if (v < 0) {
 			if ((s[i] == ':' || s[i] == ' ') && i > 0 && i + 1 < len)
 				continue;
 			return -1;
 		}
 		digits++;
-		if (nib / 2 >= SERIAL_BYTES) {
+		if (nib >= 2 * SERIAL_BYTES) {
 			if (v)
 				return -1;  /* too many significant bytes */
-			nib++;
 			continue;
 		}
-		out->b[SERIAL_BYTES - 1 - nib / 2] |= (unsigned char)(nib % 2 ? v << 4 : v);
+		out->b[SERIAL_BYTES - 1 - nib / 2] |= (unsigned char)(nib & 1 ? v << 4 : v);
 		nib++;
 	}
 	return digits ? 0 : -1;
@@ -124,7 +123,8 @@ struct set_entry {
 struct diag_serial_set {
 	struct set_entry *e;
 	size_t n, cap;
-	uint32_t *slot;  /* 1 + entry index, 0: empty */
+	uint64_t *slot;  /* 0: empty; else the hash's high half, then 1 + entry index:
+	                    a lookup that misses (most lines of a list) reads no entry */
 	size_t nslots;   /* a power of two, at least twice the distinct serials */
 	size_t distinct;
 };
@@ -173,11 +173,18 @@ size_t diag_serial_set_count(const struct diag_serial_set *s)
 	return s->n;
 }
 
-/* The slot of k: its entry, or the empty slot where it goes. */
-static size_t find_slot(const struct diag_serial_set *s, const struct diag_serial *k)
+static uint32_t slot_entry(uint64_t v)
 {
-	size_t mask = s->nslots - 1, i = (size_t)serial_hash(k) & mask;
-	while (s->slot[i] && memcmp(&s->e[s->slot[i] - 1].k, k, sizeof(*k)))
+	return (uint32_t)v;
+}
+
+/* The slot of k (whose hash is h): its entry, or the empty slot where it goes. */
+static size_t find_slot(const struct diag_serial_set *s, const struct diag_serial *k, uint64_t h)
+{
+	size_t mask = s->nslots - 1, i = (size_t)h & mask;
+	uint64_t tag = h & 0xffffffff00000000ull;
+	while (s->slot[i] && ((s->slot[i] & 0xffffffff00000000ull) != tag ||
+	                      memcmp(&s->e[slot_entry(s->slot[i]) - 1].k, k, sizeof(*k))))
 		i = (i + 1) & mask;
 	return i;
 }
@@ -185,7 +192,7 @@ static size_t find_slot(const struct diag_serial_set *s, const struct diag_seria
 static int rehash(struct diag_serial_set *s)
 {
 	size_t old = s->nslots;
-	uint32_t *os = s->slot;
+	uint64_t *os = s->slot;
 	s->nslots *= 2;
 	s->slot = calloc(s->nslots, sizeof(*s->slot));
 	if (!s->slot) {
@@ -194,8 +201,10 @@ static int rehash(struct diag_serial_set *s)
 		return -1;
 	}
 	for (size_t i = 0; i < old; i++)
-		if (os[i])
-			s->slot[find_slot(s, &s->e[os[i] - 1].k)] = os[i];
+		if (os[i]) {
+			const struct diag_serial *k = &s->e[slot_entry(os[i]) - 1].k;
+			s->slot[find_slot(s, k, serial_hash(k))] = os[i];
+		}
 	free(os);
 	return 0;
 }
@@ -218,13 +227,14 @@ int diag_serial_set_add(struct diag_serial_set *s, const struct diag_serial *k, 
 	e->k = *k;
 	e->idx = idx;
 	e->next = 0;
-	size_t i = find_slot(s, k);
+	uint64_t h = serial_hash(k);
+	size_t i = find_slot(s, k, h);
 	if (s->slot[i]) {  /* the serial again: chain it behind the first */
-		struct set_entry *f = &s->e[s->slot[i] - 1];
+		struct set_entry *f = &s->e[slot_entry(s->slot[i]) - 1];
 		e->next = f->next;
 		f->next = (uint32_t)(s->n + 1);
 	} else {
-		s->slot[i] = (uint32_t)(s->n + 1);
+		s->slot[i] = (h & 0xffffffff00000000ull) | (uint32_t)(s->n + 1);
 		s->distinct++;
 	}
 	s->n++;
@@ -236,8 +246,7 @@ int diag_serial_set_next(const struct diag_serial_set *s, const struct diag_seri
 {
 	uint32_t cur;
 	if (*it == 0) {
-		size_t i = find_slot(s, k);
-		cur = s->slot[i];
+		cur = slot_entry(s->slot[find_slot(s, k, serial_hash(k))]);
 	} else if (*it == SIZE_MAX) {
 		return 0;
 	} else {
