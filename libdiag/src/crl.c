@@ -334,3 +334,45 @@ const char *diag_crl_reason_name(int reason)
 		return "unspecified";
 	return names[reason];
 }
+
+int diag_ocsp_read(const unsigned char *der, size_t len, OCSP_REQUEST *req, OCSP_CERTID *id,
+                   X509 *issuer, struct diag_ocsp_answer *a, char *err, size_t errlen)
+{
+	const unsigned char *p = der;
+	OCSP_RESPONSE *resp = len <= INT32_MAX ? d2i_OCSP_RESPONSE(NULL, &p, (long)len) : NULL;
+	OCSP_BASICRESP *bs = NULL;
+	STACK_OF(X509) *chain = sk_X509_new_null();
+	X509_STORE *store = X509_STORE_new();
+	ASN1_GENERALIZEDTIME *rev = NULL, *thisupd = NULL, *nextupd = NULL;
+	int st, ret = -1;
+	memset(a, 0, sizeof(*a));
+	a->status = a->reason = -1;
+	if (!resp) {
+		snprintf(err, errlen, "the answer is not an OCSP response (%zu bytes)", len);
+	} else if ((st = OCSP_response_status(resp)) != OCSP_RESPONSE_STATUS_SUCCESSFUL) {
+		snprintf(err, errlen, "the responder refused: %s", OCSP_response_status_str(st));
+	} else if (!(bs = OCSP_response_get1_basic(resp)) || !chain || !store ||
+	           !sk_X509_push(chain, issuer) || !X509_STORE_add_cert(store, issuer)) {
+		snprintf(err, errlen, "not a basic OCSP response");
+	} else if (X509_STORE_set_flags(store, X509_V_FLAG_PARTIAL_CHAIN),
+	           (st = OCSP_check_nonce(req, bs)) == 0) {
+		snprintf(err, errlen, "the response's nonce is not ours: a replayed or misrouted answer");
+	} else if (a->nonce_checked = st == 1, OCSP_basic_verify(bs, chain, store, 0) <= 0) {
+		snprintf(err, errlen, "the response's signature does not verify with the issuer (or a "
+		         "responder certificate it delegated to)");
+	} else if (!OCSP_resp_find_status(bs, id, &a->status, &a->reason, &rev, &thisupd, &nextupd)) {
+		snprintf(err, errlen, "the response says nothing about this certificate");
+	} else {
+		a->fresh = OCSP_check_validity(thisupd, nextupd, 300, -1);
+		a->revoked_at = rev ? diag_asn1_time(rev) : 0;
+		a->this_update = diag_asn1_time(thisupd);
+		a->next_update = nextupd ? diag_asn1_time(nextupd) : 0;
+		ret = 0;
+	}
+	ERR_clear_error();
+	sk_X509_free(chain);
+	X509_STORE_free(store);
+	OCSP_BASICRESP_free(bs);
+	OCSP_RESPONSE_free(resp);
+	return ret;
+}

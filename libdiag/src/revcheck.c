@@ -752,70 +752,34 @@ static struct diag_finding *ocsp_add(struct revcheck_ctx *c, struct target *t, e
 /* A response: status, nonce, signature, this certificate's entry, times. */
 static void ocsp_judge(struct revcheck_ctx *c, struct target *t, const unsigned char *body, size_t len)
 {
-	const unsigned char *p = body;
-	OCSP_RESPONSE *resp = d2i_OCSP_RESPONSE(NULL, &p, (long)len);
-	OCSP_BASICRESP *bs = NULL;
-	STACK_OF(X509) *chain = sk_X509_new_null();
-	X509_STORE *store = X509_STORE_new();
-	int st, reason = -1, status = -1;
-	ASN1_GENERALIZEDTIME *rev = NULL, *thisupd = NULL, *nextupd = NULL;
+	struct diag_ocsp_answer a;
+	char err[200];
 	t->ocsp_v = V_ERROR;
-	if (!resp) {
-		ocsp_add(c, t, DIAG_ERROR, "the answer is not an OCSP response (%zu bytes)", len);
-		goto out;
+	if (diag_ocsp_read(body, len, t->ocsp_req, t->ocsp_id, t->issuer, &a, err, sizeof(err))) {
+		ocsp_add(c, t, DIAG_ERROR, "%s", err);
+		return;
 	}
-	if ((st = OCSP_response_status(resp)) != OCSP_RESPONSE_STATUS_SUCCESSFUL) {
-		ocsp_add(c, t, DIAG_ERROR, "the responder refused: %s", OCSP_response_status_str(st));
-		goto out;
-	}
-	if (!(bs = OCSP_response_get1_basic(resp)) || !chain || !store ||
-	    !sk_X509_push(chain, t->issuer) || !X509_STORE_add_cert(store, t->issuer)) {
-		ocsp_add(c, t, DIAG_ERROR, "not a basic OCSP response");
-		goto out;
-	}
-	X509_STORE_set_flags(store, X509_V_FLAG_PARTIAL_CHAIN);
-	int nonce = OCSP_check_nonce(t->ocsp_req, bs);
-	if (nonce == 0) {
-		ocsp_add(c, t, DIAG_ERROR, "the response's nonce is not ours: a replayed or misrouted answer");
-		goto out;
-	}
-	if (OCSP_basic_verify(bs, chain, store, 0) <= 0) {
-		ocsp_add(c, t, DIAG_ERROR, "the response's signature does not verify with the issuer "
-		         "(or a responder certificate it delegated to)");
-		goto out;
-	}
-	if (!OCSP_resp_find_status(bs, t->ocsp_id, &status, &reason, &rev, &thisupd, &nextupd)) {
-		ocsp_add(c, t, DIAG_ERROR, "the response says nothing about this certificate");
-		goto out;
-	}
-	int fresh = OCSP_check_validity(thisupd, nextupd, 300, -1);
-	const char *nn = nonce == 1 ? "nonce checked" : "the responder does not echo nonces";
+	const char *nn = a.nonce_checked ? "nonce checked" : "the responder does not echo nonces";
 	struct diag_finding *f;
-	if (status == V_OCSP_CERTSTATUS_REVOKED) {
+	if (a.status == V_OCSP_CERTSTATUS_REVOKED) {
 		t->ocsp_v = V_REVOKED;
-		t->ocsp_revoked_at = diag_asn1_time(rev);
-		t->ocsp_reason = reason;
+		t->ocsp_revoked_at = a.revoked_at;
+		t->ocsp_reason = a.reason;
 		char when[32];
-		diag_time_str(t->ocsp_revoked_at, when, sizeof(when));
+		diag_time_str(a.revoked_at, when, sizeof(when));
 		f = ocsp_add(c, t, DIAG_FAIL, "revoked since %s (%s); signed response, %s", when,
-		             diag_crl_reason_name(reason), nn);
-	} else if (status == V_OCSP_CERTSTATUS_GOOD) {
+		             diag_crl_reason_name(a.reason), nn);
+	} else if (a.status == V_OCSP_CERTSTATUS_GOOD) {
 		t->ocsp_v = V_GOOD;
-		f = ocsp_add(c, t, fresh ? DIAG_OK : DIAG_WARN, "good; signed response, %s%s", nn,
-		             fresh ? "" : "; but the response is stale (outside thisUpdate/nextUpdate)");
+		f = ocsp_add(c, t, a.fresh ? DIAG_OK : DIAG_WARN, "good; signed response, %s%s", nn,
+		             a.fresh ? "" : "; but the response is stale (outside thisUpdate/nextUpdate)");
 	} else {
 		f = ocsp_add(c, t, DIAG_ERROR, "unknown: the responder does not know this certificate");
 	}
-	diag_evidence(f, "status", json_string(OCSP_cert_status_str(status)));
-	diag_evidence(f, "nonce", json_string(nonce == 1 ? "checked" : "not echoed"));
-	diag_evidence(f, "this_update", json_integer((json_int_t)diag_asn1_time(thisupd)));
-	diag_evidence(f, "next_update", json_integer((json_int_t)diag_asn1_time(nextupd)));
-out:
-	ERR_clear_error();
-	sk_X509_free(chain);
-	X509_STORE_free(store);
-	OCSP_BASICRESP_free(bs);
-	OCSP_RESPONSE_free(resp);
+	diag_evidence(f, "status", json_string(OCSP_cert_status_str(a.status)));
+	diag_evidence(f, "nonce", json_string(a.nonce_checked ? "checked" : "not echoed"));
+	diag_evidence(f, "this_update", json_integer((json_int_t)a.this_update));
+	diag_evidence(f, "next_update", json_integer((json_int_t)a.next_update));
 }
 
 struct ocsp_arg {

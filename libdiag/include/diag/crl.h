@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/ocsp.h>
 #include <openssl/x509v3.h>
 
 #include "diag/cert.h"
@@ -67,5 +68,24 @@ void diag_crl_walk(const struct diag_crl *c, diag_crl_entry_cb cb, void *arg);
 int diag_crl_entry(const unsigned char *entry, size_t len, int64_t *when, int *reason);
 /* RFC 5280 reason names: "keyCompromise"...; "unspecified" for unknown codes. */
 const char *diag_crl_reason_name(int reason);
+
+/* ---- OCSP responses ---- */
+
+struct diag_ocsp_answer {
+	int status;              /* V_OCSP_CERTSTATUS_GOOD, _REVOKED, _UNKNOWN */
+	int reason;              /* when revoked; -1: none given */
+	int64_t revoked_at, this_update, next_update;   /* seconds; 0: absent */
+	int fresh;               /* inside thisUpdate/nextUpdate (5 minutes of leeway) */
+	int nonce_checked;       /* our nonce came back (0: the responder echoes none) */
+};
+
+/*
+ * Read an OCSP response (DER, len bytes) to request req about id, issued
+ * by issuer: successful, basic, our nonce if it carries one, signed by the
+ * issuer or a responder certificate it delegated to, an answer for id.
+ * 0 with the answer, or -1 with why in err.
+ */
+int diag_ocsp_read(const unsigned char *der, size_t len, OCSP_REQUEST *req, OCSP_CERTID *id,
+                   X509 *issuer, struct diag_ocsp_answer *a, char *err, size_t errlen);
 
 #endif
