@@ -38,7 +38,7 @@ ALL_CFLAGS := $(WARN) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) -D_DEFAULT_SOURCE -DDIAG
 LDLIBS     := $(PKG_LIBS)
 
 TOOLS     := acme-doctor acme-dnscheck acme-httpcheck acme-clock acme-account acme-authz acme-jwslint \
-             acme-revcheck
+             acme-revcheck acme-certcheck
 LIB_SRC   := $(wildcard libdiag/src/*.c)
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/common/*.c))

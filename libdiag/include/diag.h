@@ -26,6 +26,7 @@
 #include "diag/cert.h"
 #include "diag/crl.h"
 #include "diag/revcheck.h"
+#include "diag/certcheck.h"
 
 
 #endif

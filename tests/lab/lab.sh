@@ -252,10 +252,10 @@ up() {
 	# there times out as behind a dropping firewall.
 	{
 		echo "link set lo up"
-		for a in 10 11 12 20 21 22 53 54 55 80 81 83 84 85 86 87 88 89 90 91 92 96 97 98 99 123; do
+		for a in 10 11 12 20 21 22 53 54 55 80 81 83 84 85 86 87 88 89 90 91 92 93 94 96 97 98 99 123; do
 			echo "addr add 192.0.2.$a/32 dev lo"
 		done
-		for a in 10 20 53 54 80 81 82; do echo "addr add 2001:db8::$a/128 dev lo nodad"; done
+		for a in 10 20 53 54 80 81 82 93; do echo "addr add 2001:db8::$a/128 dev lo nodad"; done
 		for i in $(seq 1 100); do echo "addr add 198.51.100.$i/32 dev lo"; done
 		echo "link add bh0 type veth peer name bh1"
 		echo "link set bh0 up"
@@ -363,6 +363,7 @@ up() {
 	expect nginx "$STATE/web/error.log" connect 192.0.2.80 80
 	expect nginx "$STATE/web/error.log" connect 192.0.2.91 80
 	expect ocsp "$STATE/ocsp.out" connect 192.0.2.92 8093
+	expect s_server "$STATE/s_server.out" tcp 192.0.2.93 8443
 	expect pebble "$STATE/pebble.out" https https://192.0.2.90:14000/dir "$STATE/pebble/ca.pem"
 	expect chrony "$STATE/chrony.out" udp 192.0.2.123 123
 	await_all
@@ -525,6 +526,9 @@ pki_up() {
 	local p=$STATE/pki
 	spawn ocsp openssl ocsp -index "$p/inter/index.txt" -CA "$p/inter.pem" -rsigner "$p/ocsp.pem" \
 		-rkey "$p/ocsp.key" -port 8093 -nmin 60 -ignore_err -timeout 3 -multi 4
+	# a TLS server sending its chain out of order with the root (acme-certcheck)
+	spawn s_server openssl s_server -accept 192.0.2.93:8443 -cert "$p/leaf-web.pem" -key "$p/leaf-web.key" \
+		-cert_chain "$p/leaf-web.badorder.pem" -www -quiet
 }
 
 # Pebble, Let's Encrypt's test CA, at https://192.0.2.90:14000/dir: it

@@ -16,6 +16,14 @@
 #                  (IDP shard1.crl) is another shard of the same CA
 #   leaf-nocdp     no CDP, no AIA
 # nginx serves leaf-revoked's full chain over TLS at 192.0.2.91:443.
+# acme-certcheck: tlsmix.web.test (A 192.0.2.93, AAAA 2001:db8::93):
+#   192.0.2.93:443     leaf-web's full chain (the renewed certificate)
+#   2001:db8::93:443   leaf-web-old's full chain (not reloaded)
+#   192.0.2.94:443     leaf-web alone (cert.pem instead of fullchain.pem)
+#   192.0.2.93:8443    openssl s_server: leaf-web, then the root, then the
+#                      intermediate (out of order, root included)
+#   leaf-due (20 of 90 days left), leaf-expired, leaf-future, leaf-short
+#   (160 hours); acme/directory names a renewalInfo stand-in (nginx).
 # CRLs: inter.crl (fresh, v2), stale.crl (nextUpdate passed: made under
 # faketime), wrongkey.crl (same issuer name, another key), shard1.crl,
 # shard2.crl, delta.crl (a deltaCRLIndicator), garbage.crl (random bytes),
@@ -28,7 +36,7 @@ cd "$P"
 BASE=http://192.0.2.91
 OCSP=http://192.0.2.92:8093
 # the configuration reads these for leaves; any value for other commands
-export LEAF_NAME=x LEAF_CDP=x
+export LEAF_NAME=x LEAF_CDP=x LEAF_SAN=DNS:x
 
 key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }
 
@@ -64,7 +72,7 @@ keyUsage = critical, digitalSignature
 extendedKeyUsage = serverAuth
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
-subjectAltName = DNS:\${ENV::LEAF_NAME}
+subjectAltName = \${ENV::LEAF_SAN}
 crlDistributionPoints = URI:\${ENV::LEAF_CDP}
 authorityInfoAccess = OCSP;URI:$OCSP/, caIssuers;URI:$BASE/inter.der
 [ leaf_bare ]
@@ -73,7 +81,7 @@ keyUsage = critical, digitalSignature
 extendedKeyUsage = serverAuth
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
-subjectAltName = DNS:\${ENV::LEAF_NAME}
+subjectAltName = \${ENV::LEAF_SAN}
 [ ocsp ]
 basicConstraints = critical, CA:FALSE
 keyUsage = critical, digitalSignature
@@ -112,19 +120,36 @@ openssl x509 -req -in inter/ca.csr -CA root.pem -CAkey root.key -CAcreateserial 
 cp inter/ca.pem inter.pem
 openssl x509 -in inter.pem -outform DER -out inter.der
 
-# leaf NAME EXTSECTION CDP: a key and a certificate signed by the intermediate
+# leaf NAME EXTSECTION [CDP [SAN [openssl ca options]]]: a key and a certificate
+# signed by the intermediate
 leaf() {
-	key "$1.key"
-	openssl req -new -key "$1.key" -subj "/CN=$1.pki.test" -out "$1.csr" 2>/dev/null
-	LEAF_NAME=$1.pki.test LEAF_CDP=${3:-$BASE/inter.crl} openssl ca -batch -config inter/ca.cnf \
-		-extensions "$2" -in "$1.csr" -out "$1.pem" -notext 2>/dev/null
-	cat "$1.pem" inter.pem >"$1.fullchain.pem"
+	local name=$1 ext=$2 cdp=${3:-$BASE/inter.crl} san=${4:-$1.pki.test}
+	shift 4 2>/dev/null || shift $#
+	key "$name.key"
+	openssl req -new -key "$name.key" -subj "/CN=${san%%,*}" -out "$name.csr" 2>/dev/null
+	LEAF_NAME=$san LEAF_CDP=$cdp LEAF_SAN=$(printf 'DNS:%s' "$san" | sed 's/,/,DNS:/g') openssl ca -batch -config inter/ca.cnf \
+		-extensions "$ext" -in "$name.csr" -out "$name.pem" -notext "$@" 2>/dev/null
+	cat "$name.pem" inter.pem >"$name.fullchain.pem"
 }
+when() { date -u -d "$1" +%Y%m%d%H%M%SZ; }
 leaf leaf-good leaf
 leaf leaf-revoked leaf
 leaf leaf-shard leaf "$BASE/shard2.crl"
 leaf leaf-nocdp leaf_bare
 openssl ca -batch -config inter/ca.cnf -revoke leaf-revoked.pem -crl_reason keyCompromise 2>/dev/null
+# acme-certcheck: a served name's current and old certificates, and lifetimes
+web=tlsmix.web.test,www.tlsmix.web.test
+leaf leaf-web leaf "$BASE/inter.crl" "$web" -days 90
+leaf leaf-web-old leaf "$BASE/inter.crl" "$web" -startdate "$(when '-30 days')" -enddate "$(when '+60 days')"
+leaf leaf-due leaf "$BASE/inter.crl" due.pki.test -startdate "$(when '-70 days')" -enddate "$(when '+20 days')"
+leaf leaf-expired leaf "$BASE/inter.crl" expired.pki.test -startdate "$(when '-100 days')" -enddate "$(when '-10 days')"
+leaf leaf-future leaf "$BASE/inter.crl" future.pki.test -startdate "$(when '+2 days')" -enddate "$(when '+92 days')"
+leaf leaf-short leaf "$BASE/inter.crl" short.pki.test -startdate "$(when '-10 hours')" -enddate "$(when '+150 hours')"
+cat leaf-web.pem root.pem inter.pem >leaf-web.badorder.pem
+# The ACME directory of the renewalInfo stand-in (Pebble 2.4 serves no ARI):
+# nginx serves it and the answers tests write into acme/renewal-info/.
+mkdir -p acme/renewal-info
+printf '{"renewalInfo": "%s/acme/renewal-info/"}\n' "$BASE" >acme/directory
 
 # The OCSP responder's own certificate (delegated by the intermediate).
 key ocsp.key
@@ -162,6 +187,25 @@ cat >nginx-pki.conf <<NGINX
 		listen 192.0.2.91:80;
 		root $P;
 		location ~ \.(key|csr|cnf)\$ { return 403; }
+		location /acme/ { default_type application/json; add_header Retry-After 21600; }
+	}
+	server {
+		listen 192.0.2.93:443 ssl;
+		ssl_certificate $P/leaf-web.fullchain.pem;
+		ssl_certificate_key $P/leaf-web.key;
+		return 200 "current";
+	}
+	server {
+		listen 192.0.2.94:443 ssl;
+		ssl_certificate $P/leaf-web.pem;
+		ssl_certificate_key $P/leaf-web.key;
+		return 200 "leaf only";
+	}
+	server {
+		listen [2001:db8::93]:443 ssl;
+		ssl_certificate $P/leaf-web-old.fullchain.pem;
+		ssl_certificate_key $P/leaf-web-old.key;
+		return 200 "old";
 	}
 	server {
 		listen 192.0.2.91:443 ssl;
