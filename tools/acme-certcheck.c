@@ -30,15 +30,11 @@ static int handle(void *ctx, int key, const char *arg)
 {
 	struct args *a = ctx;
 	const struct cli_tool *t = a->tool;
-	char host[256], err[160];
-	uint16_t port;
+	char err[160];
 	switch (key) {
 	case K_HOST:
-		if (diag_hostport(arg, host, sizeof(host), &port, 443, err, sizeof(err)) ||
-		    diag_host_check(host, err, sizeof(err))) {
-			cli_error(t, "--host %s: %s", arg, err);
+		if (cli_host_arg(t, "--host", arg))
 			return -1;
-		}
 		if (a->host) {
 			cli_error(t, "--host: one server per run");
 			return -1;

@@ -47,16 +47,10 @@ static int handle(void *ctx, int key, const char *arg)
 	const struct cli_tool *t = a->tool;
 	struct stat st;
 	switch (key) {
-	case K_HOST: {
-		char host[256], err[160];
-		uint16_t port;
-		if (diag_hostport(arg, host, sizeof(host), &port, 443, err, sizeof(err)) ||
-		    diag_host_check(host, err, sizeof(err))) {
-			cli_error(t, "--host %s: %s", arg, err);
+	case K_HOST:
+		if (cli_host_arg(t, "--host", arg))
 			return -1;
-		}
 		return push(t, a->hosts, &a->nhosts, "--host", arg);
-	}
 	case K_KUBE:
 		a->kube = arg;
 		return cli_input_arg(t, "--from-kubectl", arg);

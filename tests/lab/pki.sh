@@ -88,22 +88,16 @@ keyUsage = critical, digitalSignature
 extendedKeyUsage = OCSPSigning
 [ crl_plain ]
 authorityKeyIdentifier = keyid
-[ crl_shard1 ]
-authorityKeyIdentifier = keyid
-issuingDistributionPoint = critical, @idp1
-[ idp1 ]
-fullname = URI:$BASE/shard1.crl
-onlyuser = TRUE
-[ crl_shard2 ]
-authorityKeyIdentifier = keyid
-issuingDistributionPoint = critical, @idp2
-[ idp2 ]
-fullname = URI:$BASE/shard2.crl
-onlyuser = TRUE
 [ crl_delta ]
 authorityKeyIdentifier = keyid
 2.5.29.27 = critical, ASN1:INTEGER:1
 CNF
+	# two shards of the CA's CRL, each naming itself in its IDP
+	local n
+	for n in 1 2; do
+		printf '[ crl_shard%s ]\nauthorityKeyIdentifier = keyid\nissuingDistributionPoint = critical, @idp%s\n' "$n" "$n"
+		printf '[ idp%s ]\nfullname = URI:%s/shard%s.crl\nonlyuser = TRUE\n' "$n" "$BASE" "$n"
+	done >>"$d/ca.cnf"
 }
 
 # The root and the intermediate.

@@ -22,6 +22,7 @@
 #include <openssl/x509v3.h>
 
 #include "diag.h"
+#include "loopback.h"
 
 static X509 *make_cert(EVP_PKEY *key, long serial, const unsigned char *aki, size_t akilen,
                        long from, long to, const char *san)
@@ -142,52 +143,22 @@ static void files_only(void **state)
 	EVP_PKEY_free(other);
 }
 
-static int silent_tls(uint16_t *port)
+static struct diag_probe *start_adapter(struct diag_loop *loop, const void *opts,
+                                        struct diag_report *r, diag_done_cb done, void *arg)
 {
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	socklen_t len = sizeof(a);
-	assert_true(fd >= 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(fd, 64), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	*port = ntohs(a.sin_port);
-	return fd;
-}
-
-static void count_done(void *arg)
-{
-	(*(int *)arg)++;
+	return diag_certcheck_start(loop, opts, r, done, arg);
 }
 
 static void cancel_at_every_turn(void **state)
 {
 	(void)state;
 	uint16_t port;
-	int fd = silent_tls(&port);
+	int fd = silent_tcp(&port);
 	char host[64];
 	snprintf(host, sizeof(host), "127.0.0.1:%u", port);
-	for (int k = 0; k < 8; k++) {
-		struct diag_loop *loop = diag_loop_new();
-		struct diag_report *r = diag_report_new("t", "1", "x");
-		struct certcheck_opts o = { .host = host, .timeout_ms = 300,
-		                            .directory = "http://127.0.0.1:1/dir" };
-		int done = 0;
-		struct diag_probe *p = diag_certcheck_start(loop, &o, r, count_done, &done);
-		assert_non_null(p);
-		for (int i = 0; i < k && !done; i++)
-			assert_true(diag_loop_run_once(loop, 20) >= 0);
-		if (!done)
-			diag_probe_cancel(p);
-		int was = done;
-		int64_t end = diag_now_ms() + 3000;
-		while (diag_loop_run_once(loop, 50) > 0 && diag_now_ms() < end)
-			;
-		assert_int_equal(done, was);
-		diag_loop_free(loop);
-		diag_report_free(r);
-	}
+	struct certcheck_opts co = { .host = host, .timeout_ms = 300, .directory = "http://127.0.0.1:1/dir" };
+	for (int k = 0; k < 8; k++)
+		cancel_after_turns(start_adapter, &co, k);
 	/* to the end: the handshake never completes, an error */
 	struct diag_report *r = diag_report_new("t", "1", "x");
 	struct certcheck_opts o = { .host = host, .timeout_ms = 100 };

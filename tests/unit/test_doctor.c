@@ -17,27 +17,6 @@
 #include "diag.h"
 #include "loopback.h"
 
-/* A TCP listener that never accepts: connections complete in the backlog,
- * requests get no answer. */
-static int mute_listener(uint16_t *port)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	socklen_t len = sizeof(a);
-	assert_true(fd >= 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(fd, 64), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	*port = ntohs(a.sin_port);
-	return fd;
-}
-
-static void count_done(void *arg)
-{
-	(*(int *)arg)++;
-}
-
 struct fixture {
 	int dns_fd, http_fd;
 	struct diag_server ns;
@@ -51,7 +30,7 @@ static int setup(void **state)
 	struct fixture *f = calloc(1, sizeof(*f));
 	uint16_t port;
 	f->dns_fd = silent_server(&f->ns);
-	f->http_fd = mute_listener(&port);
+	f->http_fd = silent_tcp(&port);
 	snprintf(f->dir, sizeof(f->dir), "http://127.0.0.1:%u/dir", port);
 	snprintf(f->ntp, sizeof(f->ntp), "127.0.0.1:%u", f->ns.port);
 	f->domains[0] = "example.test";

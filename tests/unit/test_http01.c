@@ -145,25 +145,6 @@ static void fake_serve(const struct fake_dns *f)
 
 /* A web server on 127.0.0.1 that never accepts: connects succeed (the
  * kernel's backlog), requests are never answered. */
-static int silent_web(uint16_t *port)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	socklen_t len = sizeof(a);
-	assert_true(fd >= 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(fd, 64), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	*port = ntohs(a.sin_port);
-	return fd;
-}
-
-static void count_done(void *arg)
-{
-	(*(int *)arg)++;
-}
-
 /* Turns of the loop, the fake resolvers answering between them, until the
  * probe is done or turns run out. */
 static void turns(struct diag_loop *loop, struct fake_dns *f, size_t nf, int n, const int *done)
@@ -262,7 +243,7 @@ static void cancel_at_every_turn(void **state)
 	struct fake_dns dns;
 	fake_init(&dns, 2, 1);
 	uint16_t port;
-	int web = silent_web(&port);
+	int web = silent_tcp(&port);
 	for (int k = 0; k < 12; k++) {
 		struct diag_loop *loop = diag_loop_new();
 		struct diag_report *r = diag_report_new("t", "1", "x");
@@ -293,7 +274,7 @@ static void silent_first_resolver(void **state)
 	fake_init(&f[0], -1, 1);
 	fake_init(&f[1], 1, 1);
 	uint16_t port;
-	int web = silent_web(&port);
+	int web = silent_tcp(&port);
 	struct diag_server ns[2] = { f[0].srv, f[1].srv };
 	struct http01_opts o = { .domain = "web.test", .ns = ns, .nns = 2, .timeout_ms = 300,
 	                         .port = port, .profile = HTTP01_PEBBLE };

@@ -24,6 +24,7 @@
 #include <openssl/x509v3.h>
 
 #include "diag.h"
+#include "loopback.h"
 
 static struct diag_serial S(const char *s)
 {
@@ -366,25 +367,6 @@ static void cert_input(void **state)
 
 /* ---- the probe on a loop ---- */
 
-static int silent_web(uint16_t *port)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	socklen_t len = sizeof(a);
-	assert_true(fd >= 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(fd, 64), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	*port = ntohs(a.sin_port);
-	return fd;
-}
-
-static void count_done(void *arg)
-{
-	(*(int *)arg)++;
-}
-
 static const struct diag_finding *find(const struct diag_report *r, const char *id)
 {
 	for (size_t i = 0; i < r->n; i++)
@@ -413,6 +395,12 @@ static char *write_leaf(char *dir)
 	return path;
 }
 
+static struct diag_probe *start_adapter(struct diag_loop *loop, const void *opts,
+                                        struct diag_report *r, diag_done_cb done, void *arg)
+{
+	return diag_revcheck_start(loop, opts, r, done, arg);
+}
+
 static void cancel_at_every_turn(void **state)
 {
 	(void)state;
@@ -420,29 +408,12 @@ static void cancel_at_every_turn(void **state)
 	assert_non_null(mkdtemp(dir));
 	char *path = write_leaf(dir);
 	uint16_t port;
-	int web = silent_web(&port);
+	int web = silent_tcp(&port);
 	char *url = diag_asprintf("http://127.0.0.1:%u/ca.crl", port);
 	const char *paths[] = {path}, *crls[] = {url};
-	for (int k = 0; k < 8; k++) {
-		struct diag_loop *loop = diag_loop_new();
-		struct diag_report *r = diag_report_new("t", "1", "x");
-		struct revcheck_opts o = { .paths = paths, .npaths = 1, .crls = crls, .ncrls = 1,
-		                           .timeout_ms = 300 };
-		int done = 0;
-		struct diag_probe *p = diag_revcheck_start(loop, &o, r, count_done, &done);
-		assert_non_null(p);
-		for (int i = 0; i < k && !done; i++)
-			assert_true(diag_loop_run_once(loop, 20) >= 0);
-		if (!done)
-			diag_probe_cancel(p);
-		int was = done;
-		int64_t end = diag_now_ms() + 3000;
-		while (diag_loop_run_once(loop, 50) > 0 && diag_now_ms() < end)
-			;
-		assert_int_equal(done, was);
-		diag_loop_free(loop);
-		diag_report_free(r);
-	}
+	struct revcheck_opts co = { .paths = paths, .npaths = 1, .crls = crls, .ncrls = 1, .timeout_ms = 300 };
+	for (int k = 0; k < 8; k++)
+		cancel_after_turns(start_adapter, &co, k);
 	/* to the end: the CRL server never answers, an error, never "not revoked" */
 	struct diag_report *r = diag_report_new("t", "1", "x");
 	struct revcheck_opts o = { .paths = paths, .npaths = 1, .crls = crls, .ncrls = 1, .timeout_ms = 100 };
