@@ -40,6 +40,14 @@ export LEAF_NAME=x LEAF_CDP=x LEAF_SAN=DNS:x
 
 key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }
 
+# What every leaf has (the openssl configuration has no inheritance).
+leaf_common='basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+subjectAltName = ${ENV::LEAF_SAN}'
+
 # ca_conf DIR NAME: an openssl ca configuration with its database in DIR
 ca_conf() {
 	local d=$1
@@ -67,21 +75,11 @@ copy_extensions = none
 [ any ]
 commonName = supplied
 [ leaf ]
-basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature
-extendedKeyUsage = serverAuth
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-subjectAltName = \${ENV::LEAF_SAN}
+$leaf_common
 crlDistributionPoints = URI:\${ENV::LEAF_CDP}
 authorityInfoAccess = OCSP;URI:$OCSP/, caIssuers;URI:$BASE/inter.der
 [ leaf_bare ]
-basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature
-extendedKeyUsage = serverAuth
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-subjectAltName = \${ENV::LEAF_SAN}
+$leaf_common
 [ ocsp ]
 basicConstraints = critical, CA:FALSE
 keyUsage = critical, digitalSignature
