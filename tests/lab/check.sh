@@ -154,6 +154,17 @@ has "tc: UDP reply is the question with QR and TC" "$out" 'flags: qr tc' 'QUERY:
 has "tc: TCP closed at once" "$(q +time=1 +tcp @192.0.2.97 healthy.test SOA)" 'end of file|connection reset|communications error|no servers could be reached'
 has "short: 5-byte reply" "$(q +time=1 @192.0.2.96 healthy.test SOA)" 'unexpected end of input|short|Message too short|FORMERR|communications error|no servers could be reached'
 
+echo "# the PKI (tests/lab/pki.sh): CRLs, OCSP, TLS servers"
+P=$state/pki
+# r CMD...: a command in the lab, stdout and stderr, never failing
+r() { "$LAB" run "$state" "$@" 2>&1 || true; }
+has "nginx serves the CRL, as openssl reads it" "$(r sh -c "curl -s http://192.0.2.91/inter.crl | openssl crl -inform DER -noout -CAfile $P/inter.pem -issuer")" 'verify OK|acme-diag lab Inter'
+has "openssl ocsp: leaf-revoked revoked" "$(r openssl ocsp -issuer "$P/inter.pem" -cert "$P/leaf-revoked.pem" -url http://192.0.2.92:8093/ -CAfile "$P/root.pem" -timeout 3)" 'leaf-revoked.pem: revoked'
+has "nginx TLS 192.0.2.93: tlsmix's renewed chain" "$(r sh -c "openssl s_client -connect 192.0.2.93:443 -servername tlsmix.web.test -CAfile $P/root.pem </dev/null")" 'Verify return code: 0'
+has "nginx TLS [2001:db8::93]: the old certificate" "$(r sh -c "openssl s_client -connect [2001:db8::93]:443 -servername tlsmix.web.test </dev/null | openssl x509 -noout -serial")" "serial=$(openssl x509 -in "$P/leaf-web-old.pem" -noout -serial | cut -d= -f2)"
+has "openssl s_server 192.0.2.93:8443: four certificates sent" "$(r sh -c "openssl s_client -connect 192.0.2.93:8443 -showcerts </dev/null | grep -c 'BEGIN CERTIFICATE'")" '^4$'
+has "nginx: the renewalInfo stand-in's directory" "$(r curl -s http://192.0.2.91/acme/directory)" '"renewalInfo": "http://192.0.2.91/acme/renewal-info/"'
+
 echo "# lab.sh run and lab.sh zone"
 has "run: the system resolver is 192.0.2.10" "$(q _acme-challenge.healthy.test TXT)" 'SERVER: 192\.0\.2\.10#53' '"healthy-token-value"'
 set +e; "$LAB" run "$state" sh -c 'exit 7'; rc=$?; set -e
