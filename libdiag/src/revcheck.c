@@ -1067,6 +1067,10 @@ static void report_target(struct revcheck_ctx *c, struct target *t)
 		                  ? "its OCSP responder gave no usable answer" : NULL;
 		if (!why && t->crl_url && !is_url(t->crl_url))
 			why = "its CRL distribution point is not an http URL";
+		if (t->ocsp_expected_gone && !t->crl)
+			why = "Let's Encrypt ended OCSP in 2025 (responders off since 2025-08-06) and this "
+			      "certificate names no CRL distribution point; its CA's CRL is the source: give "
+			      "it with --crl";
 		f = diag_add(c->head.r, DIAG_ERROR, "cert.revocation", t->source, "could not determine: %s",
 		             why ? why : "the certificate names no CRL distribution point and no OCSP "
 		             "responder; give its CA's CRL with --crl");

@@ -10,7 +10,7 @@
 # revocation Pebble records (its management API, cert-status-by-serial).
 . "$(dirname "$0")/../lib/tap.sh"
 require_lab
-plan 53
+plan 56
 
 P=$LAB_STATE/pki
 R() { run_tool acme-revcheck --json --timeout 2 "$@"; }
@@ -33,8 +33,12 @@ check "exit 1 (a revoked certificate)" rc_is 1
 R "$P/leaf-nocdp.pem"
 check "no CDP, no OCSP: could not determine is an error" st cert.revocation "$P/leaf-nocdp.pem" error
 check "no source: exit 3" rc_is 3
+check "no CDP, no AIA, no chain: the issuer is not found" st cert.issuer "$P/leaf-nocdp.pem" warn
 R --crl "$P/inter.crl" --issuer "$P/inter.pem" "$P/leaf-nocdp.pem"
 check "--crl FILE --issuer: checked" st cert.revocation "$P/leaf-nocdp.pem" ok
+R "$P/leaf-le.fullchain.pem"
+check "Let's Encrypt's OCSP gone: skip, said so" jq_true '[.checks[] | select(.id=="cert.revocation.ocsp")][0] | .status=="skip" and (.summary | test("Let.s Encrypt ended OCSP in 2025"))'
+check "... and the certificate sends to its CRL" jq_true '[.checks[] | select(.id=="cert.revocation")][0] | .status=="error" and (.summary | test("CRL is the source"))'
 
 # CRLs that must not say "not revoked".
 R --crl "$P/stale.crl" "$P/leaf-good.fullchain.pem"

@@ -15,6 +15,9 @@
 #   leaf-shard     CDP shard2.crl, whose IDP names shard2.crl; shard1.crl
 #                  (IDP shard1.crl) is another shard of the same CA
 #   leaf-nocdp     no CDP, no AIA
+#   leaf-le        issued by an intermediate named like Let's Encrypt's (O=Let's
+#                  Encrypt), naming an OCSP responder that is gone (nothing at
+#                  192.0.2.92:8094), no CDP: as a Let's Encrypt certificate of 2025
 # nginx serves leaf-revoked's full chain over TLS at 192.0.2.91:443.
 # acme-certcheck: tlsmix.web.test (A 192.0.2.93, AAAA 2001:db8::93):
 #   192.0.2.93:443     leaf-web's full chain (the renewed certificate)
@@ -80,6 +83,9 @@ crlDistributionPoints = URI:\${ENV::LEAF_CDP}
 authorityInfoAccess = OCSP;URI:$OCSP/, caIssuers;URI:$BASE/inter.der
 [ leaf_bare ]
 $leaf_common
+[ leaf_le ]
+$leaf_common
+authorityInfoAccess = OCSP;URI:http://192.0.2.92:8094/
 [ ocsp ]
 basicConstraints = critical, CA:FALSE
 keyUsage = critical, digitalSignature
@@ -103,14 +109,20 @@ key root.key
 openssl req -x509 -new -key root.key -subj "/CN=acme-diag lab Root" -days 30 \
 	-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
 	-out root.pem 2>/dev/null
-ca_conf "$P/inter"
-key inter/ca.key
-openssl req -new -key inter/ca.key -subj "/O=acme-diag lab/CN=acme-diag lab Inter" -out inter/ca.csr 2>/dev/null
-printf 'basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign,digitalSignature\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n' >inter/ext.cnf
-openssl x509 -req -in inter/ca.csr -CA root.pem -CAkey root.key -CAcreateserial -days 30 \
-	-extfile inter/ext.cnf -out inter/ca.pem 2>/dev/null
+# intermediate DIR SUBJECT: a CA signed by the root, with its own database
+intermediate() {
+	ca_conf "$P/$1"
+	key "$1/ca.key"
+	openssl req -new -key "$1/ca.key" -subj "$2" -out "$1/ca.csr" 2>/dev/null
+	printf 'basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign,digitalSignature\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n' >"$1/ext.cnf"
+	openssl x509 -req -in "$1/ca.csr" -CA root.pem -CAkey root.key -CAcreateserial -days 30 \
+		-extfile "$1/ext.cnf" -out "$1/ca.pem" 2>/dev/null
+}
+intermediate inter "/O=acme-diag lab/CN=acme-diag lab Inter"
 cp inter/ca.pem inter.pem
 openssl x509 -in inter.pem -outform DER -out inter.der
+# an intermediate named like Let's Encrypt's, whose OCSP responder is gone
+intermediate le "/C=US/O=Let's Encrypt/CN=R99 (acme-diag lab)"
 
 # leaf NAME EXTSECTION [CDP [SAN [openssl ca options]]]: a key and a certificate
 # signed by the intermediate
@@ -128,6 +140,11 @@ leaf leaf-good leaf
 leaf leaf-revoked leaf
 leaf leaf-shard leaf "$BASE/shard2.crl"
 leaf leaf-nocdp leaf_bare
+key leaf-le.key
+openssl req -new -key leaf-le.key -subj /CN=le.pki.test -out leaf-le.csr 2>/dev/null
+LEAF_SAN=DNS:le.pki.test openssl ca -batch -config le/ca.cnf -extensions leaf_le -in leaf-le.csr \
+	-out leaf-le.pem -notext 2>/dev/null
+cat leaf-le.pem le/ca.pem >leaf-le.fullchain.pem
 openssl ca -batch -config inter/ca.cnf -revoke leaf-revoked.pem -crl_reason keyCompromise 2>/dev/null
 # acme-certcheck: a served name's current and old certificates, and lifetimes
 web=tlsmix.web.test,www.tlsmix.web.test
