@@ -175,64 +175,71 @@ static const char *parse_tbs(struct diag_crl *c, const struct tlv *tbs)
 	return check_entries(c) ? "a revoked entry that does not parse" : NULL;
 }
 
-/* A PEM CRL becomes DER; DER is copied. */
-static unsigned char *to_der(const unsigned char *buf, size_t len, size_t *out)
+/* A PEM CRL's DER (malloc'd), or NULL. */
+static unsigned char *pem_to_der(const unsigned char *buf, size_t len, size_t *out)
 {
-	if (len > 10 && !memcmp(buf, "-----BEGIN", 10)) {
-		BIO *b = BIO_new_mem_buf(buf, (int)len);
-		char *name = NULL, *hdr = NULL;
-		unsigned char *data = NULL, *der = NULL;
-		long dlen = 0;
-		if (b && PEM_read_bio(b, &name, &hdr, &data, &dlen) && !strcmp(name, PEM_STRING_X509_CRL) &&
-		    (der = malloc((size_t)dlen + 1))) {
-			memcpy(der, data, (size_t)dlen);
-			*out = (size_t)dlen;
-		}
-		OPENSSL_free(name);
-		OPENSSL_free(hdr);
-		OPENSSL_free(data);
-		BIO_free(b);
-		ERR_clear_error();
-		return der;
+	BIO *b = BIO_new_mem_buf(buf, (int)len);
+	char *name = NULL, *hdr = NULL;
+	unsigned char *data = NULL, *der = NULL;
+	long dlen = 0;
+	if (b && PEM_read_bio(b, &name, &hdr, &data, &dlen) && !strcmp(name, PEM_STRING_X509_CRL) &&
+	    (der = malloc((size_t)dlen + 1))) {
+		memcpy(der, data, (size_t)dlen);
+		*out = (size_t)dlen;
 	}
-	unsigned char *der = malloc(len ? len : 1);
-	if (der)
-		memcpy(der, buf, len);
-	*out = len;
+	OPENSSL_free(name);
+	OPENSSL_free(hdr);
+	OPENSSL_free(data);
+	BIO_free(b);
+	ERR_clear_error();
 	return der;
 }
 
-int diag_crl_parse(const unsigned char *buf, size_t len, struct diag_crl *c, char *err, size_t errlen)
+static int is_pem(const unsigned char *buf, size_t len)
+{
+	return len > 10 && !memcmp(buf, "-----BEGIN", 10);
+}
+
+/* c->der holds the DER: walk it. */
+static const char *parse_der(struct diag_crl *c)
+{
+	const unsigned char *p = c->der, *end = c->der + c->len;
+	struct tlv outer, tbs, alg, sig;
+	if (der_expect(&p, end, 0x30, &outer) || p != end)
+		return "not DER (no CertificateList SEQUENCE spanning the data)";
+	p = outer.val;
+	end = outer.val + outer.len;
+	if (der_expect(&p, end, 0x30, &tbs))
+		return "no TBSCertList";
+	if (der_expect(&p, end, 0x30, &alg) || der_expect(&p, end, 0x03, &sig) || p != end)
+		return "no signature algorithm and value after TBSCertList";
+	if (sig.len < 2 || sig.val[0] != 0)
+		return "a signature BIT STRING with unused bits";
+	c->tbs = tbs.start;
+	c->tbslen = tbs.total;
+	c->sigalg_outer = alg.start;
+	c->sigalg_outer_len = alg.total;
+	c->sig = sig.val + 1;
+	c->siglen = sig.len - 1;
+	return parse_tbs(c, &tbs);
+}
+
+int diag_crl_take(unsigned char *buf, size_t len, struct diag_crl *c, char *err, size_t errlen)
 {
 	memset(c, 0, sizeof(*c));
 	if (len > CRL_MAX_BYTES) {
 		snprintf(err, errlen, "larger than %d MiB", CRL_MAX_BYTES >> 20);
+		free(buf);
 		return -1;
 	}
-	if (!(c->der = to_der(buf, len, &c->len))) {
-		snprintf(err, errlen, "a PEM file with no X509 CRL block (or out of memory)");
-		return -1;
+	if (buf && is_pem(buf, len)) {
+		c->der = pem_to_der(buf, len, &c->len);
+		free(buf);
+	} else {
+		c->der = buf;
+		c->len = len;
 	}
-	const unsigned char *p = c->der, *end = c->der + c->len;
-	struct tlv outer, tbs, alg, sig;
-	const char *why = NULL;
-	if (der_expect(&p, end, 0x30, &outer) || p != end)
-		why = "not DER (no CertificateList SEQUENCE spanning the data)";
-	else if ((p = outer.val, end = outer.val + outer.len, der_expect(&p, end, 0x30, &tbs)))
-		why = "no TBSCertList";
-	else if (der_expect(&p, end, 0x30, &alg) || der_expect(&p, end, 0x03, &sig) || p != end)
-		why = "no signature algorithm and value after TBSCertList";
-	else if (sig.len < 2 || sig.val[0] != 0)
-		why = "a signature BIT STRING with unused bits";
-	if (!why) {
-		c->tbs = tbs.start;
-		c->tbslen = tbs.total;
-		c->sigalg_outer = alg.start;
-		c->sigalg_outer_len = alg.total;
-		c->sig = sig.val + 1;
-		c->siglen = sig.len - 1;
-		why = parse_tbs(c, &tbs);
-	}
+	const char *why = c->der ? parse_der(c) : "a PEM file with no X509 CRL block (or out of memory)";
 	ERR_clear_error();
 	if (why) {
 		snprintf(err, errlen, "%s", why);
@@ -240,6 +247,19 @@ int diag_crl_parse(const unsigned char *buf, size_t len, struct diag_crl *c, cha
 		return -1;
 	}
 	return 0;
+}
+
+int diag_crl_parse(const unsigned char *buf, size_t len, struct diag_crl *c, char *err, size_t errlen)
+{
+	unsigned char *copy = len <= CRL_MAX_BYTES ? malloc(len ? len : 1) : NULL;
+	if (copy)
+		memcpy(copy, buf, len);
+	else if (len <= CRL_MAX_BYTES) {
+		memset(c, 0, sizeof(*c));
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return diag_crl_take(copy, len, c, err, errlen);
 }
 
 int diag_crl_verify(const struct diag_crl *c, EVP_PKEY *key, char *err, size_t errlen)

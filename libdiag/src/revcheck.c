@@ -612,10 +612,11 @@ static void crl_cache_store(struct crlsrc *s)
 }
 
 /* A CRL's bytes arrived (file, cache or network): parse, check, verify. */
-static void crl_loaded(struct crlsrc *s, const unsigned char *buf, size_t len)
+/* buf is taken over. */
+static void crl_loaded(struct crlsrc *s, unsigned char *buf, size_t len)
 {
 	char err[200];
-	if (diag_crl_parse(buf, len, &s->crl, err, sizeof(err))) {
+	if (diag_crl_take(buf, len, &s->crl, err, sizeof(err))) {
 		s->err = diag_asprintf("not a CRL: %s", err);
 		return;
 	}
@@ -643,7 +644,7 @@ static int crl_from_cache(struct crlsrc *s)
 	if (!buf)
 		return 0;
 	struct diag_crl k;
-	int fresh = !diag_crl_parse(buf, len, &k, err, sizeof(err)) && k.next_update > s->c->now;
+	int fresh = !diag_crl_take(buf, len, &k, err, sizeof(err)) && k.next_update > s->c->now;
 	if (fresh) {
 		s->from_cache = 1;
 		s->crl = k;
@@ -656,7 +657,6 @@ static int crl_from_cache(struct crlsrc *s)
 	} else if (!fresh && k.der) {
 		diag_crl_free(&k);
 	}
-	free(buf);
 	return fresh;
 }
 
@@ -671,8 +671,10 @@ static void crl_fetched(void *arg, struct fetch_result *res)
 		s->err = diag_asprintf("cannot fetch it: %s", why);
 	else if (res->status != 200)
 		s->err = diag_asprintf("cannot fetch it: HTTP %ld", res->status);
-	else
+	else {
 		crl_loaded(s, res->body, res->len);
+		res->body = NULL;  /* taken */
+	}
 	work_done(s->c);
 }
 
@@ -703,7 +705,6 @@ static void crl_start(struct crlsrc *s)
 			crl_loaded(s, buf, len);
 		else
 			s->err = diag_asprintf("cannot read it: %s", err);
-		free(buf);
 		return;
 	}
 	if (c->cache_dir && crl_from_cache(s))

@@ -49,6 +49,9 @@ struct diag_crl {
  * is then empty and safe to free).
  */
 int diag_crl_parse(const unsigned char *buf, size_t len, struct diag_crl *c, char *err, size_t errlen);
+/* The same, taking buf (malloc'd) over: no copy of a CRL of tens of MB.
+ * buf is the CRL's, or freed, whatever the outcome. */
+int diag_crl_take(unsigned char *buf, size_t len, struct diag_crl *c, char *err, size_t errlen);
 void diag_crl_free(struct diag_crl *c);
 
 /*
