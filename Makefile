@@ -49,7 +49,7 @@ FUZZ_SRC  := $(wildcard fuzz/fuzz_*.c)
 
 .SECONDARY:
 .PHONY: completions all deps check unit integration sanitize demo bench install uninstall clean fuzz \
-	dist distcheck print-tools FORCE
+	dist distcheck print-tools FORCE $(FUZZ_SRC:fuzz/%.c=fuzz-run-%)
 
 all: $(TOOL_BIN) $(BUILD)/bin/dnsjunk
 
@@ -112,13 +112,59 @@ sanitize: deps
 		SANFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 		CFLAGS="-O1 -g" all unit integration
 
+# make fuzz: every fuzz/fuzz_*.c, built with libFuzzer, ASan and UBSan (a
+# UBSan report is a crash too), run FUZZ_SECONDS each on its corpus
+# (fuzz/corpus/<target>, read; what it finds goes to build/fuzz/work-<target>).
+# A crash, a leak, a timeout or too much memory fails make fuzz; the input
+# is kept as build/fuzz/<target>-crash-... (or -timeout-, -leak-, -oom-).
+FUZZ_SECONDS ?= 30
+FUZZ_DIR    := $(BUILD)/fuzz
+FUZZ_TARGETS := $(FUZZ_SRC:fuzz/%.c=%)
+FUZZ_CFLAGS := $(filter-out -Wno-format-truncation,$(WARN)) -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
+               -D_DEFAULT_SOURCE -DDIAG_VERSION='"$(VERSION)"' -Ilibdiag/include $(PKG_CFLAGS)
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
+# Per target: objects and libraries beyond libdiag, and libFuzzer options.
+FUZZ_RUN_fuzz_dns_reply := -max_len=4096
+FUZZ_RUN_fuzz_finding   := -max_len=4096
+FUZZ_RUN_fuzz_caa       := -max_len=1024
+# a run takes a few local HTTP exchanges (timeout_ms 300 each)
+FUZZ_LIBS_fuzz_acme     := -pthread
+FUZZ_RUN_fuzz_acme      := -max_len=16384 -timeout=10
+# large inputs and a time budget per input: reading a capture is linear
+FUZZ_RUN_fuzz_capture   := -max_len=262144 -timeout=5
+# every tool, its main renamed, stopping where its checks would start
+FUZZ_OBJ_fuzz_args      := $(TOOLS:%=$(FUZZ_DIR)/args/%.o) \
+                           $(patsubst tools/%.c,$(FUZZ_DIR)/args/%.o,$(wildcard tools/common/*.c tools/doctor/*.c))
+FUZZ_RUN_fuzz_args      := -max_len=1024 -timeout=10 -close_fd_mask=3
+
+$(FUZZ_DIR)/obj/%.o: %.c $(wildcard libdiag/include/*.h libdiag/include/diag/*.h libdiag/src/*.h)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_DIR)/args/%.o: tools/%.c $(wildcard libdiag/include/*.h libdiag/include/diag/*.h tools/common/*.h tools/doctor/*.h)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -DDIAG_FUZZ_ARGS -Itools \
+		-Dmain=fuzz_main_$(subst -,_,$(notdir $*)) -c -o $@ $<
+
+.SECONDEXPANSION:
+$(FUZZ_DIR)/%: fuzz/%.c $(wildcard fuzz/*.h) $(FUZZ_LIB_OBJ) $$(FUZZ_OBJ_$$*)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ_$*) $(FUZZ_LIB_OBJ) \
+		$(FUZZ_LIBS_$*) $(LDLIBS)
+
+# One line a target: runs, execs per second, corpus; the end of the log on a failure.
+$(FUZZ_TARGETS:%=fuzz-run-%): fuzz-run-%: $(FUZZ_DIR)/%
+	@mkdir -p $(FUZZ_DIR)/work-$*
+	@if ! $< -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -artifact_prefix=$(abspath $(FUZZ_DIR))/$*- \
+	    $(FUZZ_RUN_$*) $(FUZZ_DIR)/work-$* fuzz/corpus/$* >$(FUZZ_DIR)/$*.log 2>&1; then \
+	  tail -n 60 $(FUZZ_DIR)/$*.log; echo "fuzz $*: FAILED (log: $(FUZZ_DIR)/$*.log)"; exit 1; fi; \
+	echo "fuzz $*: $$(sed -n 's/^stat::number_of_executed_units: *//p' $(FUZZ_DIR)/$*.log) runs," \
+	  "$$(sed -n 's/^stat::average_exec_per_sec: *//p' $(FUZZ_DIR)/$*.log)/s," \
+	  "corpus $$(ls fuzz/corpus/$* | wc -l) in the tree + $$(ls $(FUZZ_DIR)/work-$* | wc -l) found," \
+	  "peak $$(sed -n 's/^stat::peak_rss_mb: *//p' $(FUZZ_DIR)/$*.log) MB: ok"
+
 fuzz: deps
-	@mkdir -p $(BUILD)/fuzz
-	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
-	  echo "clang -fsanitize=fuzzer,address,undefined $$f"; \
-	  clang -g -O1 -fsanitize=fuzzer,address,undefined -D_DEFAULT_SOURCE -DDIAG_VERSION='"$(VERSION)"' -Ilibdiag/include \
-	    $(PKG_CFLAGS) -o $(BUILD)/fuzz/$$n $$f $(LIB_SRC) $(LDLIBS) || exit 1; \
-	  mkdir -p $(BUILD)/fuzz/work-$$n; $(BUILD)/fuzz/$$n -max_total_time=$${FUZZ_SECONDS:-30} -max_len=4096 $(BUILD)/fuzz/work-$$n fuzz/corpus/$$n || exit 1; done
+	$(MAKE) $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%)
+	@$(MAKE) --no-print-directory $(FUZZ_TARGETS:%=fuzz-run-%)
 
 demo: deps all
 	tests/lab/demo.sh $(BUILD)

@@ -10,7 +10,7 @@ complete -c acme-account -l insecure -d 'do not verify the server s TLS certific
 complete -c acme-account -l ipv4 -s 4 -d 'use IPv4 only'
 complete -c acme-account -l ipv6 -s 6 -d 'use IPv6 only'
 complete -c acme-account -l ns -x -d 'DNS server to use, repeatable: IP, IP:PORT, [IPv6]:PORT or a host name'
-complete -c acme-account -l timeout -x -d 'timeout of each query or connection, 0.1 to 300 (default 10)'
+complete -c acme-account -l timeout -x -d 'timeout of each query or connection, 0.1 to 300 (default 10); a run ends within 8 of them'
 complete -c acme-account -l json -d 'print one acme-diag/1 JSON document instead of text'
 complete -c acme-account -l verbose -s v -d 'show details and evidence of each finding'
 complete -c acme-account -l quiet -s q -d 'show only findings that are not ok'

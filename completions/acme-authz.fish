@@ -9,7 +9,7 @@ complete -c acme-authz -l ca-bundle -r -F -d 'CA certificates to trust (a privat
 complete -c acme-authz -l insecure -d 'do not verify the server s TLS certificate (only when you must)'
 complete -c acme-authz -l ipv4 -s 4 -d 'use IPv4 only'
 complete -c acme-authz -l ipv6 -s 6 -d 'use IPv6 only'
-complete -c acme-authz -l timeout -x -d 'timeout of each query or connection, 0.1 to 300 (default 10)'
+complete -c acme-authz -l timeout -x -d 'timeout of each query or connection, 0.1 to 300 (default 10); a run ends within 7 of them'
 complete -c acme-authz -l json -d 'print one acme-diag/1 JSON document instead of text'
 complete -c acme-authz -l verbose -s v -d 'show details and evidence of each finding'
 complete -c acme-authz -l quiet -s q -d 'show only findings that are not ok'

@@ -11,7 +11,7 @@ complete -c acme-clock -l insecure -d 'do not verify TLS certificates (only when
 complete -c acme-clock -l ipv4 -s 4 -d 'use IPv4 only'
 complete -c acme-clock -l ipv6 -s 6 -d 'use IPv6 only'
 complete -c acme-clock -l ns -x -d 'DNS server to use, repeatable: IP, IP:PORT, [IPv6]:PORT or a host name'
-complete -c acme-clock -l timeout -x -d 'timeout of each query or connection, 0.1 to 300 (default 5)'
+complete -c acme-clock -l timeout -x -d 'timeout of each query or connection, 0.1 to 300 (default 5); a run ends within 3 of them'
 complete -c acme-clock -l json -d 'print one acme-diag/1 JSON document instead of text'
 complete -c acme-clock -l verbose -s v -d 'show details and evidence of each finding'
 complete -c acme-clock -l quiet -s q -d 'show only findings that are not ok'

@@ -31,6 +31,14 @@ _acme_dnscheck()
 		COMPREPLY=($(compgen -P "$pre" -W 'dns-01 http-01 tls-alpn-01' -- "$cur"))
 		return 0
 		;;
+	--ca-profile)
+		COMPREPLY=($(compgen -P "$pre" -W 'letsencrypt pebble rfc8555' -- "$cur"))
+		return 0
+		;;
+	--client)
+		COMPREPLY=($(compgen -P "$pre" -W 'cert-manager lego certbot acme.sh none' -- "$cur"))
+		return 0
+		;;
 	--ns)
 		COMPREPLY=()
 		# Host names from /etc/hosts, ~/.ssh/known_hosts, ... when
@@ -50,7 +58,7 @@ _acme_dnscheck()
 
 	if [[ $cur == -* ]]; then
 		local -a opts=(--expect --key-authorization --wait --interval --ca-domain
-			--account-uri --method -4 --ipv4 -6 --ipv6 --ns --timeout --json
+			--account-uri --method --ca-profile --client -4 --ipv4 -6 --ipv6 --ns --timeout --json
 			-v --verbose -q --quiet --strict --no-color --version -h --help)
 		# Options already given are not offered again, except the repeatable
 		# --expect, --key-authorization and --ns; -4/-6 and -q/-v exclude

@@ -14,6 +14,8 @@ complete -c acme-dnscheck -l wait -x -d 'Poll until every server agrees, at most
 complete -c acme-dnscheck -l interval -x -d 'Seconds between polls with --wait (1-3600, default 5)'
 complete -c acme-dnscheck -l ca-domain -x -d 'CA issuer domain for CAA (default letsencrypt.org)'
 complete -c acme-dnscheck -l account-uri -x -d 'ACME account URL, checked against CAA accounturi'
+complete -c acme-dnscheck -l ca-profile -x -a 'letsencrypt pebble rfc8555' -d 'Whose rules to apply'
+complete -c acme-dnscheck -l client -x -a 'cert-manager lego certbot acme.sh none' -d "Judge the client's own checks as this client does (none: the CA's view)"
 complete -c acme-dnscheck -l method -x -a 'dns-01 http-01 tls-alpn-01' -d 'Validation method for CAA validationmethods (default dns-01)'
 
 # Common options

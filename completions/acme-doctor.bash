@@ -13,6 +13,7 @@ _acme_doctor() {
 		--ca-bundle) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 		--store) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 		--ca-profile) COMPREPLY=($(compgen -W "letsencrypt pebble rfc8555" -- "$cur")); return ;;
+		--client) COMPREPLY=($(compgen -W "certbot lego acme.sh" -- "$cur")); return ;;
 		--ca-domain) COMPREPLY=(); return ;;
 		--authz) COMPREPLY=(); return ;;
 		--capture) COMPREPLY=($(compgen -f -- "$cur")); return ;;
@@ -31,7 +32,7 @@ _acme_doctor() {
 		--timeout) COMPREPLY=(); return ;;
 	esac
 	if [[ $cur == -* ]]; then
-		COMPREPLY=($(compgen -W "--challenge --directory --account-key --kid --from --ca-bundle --insecure --store --ca-profile --ca-domain --authz --capture --ntp --expect --token --key-authorization --format --junit --json-file --fail-on --file -f --jobs -j --from-kubectl --ipv4 -4 --ipv6 -6 --ns --timeout --json --verbose -v --quiet -q --strict --no-color --version --help -h" -- "$cur"))
+		COMPREPLY=($(compgen -W "--challenge --directory --account-key --kid --from --ca-bundle --insecure --store --ca-profile --client --ca-domain --authz --capture --ntp --expect --token --key-authorization --format --junit --json-file --fail-on --file -f --jobs -j --from-kubectl --ipv4 -4 --ipv6 -6 --ns --timeout --json --verbose -v --quiet -q --strict --no-color --version --help -h" -- "$cur"))
 	fi
 }
 complete -F _acme_doctor acme-doctor

@@ -8,7 +8,7 @@ complete -c acme-httpcheck -l port -x -d 'port of the first request (default 80;
 complete -c acme-httpcheck -l ipv4 -s 4 -d 'use IPv4 only'
 complete -c acme-httpcheck -l ipv6 -s 6 -d 'use IPv6 only'
 complete -c acme-httpcheck -l ns -x -d 'DNS server to use, repeatable: IP, IP:PORT, [IPv6]:PORT or a host name'
-complete -c acme-httpcheck -l timeout -x -d 'timeout of each query or connection, 0.1 to 300 (default 10)'
+complete -c acme-httpcheck -l timeout -x -d 'timeout of each query or connection, 0.1 to 300 (default 10); a run ends within 26 of them'
 complete -c acme-httpcheck -l json -d 'print one acme-diag/1 JSON document instead of text'
 complete -c acme-httpcheck -l verbose -s v -d 'show details and evidence of each finding'
 complete -c acme-httpcheck -l quiet -s q -d 'show only findings that are not ok'

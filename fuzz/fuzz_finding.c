@@ -3,24 +3,16 @@
  * libFuzzer target: whatever bytes reach a finding, both renderings keep
  * it. The input is cut at 0xff bytes into strings that become findings'
  * targets, summaries, details, hints and evidence (bytes and all: NUL,
- * broken UTF-8, terminal escapes). The property checked: the JSON document
- * parses back, holds every finding, and the text holds one status line per
- * finding; the diagnosis covers every finding that is not ok.
+ * broken UTF-8, terminal escapes). The property checked is report_check.h's:
+ * the JSON document parses back and holds every finding, the text holds one
+ * status line per finding, the diagnosis covers every finding that is not ok.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "diag.h"
-
-static int status_line(const char *s)
-{
-	static const char *const words[] = {"ok    ", "warn  ", "fail  ", "skip  ", "error "};
-	for (size_t i = 0; i < 5; i++)
-		if (!strncmp(s, words[i], strlen(words[i])))
-			return 1;
-	return 0;
-}
+#include "report_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -57,35 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (r->n >= 32)
 			break;
 	}
-	diag_report_finish(r);
-
-	json_t *doc = diag_report_json(r);
-	char *js = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
-	json_t *back = js ? json_loads(js, 0, NULL) : NULL;
-	if (!doc || !js || !back || json_array_size(json_object_get(back, "checks")) != r->n)
-		abort();
-	struct diag_render_opts o = { .verbose = 1 };
-	char *text = diag_render_text(r, &o);
-	if (!text)
-		abort();
-	size_t lines = 0;
-	for (char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
-		lines += status_line(p);
-	if (lines != r->n)
-		abort();
-	struct diag_diagnosis *d = diag_diagnose(r);
-	size_t covered = 0, bad = 0;
-	for (size_t i = 0; d && i < d->n; i++)
-		covered += 1 + d->v[i].nexplains;
-	for (size_t i = 0; i < r->n; i++)
-		bad += r->v[i]->status >= DIAG_WARN;
-	if (!d || covered != bad)
-		abort();
-	diag_diagnosis_free(d);
-	free(text);
-	json_decref(back);
-	free(js);
-	json_decref(doc);
+	report_check(r);
 	for (size_t k = 0; k < 5; k++)
 		free(piece[k]);
 	diag_report_free(r);

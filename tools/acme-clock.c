@@ -77,7 +77,7 @@ static int probe(const void *o, struct diag_report *r)
 
 int main(int argc, char **argv)
 {
-	static struct args a = { .warn = 30, .fail = 300 };
+	struct args a = { .warn = 30, .fail = 300 };
 	const struct cli_tool tool = {
 		.name = "acme-clock",
 		.bound_timeouts = 3,

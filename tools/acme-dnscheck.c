@@ -10,7 +10,7 @@
 #define MAX_EXPECT 64
 
 enum {
-	K_EXPECT = 256, K_KEYAUTH, K_WAIT, K_INTERVAL, K_CA_DOMAIN, K_ACCOUNT_URI, K_METHOD,
+	K_EXPECT = 256, K_KEYAUTH, K_WAIT, K_INTERVAL, K_CA_DOMAIN, K_ACCOUNT_URI, K_METHOD, K_CLIENT, K_PROFILE,
 };
 
 static const struct cli_opt opts[] = {
@@ -21,6 +21,8 @@ static const struct cli_opt opts[] = {
 	{"ca-domain", 0, "DOMAIN", "CA issuer domain for CAA (default letsencrypt.org)", K_CA_DOMAIN},
 	{"account-uri", 0, "URI", "ACME account URL, checked against CAA accounturi", K_ACCOUNT_URI},
 	{"method", 0, "METHOD", "validation method for CAA validationmethods (default dns-01)", K_METHOD},
+	{"ca-profile", 0, "PROFILE", "whose rules to apply: letsencrypt (default), pebble (Pebble 2.4 compares each TXT string on its own), rfc8555", K_PROFILE},
+	{"client", 0, "CLIENT", "judge the client's own checks as CLIENT does: cert-manager, lego, certbot, acme.sh, or none (the CA's view alone); default: as cert-manager and lego", K_CLIENT},
 	{0},
 };
 
@@ -31,6 +33,9 @@ struct args {
 	long wait, interval;
 	const char *ca_domain, *account_uri, *method;
 	int waited_set, interval_set;
+	unsigned clients;
+	enum http01_profile profile;
+	int profile_set;
 	const struct cli_tool *tool;
 };
 
@@ -100,12 +105,28 @@ static int handle(void *ctx, int key, const char *arg)
 		}
 		a->method = arg;
 		return 0;
+	case K_PROFILE:
+		if (diag_http01_profile_parse(arg, &a->profile)) {
+			cli_error(t, "--ca-profile %s: unknown profile (letsencrypt, pebble or rfc8555)", arg);
+			return -1;
+		}
+		a->profile_set = 1;
+		return 0;
+	case K_CLIENT:
+		if (diag_client_parse(arg, &a->clients)) {
+			cli_error(t, "--client %s: expected cert-manager, lego, certbot, acme.sh or none", arg);
+			return -1;
+		}
+		return 0;
 	}
 	return -1;
 }
 
 struct run {
 	struct dnscheck_opts o;
+	unsigned clients;
+	int profile_set;
+	enum http01_profile profile;
 	char name[256];     /* the DOMAIN normalized, "*." taken off */
 	int wildcard;
 };
@@ -117,19 +138,22 @@ static int probe(const void *arg, struct diag_report *r)
 	if (x->o.domain) {
 		/* Boulder's rules when the CA is Let's Encrypt (the CAA issuer
 		 * domain says which), the rules of any CA otherwise */
-		enum http01_profile pol = !x->o.ca_domain || !strcmp(x->o.ca_domain, "letsencrypt.org")
+		enum http01_profile pol = x->profile_set ? x->profile
+		                          : !x->o.ca_domain || !strcmp(x->o.ca_domain, "letsencrypt.org")
 		                          ? HTTP01_LETSENCRYPT : HTTP01_RFC8555;
 		int refused = diag_identifier_check(r, x->name, x->wildcard, pol,
 		                                    x->o.method ? x->o.method : "dns-01");
 		if (refused)
 			return refused > 0 ? 0 : -1;
 	}
-	return diag_dnscheck_run(&x->o, r);
+	int rc = diag_dnscheck_run(&x->o, r);
+	diag_clients_judge(r, x->clients);
+	return rc;
 }
 
 int main(int argc, char **argv)
 {
-	static struct args a = { .interval = 5 };
+	struct args a = { .interval = 5, .clients = DIAG_CLIENTS_DEFAULT };
 	struct cli_tool tool = {
 		.name = "acme-dnscheck",
 		.bound_timeouts = 16,
@@ -165,7 +189,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "Try 'acme-dnscheck --help'.\n");
 		return DIAG_EXIT_USAGE;
 	}
-	static struct run x;
+	struct run x = {0};
 	if (domain) {
 		char err[160];
 		if (diag_domain_normalize(domain, x.name, sizeof(x.name), &x.wildcard, err, sizeof(err))) {
@@ -187,6 +211,10 @@ int main(int argc, char **argv)
 		.wait_s = (int)a.wait, .interval_s = (int)a.interval,
 		.ca_domain = a.ca_domain, .account_uri = a.account_uri, .method = a.method,
 	};
+	x.clients = a.clients;
+	x.profile = a.profile;
+	x.profile_set = a.profile_set;
+	x.o.pebble_strings = a.profile_set && a.profile == HTTP01_PEBBLE;
 	tool.bound_extra_ms = (int64_t)a.wait * 1000;  /* --wait polls on top */
 	return cli_run(&tool, &c, domain ? domain : c.ns[0].label, probe, &x);
 }

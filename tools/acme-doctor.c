@@ -19,7 +19,7 @@
 #define FDS_PER_NAME 8        /* sockets a name may hold at once (addresses, redirects) */
 
 enum {
-	K_CHALLENGE = 256, K_PROFILE, K_CA_DOMAIN, K_STORE, K_AUTHZ, K_CAPTURE, K_NTP, K_EXPECT,
+	K_CHALLENGE = 256, K_PROFILE, K_CLIENT, K_CA_DOMAIN, K_STORE, K_AUTHZ, K_CAPTURE, K_NTP, K_EXPECT,
 	K_TOKEN, K_KEYAUTH, K_FORMAT, K_JUNIT, K_JSON_FILE, K_FAIL_ON, K_KUBECTL,
 	K_FILE = 'f', K_JOBS = 'j',  /* options with a short form are keyed by it */
 };
@@ -29,6 +29,7 @@ static const struct cli_opt opts[] = {
 	ACME_OPTS_TABLE,
 	{"store", 0, "DIR", "the folder of the --from client's store (default: the client's own)", K_STORE},
 	{"ca-profile", 0, "PROFILE", "whose HTTP-01 validation to emulate: letsencrypt (default), pebble, rfc8555", K_PROFILE},
+	{"client", 0, "CLIENT", "judge the client's own checks as CLIENT does: cert-manager, lego, certbot, acme.sh, or none (the CA's view alone); default: as cert-manager and lego", K_CLIENT},
 	{"ca-domain", 0, "DOMAIN", "CA issuer domain for CAA (default: the directory's caaIdentities)", K_CA_DOMAIN},
 	{"authz", 0, "URL", "an authorization, order or challenge URL to explain; repeatable", K_AUTHZ},
 	{"capture", 0, "FILE", "captured ACME requests to lint (certbot log, HAR, JSON lines, a JWS)", K_CAPTURE},
@@ -81,6 +82,13 @@ static int handle(void *ctx, int key, const char *arg)
 			cli_error(t, "--challenge %s: expected auto, http-01 or dns-01", arg);
 			return -1;
 		}
+		return 0;
+	case K_CLIENT:
+		if (diag_client_parse(arg, &a->d.clients)) {
+			cli_error(t, "--client %s: expected cert-manager, lego, certbot, acme.sh or none", arg);
+			return -1;
+		}
+		a->d.clients_given = 1;
 		return 0;
 	case K_PROFILE:
 		if (diag_http01_profile_parse(arg, &a->d.profile)) {
@@ -533,7 +541,9 @@ static int run_main(const struct cli_tool *tool, const struct cli_common *c, str
 	run.fail_from = a->fail_from;
 	run.jobs = jobs_for(tool, a->jobs, run.ntargets);
 	run.progress = isatty(STDERR_FILENO) && !c->quiet && run.ntargets > 1;
-	if (a->junit_path && !(run.junit = fopen(a->junit_path, "w")))
+	if (CLI_OPTIONS_ONLY)
+		rc = DIAG_EXIT_OK;
+	else if (a->junit_path && !(run.junit = fopen(a->junit_path, "w")))
 		cli_error(tool, "--junit %s: %s", a->junit_path, strerror(errno));
 	else if (a->json_path && !(run.json = fopen(a->json_path, "w")))
 		cli_error(tool, "--json-file %s: %s", a->json_path, strerror(errno));
@@ -561,7 +571,7 @@ out:
 
 int main(int argc, char **argv)
 {
-	static struct args a;
+	struct args a = {0};
 	acme_opts_init(&a.acme);
 	const struct cli_tool tool = {
 		.name = "acme-doctor",

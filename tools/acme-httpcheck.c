@@ -58,7 +58,7 @@ static int probe(const void *arg, struct diag_report *r)
 
 int main(int argc, char **argv)
 {
-	static struct args a = { .port = 80 };
+	struct args a = { .port = 80 };
 	const struct cli_tool tool = {
 		.name = "acme-httpcheck",
 		.bound_timeouts = 26,  /* DNS, then up to 12 hops of twice --timeout */

@@ -96,7 +96,7 @@ static int probe(const void *arg, struct diag_report *r)
 
 int main(int argc, char **argv)
 {
-	static struct args a;
+	struct args a = {0};
 	const struct cli_tool tool = {
 		.name = "acme-jwslint",
 		.bound_timeouts = 4,

@@ -106,7 +106,7 @@ static int probe(const void *o, struct diag_report *r)
 
 int main(int argc, char **argv)
 {
-	static struct args a;
+	struct args a = {0};  /* not static: under fuzz_args main runs again */
 	const struct cli_tool tool = {
 		.name = "acme-revcheck",
 		.bound_timeouts = 12,  /* DNS, TLS (twice), issuers, then CRLs (four times) and OCSP */

@@ -14,6 +14,7 @@
 #include "diag/dnscheck.h"
 #include "diag/http01.h"
 #include "diag/policy.h"
+#include "diag/clients.h"
 #include "diag/clock.h"
 #include "diag/acme.h"
 #include "diag/account.h"

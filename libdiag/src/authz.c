@@ -320,6 +320,7 @@ static void copy_finding(struct diag_report *to, const struct diag_finding *f)
 	json_object_foreach(f->evidence, k, v)
 		diag_evidence(g, k, json_incref(v));
 	g->duration_ms = f->duration_ms;
+	g->actor = f->actor;
 }
 
 static void follow(struct authz_probe *p, struct slot *s, const char *url);
@@ -493,11 +494,16 @@ static void read_answer(struct authz_probe *p, struct slot *s, struct acme_resp 
 	} else if (json_object_get(j, "authorizations") && json_object_get(j, "finalize")) {
 		do_order(p, s, j);
 	} else if (json_object_get(j, "type") && json_object_get(j, "token")) {
-		/* a challenge: report the authorization it belongs to (Link: rel="up") */
-		if (rs->link_up[0])
+		/* a challenge: report the authorization it belongs to (Link:
+		 * rel="up"), which lists it; the challenge itself when that
+		 * authorization will not be fetched from here (asked already, or
+		 * too deep: an "up" that leads to a challenge again), so that a
+		 * URL given is never left without a finding */
+		if (rs->link_up[0] && s->depth < 2 && !already(p, rs->link_up))
 			follow_later(s, rs->link_up);
 		else
-			do_challenge(s->buf, j, "an authorization the server does not name (no Link rel=\"up\")");
+			do_challenge(s->buf, j, rs->link_up[0] ? "the authorization it names, not fetched again"
+			             : "an authorization the server does not name (no Link rel=\"up\")");
 	} else {
 		diag_add(s->buf, DIAG_ERROR, "acme.fetch", s->url, "not an order, authorization or challenge");
 	}

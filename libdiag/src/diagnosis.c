@@ -38,6 +38,17 @@ const char *diag_actor_text(enum diag_actor a)
 	return "see the finding";
 }
 
+const char *diag_actor_short(enum diag_actor a)
+{
+	switch (a) {
+	case DIAG_ACTOR_CA: return "the CA's validation";
+	case DIAG_ACTOR_CLIENT: return "the ACME client's own check";
+	case DIAG_ACTOR_BOTH: return "both the CA and the ACME client's own check";
+	case DIAG_ACTOR_UNKNOWN: break;
+	}
+	return "unknown";
+}
+
 /* ---- what explains what ---- */
 
 static int same_target(const struct diag_finding *a, const struct diag_finding *b)
@@ -305,6 +316,26 @@ static int rule_matches(const struct rule *ru, const struct diag_finding *f)
 	return is_id(f, ru->id) && (ru->statuses & ST(f->status)) && (!ru->match || ru->match(f));
 }
 
+enum diag_actor diag_finding_actor(const struct diag_finding *f)
+{
+	if (f->status != DIAG_WARN && f->status != DIAG_FAIL)
+		return DIAG_ACTOR_UNKNOWN;
+	if (f->actor)
+		return f->actor;
+	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
+		if (rule_matches(&rules[i], f))
+			return rules[i].actor;
+	static const struct { const char *prefix; enum diag_actor a; } areas[] = {
+		{"dns.resolver.", DIAG_ACTOR_CLIENT}, {"dns01.", DIAG_ACTOR_BOTH}, {"dns.", DIAG_ACTOR_BOTH},
+		{"http01.", DIAG_ACTOR_CA}, {"tlsalpn01.", DIAG_ACTOR_CA}, {"acme.", DIAG_ACTOR_CA},
+		{"jws.", DIAG_ACTOR_CA}, {"clock.", DIAG_ACTOR_CLIENT},
+	};
+	for (size_t i = 0; i < sizeof(areas) / sizeof(areas[0]); i++)
+		if (has_prefix(f->id, areas[i].prefix))
+			return areas[i].a;
+	return DIAG_ACTOR_UNKNOWN;
+}
+
 static int explained_by(const struct rule *ru, const struct diag_finding *c,
                         const struct diag_finding *f)
 {
@@ -334,7 +365,7 @@ static void add_cause(struct work *w, size_t i, const struct rule *ru)
 	struct diag_cause *c = &w->d->v[w->d->n++];
 	*c = (struct diag_cause){
 		.root = root, .title = ru ? ru->title : NULL,
-		.actor = ru ? ru->actor : DIAG_ACTOR_UNKNOWN,
+		.actor = root->actor ? root->actor : ru ? ru->actor : diag_finding_actor(root),
 		.rank = ru ? ru->rank : fallback_rank(root),
 		.impact = root->status,
 	};
@@ -440,7 +471,7 @@ json_t *diag_diagnosis_json(const struct diag_diagnosis *d)
 				json_decref(ex);
 				ex = NULL;
 			}
-		json_t *o = ex ? json_pack("{s:I, s:s, s:s, s:o, s:s, s:s, s:o, s:s, s:s, s:s, s:o, s:o}",
+		json_t *o = ex ? json_pack("{s:I, s:s, s:s, s:o, s:s, s:s, s:o, s:s, s:s, s:o, s:s, s:o, s:o}",
 		                           "rank", (json_int_t)(i + 1), "id", c->root->id,
 		                           "target", c->root->target, "domain", diag_json_str(c->root->domain),
 		                           "status", diag_status_name(c->root->status),
@@ -448,6 +479,7 @@ json_t *diag_diagnosis_json(const struct diag_diagnosis *d)
 		                           "title", diag_json_str(c->title ? c->title : c->root->summary),
 		                           "actor", diag_actor_name(c->actor),
 		                           "who_fails", diag_actor_text(c->actor),
+		                           "clients", diag_json_str(c->root->clients),
 		                           "summary", c->root->summary, "hint", diag_json_str(c->root->hint),
 		                           "explains", ex) : NULL;
 		if (!o || json_array_append_new(a, o)) {
@@ -484,8 +516,15 @@ char *diag_diagnosis_text(const struct diag_diagnosis *d, const struct diag_rend
 		sb_printf(&b, ": ");
 		sb_clean(&b, f->summary);
 		sb_printf(&b, "\n");
-		if (c->actor != DIAG_ACTOR_UNKNOWN)
-			sb_printf(&b, "    who fails: %s\n", diag_actor_text(c->actor));
+		if (c->actor != DIAG_ACTOR_UNKNOWN) {
+			sb_printf(&b, "    who fails: %s", diag_actor_text(c->actor));
+			if (c->root->clients) {
+				sb_printf(&b, " (");
+				sb_clean(&b, c->root->clients);
+				sb_printf(&b, ")");
+			}
+			sb_printf(&b, "\n");
+		}
 		if (c->nexplains) {
 			sb_printf(&b, "    explains:");
 			for (size_t k = 0; k < c->nexplains && k < 8; k++) {

@@ -940,8 +940,9 @@ static void report_auth(struct ctx *c, const struct zoneinfo *zi)
 	}
 
 	int64_t max_serial = -1;
-	size_t good = 0;
+	size_t good = 0, nbad = 0;
 	int64_t serial[DNSCHECK_MAX_ADDRS];
+	struct diag_finding *bad[DNSCHECK_MAX_ADDRS];
 	for (size_t i = 0; i < zi->nsrv; i++) {
 		const struct authsrv *a = &zi->srv[i];
 		serial[i] = -1;
@@ -974,6 +975,8 @@ static void report_auth(struct ctx *c, const struct zoneinfo *zi)
 			             (long long)serial[i], (long long)a->soa->rtt_ms);
 		}
 		ldns_rr_list_deep_free(soa);
+		if (f && f->status == DIAG_FAIL)
+			bad[nbad++] = f;
 		diag_evidence(f, "nameserver", diag_json_str(a->nsname));
 		diag_evidence(f, "address", diag_json_str(a->srv.ip));
 		diag_evidence(f, "rtt_ms", json_rtt(a->soa));
@@ -981,6 +984,11 @@ static void report_auth(struct ctx *c, const struct zoneinfo *zi)
 		if (serial[i] >= 0)
 			diag_evidence(f, "serial", json_integer(serial[i]));
 	}
+	/* The CA asks through a recursive resolver, which moves on to another
+	 * server: while one serves the zone, only the client's check of every
+	 * nameserver fails (lego: "NS ... returned REFUSED"). */
+	for (size_t i = 0; good && i < nbad; i++)
+		bad[i]->actor = DIAG_ACTOR_CLIENT;
 	if (good > 1) {
 		struct strv lag = {0};
 		for (size_t i = 0; i < zi->nsrv; i++)
@@ -1088,6 +1096,16 @@ static int txt_evaluate(struct ctx *c, struct txtsrv *t, size_t n, int64_t t0)
 	return all;
 }
 
+/* Does an authoritative server other than t answer with the value? */
+static int other_auth_has(const struct ctx *c, const struct txtsrv *t)
+{
+	for (size_t i = c->ntxt_res; i < c->ntxt; i++)
+		if (&c->txt[i] != t && c->txt[i].satisfied && q_ok(c->txt[i].q) &&
+		    ldns_pkt_aa(c->txt[i].q->pkt))
+			return 1;
+	return 0;
+}
+
 /* What the server at t said, as one finding. */
 static void report_txt_server(struct ctx *c, const struct txtsrv *t, const struct strv *v)
 {
@@ -1107,13 +1125,24 @@ static void report_txt_server(struct ctx *c, const struct txtsrv *t, const struc
 		f = diag_add(c->r, DIAG_FAIL, "dns01.txt", t->label,
 		             "%s: expected value missing at %s. (%s%s)", who, final_name,
 		             v->n ? "has " : absent, v->n ? vt : "");
+		/* a server that answers without authority (a lame delegation) is
+		 * passed over by the CA's resolver when another one has the value;
+		 * the client's check of every nameserver still fails at it */
+		int lame = !strcmp(t->role, "authoritative") && !ldns_pkt_aa(t->q->pkt) &&
+		           other_auth_has(c, t);
 		diag_set_hint(f, "%s",
 		              !strcmp(t->role, "resolver")
 		              ? "The record has not reached this resolver (or it holds a cached "
 		                "negative answer); wait, or check with --wait."
+		              : lame
+		              ? "This server answers without authority (a lame delegation, see "
+		                "dns.auth.server): the CA's resolver moves on to a nameserver that has "
+		                "the record, but a client that checks every nameserver fails here."
 		              : "This authoritative server lacks the record: the CA may ask it. Check "
 		                "that the DNS provider published it on every server (zone transfer, "
 		                "serial).");
+		if (lame && f)
+			f->actor = DIAG_ACTOR_CLIENT;
 	} else if (v->n) {
 		f = diag_add(c->r, DIAG_OK, "dns01.txt", t->label, "%s: %s. has %s%s", who,
 		             final_name, vt ? vt : "", c->o->nexpect ? " (expected value present)" : "");
@@ -1252,7 +1281,11 @@ static void report_negcache(struct ctx *c, const struct txtsrv *t, size_t n, siz
 			snprintf(howlong, sizeof(howlong), "%lld s", (long long)ttl);
 		else
 			snprintf(howlong, sizeof(howlong), "an unknown time (the answer carried no SOA)");
-		if (auth_has && c->o->nexpect) {
+		if (auth_has && c->o->nexpect && ttl == 0) {
+			f = diag_add(c->r, DIAG_OK, "dns.resolver.negcache", t[i].label,
+			             "resolver answered %s while the authoritative servers have the record, "
+			             "but keeps no negative answer (0 s): the next lookup asks again", kind);
+		} else if (auth_has && c->o->nexpect) {
 			f = diag_add(c->r, DIAG_WARN, "dns.resolver.negcache", t[i].label,
 			             "resolver answered %s while the authoritative servers have the record; "
 			             "it may keep that answer for %s", kind, howlong);
@@ -1761,9 +1794,42 @@ static void txt_start(struct ctx *c)
 	txt_finish(c, txt_evaluate(c, c->txt, c->ntxt, c->t0));
 }
 
+/* Pebble 2.4 compares each character-string of a TXT record on its own;
+ * Boulder (and later Pebble) join them. A value split into strings at the
+ * authoritative servers passes one and fails the other. */
+static void report_split(struct ctx *c)
+{
+	if (!c->o->pebble_strings)
+		return;
+	size_t split = 0, strings = 0;
+	for (size_t i = c->ntxt_res; i < c->ntxt && !split; i++) {
+		ldns_rr_list *l = dns_q_answer(c->txt[i].q, LDNS_RR_TYPE_TXT, c->txt[i].owner);
+		for (size_t k = 0; l && k < ldns_rr_list_rr_count(l); k++)
+			if (ldns_rr_rd_count(ldns_rr_list_rr(l, k)) > 1) {
+				split++;
+				strings = ldns_rr_rd_count(ldns_rr_list_rr(l, k));
+			}
+		ldns_rr_list_deep_free(l);
+	}
+	if (!split) {
+		diag_add(c->r, DIAG_OK, "dns01.txt.split", c->final_name,
+		         "every TXT record is one string, as Pebble 2.4 needs");
+		return;
+	}
+	struct diag_finding *f = diag_add(c->r, c->o->nexpect ? DIAG_FAIL : DIAG_WARN,
+	                                  "dns01.txt.split", c->final_name,
+	                                  "a TXT record at %s. is %zu strings: Pebble 2.4 compares each "
+	                                  "string on its own, so the joined value does not match there "
+	                                  "(Let's Encrypt and later Pebble join them)",
+	                                  c->final_name, strings);
+	diag_set_hint(f, "Publish the value as one string (the DNS provider or the client's hook "
+	              "splits it), or use a Pebble that joins the strings.");
+}
+
 static void txt_finish(struct ctx *c, int all)
 {
 	report_txt(c, all);
+	report_split(c);
 	int auth_has = 0;
 	for (size_t i = c->ntxt_res; i < c->ntxt; i++)
 		auth_has |= c->txt[i].satisfied;

@@ -22,6 +22,7 @@
 #include "diag/dnscheck.h"
 #include "diag/doctor.h"
 #include "diag/policy.h"
+#include "diag/clients.h"
 #include "grow.h"
 
 int diag_doctor_challenge_parse(const char *s, enum doctor_challenge *out)
@@ -142,9 +143,16 @@ static void session_progress(struct diag_doctor *d)
 	}
 }
 
+static unsigned clients_of(const struct doctor_opts *o)
+{
+	return o->clients_given ? o->clients : DIAG_CLIENTS_DEFAULT;
+}
+
 static void shared_done(void *owner, struct sub *s)
 {
 	struct diag_doctor *d = owner;
+	if (s == d->audit)
+		diag_clients_judge(d->r, clients_of(d->o));
 	for (size_t i = 0; i < d->nsubs; i++)
 		if (d->subs[i] == s)
 			d->subs[i] = NULL;
@@ -356,8 +364,10 @@ static void check_sub_done(void *owner, struct sub *s)
 	if (s == c->http)
 		c->http = NULL;
 	free(s);
-	if (!c->dns && !c->http && !c->waiting)
+	if (!c->dns && !c->http && !c->waiting) {
+		diag_clients_judge(c->head.r, clients_of(c->d->o));
 		diag_probe_finish(&c->head);
+	}
 }
 
 static void check_directory_ready(struct check *c)
@@ -409,6 +419,7 @@ static void check_setup(struct check *c, enum doctor_challenge ch)
 		/* the zone and CAA matter to both challenges; the rest of DNS-01
 		 * (and the client's resolvers) only to DNS-01 */
 		.zone_only = ch == DOCTOR_HTTP01, .engine = c->d->eng, .resolvers_audited = 1,
+		.pebble_strings = o->profile == HTTP01_PEBBLE,
 	};
 	c->http_o = (struct http01_opts){
 		.domain = c->base, .family = o->family, .ns = o->ns, .nns = o->nns,

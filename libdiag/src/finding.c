@@ -174,6 +174,7 @@ static void finding_free(struct diag_finding *f)
 	free(f->summary);
 	free(f->detail);
 	free(f->hint);
+	free(f->clients);
 	json_decref(f->evidence);
 	free(f);
 }

@@ -182,6 +182,7 @@ enum outcome {
 	OUT_DNS,           /* a redirect host did not resolve */
 	OUT_OTHER,
 	OUT_INTERNAL,      /* our side: out of memory, curl could not start */
+	OUT_CA_SLOW,       /* answered, but after the CA would have given up */
 };
 
 static int connect_stage(enum outcome o)
@@ -225,6 +226,9 @@ struct addr_probe {
 	char errbuf[CURL_ERROR_SIZE];
 	enum outcome out;
 	char *why;              /* the outcome in the CA's words; NULL: out of memory */
+	int near_limit;         /* answered in time, but close to the CA's limit */
+	int undecided;          /* our wait (--timeout) ended before the CA's would */
+	const char *from_here;  /* IPv6 cannot be reached from this host: why (not the CA's view) */
 	struct dns_q *qa, *q6;  /* lookups of a redirect host (the engine's) */
 	size_t dns_pending;
 };
@@ -872,6 +876,45 @@ static int ip_is_local(const char *ip)
 	return found;
 }
 
+/* Can this host reach IPv6 at all? Read from the kernel, as the seeds'
+ * operators would check it: the sysctl that disables IPv6, a global
+ * address, a default route. NULL when it can; else why not. */
+static const char *local_ipv6_gap(void)
+{
+	FILE *f = fopen("/proc/sys/net/ipv6/conf/all/disable_ipv6", "r");
+	int off = 0;
+	if (f) {
+		off = fgetc(f) == '1';
+		fclose(f);
+	} else if (access("/proc/net/if_inet6", F_OK)) {
+		return "IPv6 is not available in this kernel";
+	}
+	if (off)
+		return "IPv6 is disabled on this host (net.ipv6.conf.all.disable_ipv6 = 1)";
+	struct ifaddrs *ifa = NULL;
+	int global = 0;
+	if (!getifaddrs(&ifa)) {
+		for (struct ifaddrs *i = ifa; i && !global; i = i->ifa_next) {
+			if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET6)
+				continue;
+			const struct in6_addr *a = &((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr;
+			global = !IN6_IS_ADDR_LOOPBACK(a) && !IN6_IS_ADDR_LINKLOCAL(a);
+		}
+		freeifaddrs(ifa);
+	}
+	if (!global)
+		return "this host has no IPv6 address beyond loopback and link-local";
+	/* a default route: destination ::/0 in the kernel's table */
+	f = fopen("/proc/net/ipv6_route", "r");
+	int route = 0;
+	char line[256];
+	while (f && !route && fgets(line, sizeof(line), f))
+		route = !strncmp(line, "00000000000000000000000000000000 00 ", 36);
+	if (f)
+		fclose(f);
+	return route ? NULL : "this host has no IPv6 default route";
+}
+
 /* The inode of a socket listening on port at ip or the wildcard, 0 if none. */
 static unsigned long listening_inode(const char *ip, uint16_t port)
 {
@@ -962,20 +1005,30 @@ static int socket_owner(unsigned long inode, char *out, size_t len)
 /* The status an address's outcome deserves on its own. */
 static enum diag_status outcome_status(const struct http01_ctx *c, const struct addr_probe *p)
 {
+	if (p->from_here)
+		return DIAG_ERROR;  /* not checkable from here: our side */
 	int tokenless = !c->o.token;
 	int offsite = p->nhops > 1 && strcmp(p->hops[p->nhops - 1].host, p->hops[0].host);
 	switch (p->out) {
 	case OUT_OK:
 		if (tokenless && !c->o.key_authorization)
 			return DIAG_WARN;  /* a random token answered 200: a catch-all */
-		return offsite && tokenless ? DIAG_WARN : DIAG_OK;
+		return (offsite && tokenless) || p->near_limit ? DIAG_WARN : DIAG_OK;
 	case OUT_STATUS:
-		if (tokenless)
-			return p->hops[p->nhops - 1].status == 404 && !offsite ? DIAG_OK : DIAG_WARN;
+		if (tokenless) {
+			long st = p->hops[p->nhops - 1].status;
+			/* a login wall or deny rule answers every token alike: the
+			 * real one gets it too ("Non-200 status code ... 403") */
+			if (st == 401 || st == 403)
+				return DIAG_FAIL;
+			return st == 404 && !offsite ? DIAG_OK : DIAG_WARN;
+		}
 		return DIAG_FAIL;
 	case OUT_INTERNAL:
 	case OUT_PENDING:
 		return DIAG_ERROR;  /* not checked: our side */
+	case OUT_TIMEOUT_AFTER:
+		return p->undecided ? DIAG_ERROR : DIAG_FAIL;
 	default:
 		return DIAG_FAIL;
 	}
@@ -1013,18 +1066,40 @@ static const char *outcome_hint(const struct http01_ctx *c, const struct addr_pr
 	case OUT_REDIRECT:
 		return "Fix the redirect: the CA follows only 301/302/307/308 to http/https on ports 80 "
 		       "and 443, to public names, at most 10 times, without loops.";
-	case OUT_STATUS:
-		return c->o.token
-			? "The challenge file is not served here: check the webroot, location blocks and "
-			  "rewrites for /.well-known/acme-challenge/, and proxies in front of this address."
-			: "A random token should get 404; this status suggests a proxy, a login wall or a "
-			  "rewrite that would also hide the real challenge file.";
+	case OUT_STATUS: {
+		long st = p->hops[p->nhops - 1].status;
+		if (c->o.token)
+			return "The challenge file is not served here: check the webroot, location blocks and "
+			       "rewrites for /.well-known/acme-challenge/, and proxies in front of this address.";
+		if (st == 401 || st == 403)
+			return "Every challenge file would get this answer (the CA: \"Non-200 status code\"): "
+			       "an authentication layer, a deny rule or a login wall covers "
+			       "/.well-known/acme-challenge/. Exempt that path (nginx: a location block "
+			       "without auth_basic or deny; Apache: Require all granted).";
+		if (p->nhops > 1 && strcmp(p->hops[p->nhops - 1].host, p->hops[0].host))
+			return "The CA follows this redirect to the other host, so the challenge file must be "
+			       "served there (a random token getting 404 there is as expected): make the ACME "
+			       "client's file reach that host, or serve /.well-known/acme-challenge/ on this "
+			       "name without the redirect.";
+		return "A random token should get 404; this status suggests a proxy, a login wall or a "
+		       "rewrite that would also hide the real challenge file.";
+	}
 	case OUT_OK:
 		return "Every path answers 200: make sure /.well-known/acme-challenge/ is served from the "
 		       "directory the ACME client writes to, not by a catch-all page.";
 	case OUT_INTERNAL:
 		return "The address was not checked (out of memory, or curl could not start the "
 		       "request): run the check again.";
+	case OUT_CA_SLOW:
+		return "Answer the challenge path at once: it is a small static file. A slow backend, a "
+		       "proxy waiting on its upstream, or a rate limiter in front of the server are the "
+		       "usual causes.";
+	case OUT_TIMEOUT_AFTER:
+		if (p->undecided)
+			return "The check gave up before the CA would: raise --timeout (the whole fetch is "
+			       "allowed twice --timeout) to wait as long as the CA does.";
+		return "The server accepted the connection but did not answer in time: a slow backend "
+		       "or a proxy waiting on its upstream; the challenge file should be served at once.";
 	default:
 		return "Check the web server at this address.";
 	}
@@ -1070,6 +1145,11 @@ static struct diag_finding *add_addr_summary(struct http01_ctx *c, const struct 
 		return diag_add(r, st, "http01.addr", p->ip, "%s: 404 for a random probe token%s: the "
 		                "expected answer before the client places its file", p->ip,
 		                p->nhops > 1 ? " after redirects" : "");
+	if (!c->o.token && p->out == OUT_STATUS && p->nhops > 1 &&
+	    strcmp(p->hops[p->nhops - 1].host, p->hops[0].host))
+		return diag_add(r, st, "http01.addr", p->ip, "%s: the challenge path redirects to another "
+		                "host, %s, which answers %ld for a random probe token%s", p->ip,
+		                p->hops[p->nhops - 1].host, p->hops[p->nhops - 1].status, note);
 	if (!c->o.token && p->out == OUT_OK && st == DIAG_WARN) {
 		char *page = body_text(p, 40);
 		struct diag_finding *f = diag_add(r, st, "http01.addr", p->ip, "%s: 200 for a random "
@@ -1094,6 +1174,12 @@ static void report_addr(struct http01_ctx *c, const struct addr_probe *p)
 	} else if (!decisive && st == DIAG_FAIL) {
 		st = DIAG_WARN;
 		note = " (not the address the CA uses today)";
+	} else if (p->from_here) {
+		note = " (not checkable from here: this host cannot reach IPv6)";
+	} else if (p->near_limit) {
+		note = " (slow: close to the time the CA waits)";
+	} else if (p->undecided) {
+		note = " (the CA waits longer: not judged)";
 	}
 	struct diag_finding *f = add_addr_summary(c, p, st, note);
 	if (st != DIAG_OK)
@@ -1193,8 +1279,13 @@ static void report_local(struct http01_ctx *c)
 		unsigned long ino = listening_inode(p->ip, c->port);
 		struct diag_finding *f;
 		if (!ino) {
-			f = diag_add(r, DIAG_FAIL, "http01.local", p->ip,
-			             "%s is on this host and nothing listens on port %u", p->ip, c->port);
+			/* only an address the CA uses decides (every one under rfc8555) */
+			int decisive = c->o.profile == HTTP01_RFC8555 || p == c->used;
+			f = diag_add(r, decisive ? DIAG_FAIL : DIAG_WARN, "http01.local", p->ip,
+			             "%s is on this host and nothing listens on port %u%s", p->ip, c->port,
+			             decisive ? "" : c->fallback && p == c->first6
+			             ? " (the CA falls back to IPv4 after this connect error)"
+			             : " (not the address the CA uses today)");
 			diag_set_hint(f, "Start the web server, or the ACME client's standalone listener "
 			              "(certbot --standalone, lego --http), on port %u.", c->port);
 			continue;
@@ -1216,9 +1307,113 @@ static void report_local(struct http01_ctx *c)
 	}
 }
 
+/* How long the CA waits for one whole fetch, redirects included (facts in
+ * ../shared/reference/ca-behaviour.md): Pebble's HTTP client has a single
+ * 15 s timeout; Boulder's VA fetches within the RA's deadline, 20 s in
+ * Boulder's own configuration (Let's Encrypt does not publish its value).
+ * rfc8555 sets none. 0: no limit. */
+static int64_t ca_fetch_ms(enum http01_profile pr)
+{
+	return pr == HTTP01_PEBBLE ? 15000 : pr == HTTP01_LETSENCRYPT ? 20000 : 0;
+}
+
+static int got_answer(enum outcome o)
+{
+	return o == OUT_OK || o == OUT_STATUS || o == OUT_MISMATCH || o == OUT_BODY_BIG;
+}
+
+/* Weigh each address's time by the CA's limit: an answer later than the
+ * CA waits is the CA's timeout; one near it is a warning; our own timeout
+ * ending before the CA's decides nothing. */
+static void judge_time(struct http01_ctx *c, struct addr_probe *p)
+{
+	int64_t lim = ca_fetch_ms(c->o.profile), took = 0;
+	if (!lim)
+		return;
+	int64_t slowest_dial = 0;
+	for (size_t k = 0; k < p->nhops; k++) {
+		took += p->hops[k].total_ms;
+		if (p->hops[k].connect_ms > slowest_dial)
+			slowest_dial = p->hops[k].connect_ms;
+	}
+	/* Boulder also gives each dial 10 s (singleDialTimeout) */
+	if (c->o.profile == HTTP01_LETSENCRYPT && got_answer(p->out) && slowest_dial > 10000) {
+		char *w = diag_asprintf("%s: Fetching %s: Timeout during connect (likely firewall "
+		                        "problem): a connect took %.1f s, Let's Encrypt dials for 10 s",
+		                        p->ip, p->nhops ? p->hops[0].url : c->domain, slowest_dial / 1000.0);
+		if (w) {
+			free(p->why);
+			p->why = w;
+			p->out = OUT_CA_SLOW;
+		}
+	} else if (got_answer(p->out) && took > lim) {
+		char *w = diag_asprintf("%s: Fetching %s: %s: the answer took %.1f s, %s gives up after "
+		                        "%lld s", p->ip, p->nhops ? p->hops[0].url : c->domain,
+		                        c->o.profile == HTTP01_PEBBLE
+		                        ? "context deadline exceeded (Client.Timeout exceeded while "
+		                          "awaiting headers)"
+		                        : "Timeout after connect (your server may be slow or overloaded)",
+		                        took / 1000.0, c->o.profile == HTTP01_PEBBLE ? "Pebble"
+		                        : "Let's Encrypt (about)", (long long)(lim / 1000));
+		if (w) {
+			free(p->why);
+			p->why = w;
+			p->out = OUT_CA_SLOW;
+		}
+	} else if (got_answer(p->out) && took > lim * 2 / 3) {
+		p->near_limit = 1;
+	} else if (p->out == OUT_TIMEOUT_AFTER && (int64_t)c->timeout_ms * 2 < lim) {
+		p->undecided = 1;
+	}
+}
+
 /* Every address is done: what the CA would see. */
+/* Seed 002: the name's A is this host, which has no IPv6, and the name
+ * has an AAAA. The CA tries the AAAA first; nothing answers there. */
+static void report_ipv6_gap(struct http01_ctx *c, const char *gap)
+{
+	const struct addr_probe *a4 = NULL, *a6 = NULL;
+	for (size_t i = 0; i < c->nprobes; i++) {
+		const struct addr_probe *p = &c->probes[i];
+		if (p->family == AF_INET && !a4 && ip_is_local(p->ip))
+			a4 = p;
+		if (p->family == AF_INET6 && !a6)
+			a6 = p;
+	}
+	if (!a4 || !a6)
+		return;
+	int le = c->o.profile == HTTP01_LETSENCRYPT;
+	struct diag_finding *f = diag_add(c->head.r, le ? DIAG_WARN : DIAG_FAIL, "http01.ipv6-local",
+	                                  c->domain, "%s is this host, and %s, but %s also has an "
+	                                  "AAAA (%s): the CA tries it first and %s", a4->ip, gap,
+	                                  c->domain, a6->ip, le
+	                                  ? "falls back to IPv4 only after a 10 s connect timeout"
+	                                  : "fails there (no fallback to IPv4)");
+	diag_set_hint(f, "Enable IPv6 on this host (sysctl net.ipv6.conf.all.disable_ipv6=0, an "
+	              "address and a route) and have the web server listen on [::]:%u, or remove "
+	              "the AAAA record. Client options such as acme.sh --force-ipv4 change only how "
+	              "the client connects, not how the CA validates.", c->port);
+	diag_evidence(f, "ipv4", json_string(a4->ip));
+	diag_evidence(f, "ipv6", json_string(a6->ip));
+	diag_evidence(f, "local_ipv6", json_string(gap));
+}
+
 static void judge(struct http01_ctx *c)
 {
+	/* an IPv6 address that fails at connect while this host has no IPv6
+	 * says nothing about the CA's view */
+	const char *gap = NULL;
+	for (size_t i = 0; i < c->nprobes; i++) {
+		struct addr_probe *p = &c->probes[i];
+		if (p->family != AF_INET6 || !(p->out == OUT_UNREACH || p->out == OUT_CONNECT_TIMEOUT ||
+		                                p->out == OUT_OTHER))
+			continue;
+		if (!gap && !(gap = local_ipv6_gap()))
+			break;
+		p->from_here = gap;
+	}
+	for (size_t i = 0; i < c->nprobes; i++)
+		judge_time(c, &c->probes[i]);
 	choose_address(c);
 	for (size_t i = 0; i < c->nprobes; i++)
 		report_addr(c, &c->probes[i]);
@@ -1227,6 +1422,8 @@ static void judge(struct http01_ctx *c)
 	diag_evidence(f, "profile", json_string(diag_http01_profile_name(c->o.profile)));
 	diag_evidence(f, "token", diag_json_str(c->token));
 	report_local(c);
+	if (gap)
+		report_ipv6_gap(c, gap);
 	diag_probe_finish(&c->head);
 }
 

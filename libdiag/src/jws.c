@@ -203,58 +203,48 @@ static int har(struct jws_capture *c, const char *buf, size_t len)
 }
 
 /* certbot: "...:DEBUG:acme.client:Sending POST request to URL:" then a JSON
- * block that ends with a line holding only "}". */
+ * block that ends with a line holding only "}". Read in one pass, line by
+ * line: a request's block ends at its "}" line, and never runs past the
+ * next request (a request without its "}" is unreadable, not the start of
+ * one block that holds every request after it: copying those would grow
+ * as the square of the log), nor more than 10,000 lines on (a "}" that far
+ * closes something else). */
 static void certbot_log(struct jws_capture *c, const char *buf, size_t len)
 {
 	static const char mark[] = "Sending POST request to ";
 	const char *p = buf, *end = buf + len;
-	size_t lineno = 1;
-	/* The next line holding only "}" at or after scan (on line scan_line),
-	 * or NULL: kept between requests, so that the log is read once however
-	 * many requests lack their closing line. */
-	const char *close = NULL, *scan = buf;
-	size_t close_line = 0, scan_line = 1;
+	const char *body = NULL;  /* the open request's block, NULL when none is open */
+	size_t lineno = 1, body_line = 0;
+	char url[2048], where[48];
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *le = nl ? nl : end;
 		const char *m = memmem(p, (size_t)(le - p), mark, sizeof(mark) - 1);
+		if (body && (m || lineno - body_line >= 10000)) {
+			c->skipped++;  /* no "}" before the next request, or too far */
+			body = NULL;
+		}
 		if (m) {
 			const char *u = m + sizeof(mark) - 1;
 			size_t ul = (size_t)(le - u);
 			while (ul && (u[ul - 1] == ':' || u[ul - 1] == '\r'))
 				ul--;
-			char url[2048];
 			snprintf(url, sizeof(url), "%.*s", (int)(ul < sizeof(url) - 1 ? ul : sizeof(url) - 1), u);
-			const char *body = nl ? nl + 1 : end;
-			if (close && close < body)
-				close = NULL;  /* behind us: find the next one */
-			if (!close && scan < body) {
-				scan = body;
-				scan_line = lineno + 1;
-			}
-			while (!close && scan < end) {
-				const char *qn = memchr(scan, '\n', (size_t)(end - scan));
-				const char *qe = qn ? qn : end;
-				if (scan[0] == '}' && (qe - scan == 1 || scan[1] == '\r')) {
-					close = scan;
-					close_line = scan_line;
-				}
-				scan = qn ? qn + 1 : end;
-				scan_line++;
-			}
-			/* a request's JSON is some lines long; a "}" 10,000 lines on
-			 * closes something else */
-			const char *bend = close && close_line - lineno <= 10000 ? close + 1 : NULL;
-			char where[48];
 			snprintf(where, sizeof(where), "line %zu", lineno);
-			if (!bend || add_req(c, body, (size_t)(bend - body), url, NULL, where))
+			body = nl ? nl + 1 : end;
+			body_line = lineno + 1;
+		} else if (body && p[0] == '}' && (le - p == 1 || p[1] == '\r')) {
+			if (add_req(c, body, (size_t)(p + 1 - body), url, NULL, where))
 				c->skipped++;
+			body = NULL;
 		}
 		if (!nl)
 			break;
 		p = nl + 1;
 		lineno++;
 	}
+	if (body)
+		c->skipped++;
 }
 
 int jws_capture_parse(const char *buf, size_t len, struct jws_capture *c, char *err, size_t errlen)
@@ -268,8 +258,9 @@ int jws_capture_parse(const char *buf, size_t len, struct jws_capture *c, char *
 	json_t *doc = NULL;
 	if (har(c, buf, len)) {
 		/* read */
-	} else if (json_is_object(doc = json_loadb(buf, len, 0, &je)) &&
+	} else if ((doc = json_loadb(buf, len, 0, &je)) && json_is_object(doc) &&
 	           json_object_get(doc, "protected")) {
+		/* (json_is_object is a macro that names its argument twice) */
 		c->format = "jws";
 		if (add_json(c, doc, NULL, NULL, "document"))
 			c->skipped++;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "diag/diagnosis.h"
 #include "diag/render.h"
 #include "sbuf.h"
 
@@ -34,8 +35,11 @@ static json_t *finding_json(const struct diag_finding *f)
 	                      "evidence", f->evidence,
 	                      "duration_ms", f->duration_ms >= 0 ? json_integer(f->duration_ms)
 	                                                         : json_null());
+	enum diag_actor a = diag_finding_actor(f);
 	if (o && ((f->domain && json_object_set_new(o, "domain", diag_json_str(f->domain))) ||
-	          (f->object && json_object_set_new(o, "object", diag_json_str(f->object))))) {
+	          (f->object && json_object_set_new(o, "object", diag_json_str(f->object))) ||
+	          json_object_set_new(o, "who_fails", a ? json_string(diag_actor_name(a)) : json_null()) ||
+	          (f->clients && json_object_set_new(o, "clients", diag_json_str(f->clients))))) {
 		json_decref(o);
 		return NULL;
 	}
@@ -158,6 +162,16 @@ char *diag_render_text(const struct diag_report *r,
 			sb_printf(&b, "      hint: ");
 			sb_clean(&b, f->hint);
 			sb_printf(&b, "\n");
+		}
+		enum diag_actor who = diag_finding_actor(f);
+		if (who) {
+			sb_printf(&b, "      who fails: %s", diag_actor_short(who));
+			if (f->clients) {
+				sb_printf(&b, " (");
+				sb_clean(&b, f->clients);
+				sb_printf(&b, ")");
+			}
+			sb_printf(&b, "%s\n", who == DIAG_ACTOR_CLIENT ? "; the CA would validate" : "");
 		}
 		if (o->verbose && json_object_size(f->evidence) > 0) {
 			char *ev = json_dumps(f->evidence, JSON_COMPACT | JSON_SORT_KEYS);

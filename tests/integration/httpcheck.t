@@ -6,7 +6,7 @@
 # HTTP-01 challenge in the same set-ups.
 . "$(dirname "$0")/../lib/tap.sh"
 require_lab
-plan 76
+plan 99
 
 www=$LAB_STATE/www/.well-known/acme-challenge
 ka=tok-lab.thumbprint-of-the-lab-account
@@ -43,9 +43,42 @@ check "v6dead pebble: exit 1" rc_is 1
 H v6refused.web.test
 check "v6refused letsencrypt: warn (fallback)" ca v6refused.web.test warn
 check "v6refused: Connection refused" jq_true '[.checks[] | select(.id=="http01.addr" and .target=="2001:db8::81")][0].summary | test("Connection refused")'
-check "v6refused: local cause found (nothing listens)" finding http01.local 2001:db8::81 fail
+check "v6refused: local cause found (nothing listens), a warning: the CA falls back" \
+	jq_true '[.checks[] | select(.id=="http01.local" and .target=="2001:db8::81")][0] | .status == "warn" and (.summary | test("falls back"))'
 H --ca-profile pebble v6refused.web.test
 check "v6refused pebble: fail" ca v6refused.web.test fail
+check "v6refused pebble: the local cause fails (Pebble uses that address)" finding http01.local 2001:db8::81 fail
+H --ca-profile rfc8555 v6refused.web.test
+check "v6refused rfc8555: the local cause fails (any address may be used)" finding http01.local 2001:db8::81 fail
+
+# The AAAA serves; the A is on this host with nothing on port 80. The CA
+# (Let's Encrypt or Pebble) uses the AAAA and validates: the local finding
+# is a warning, not a failed verdict. Under rfc8555 every address counts.
+H --token tok-lab a4local.web.test
+check "a4local: the CA's address works" ca a4local.web.test ok
+check "a4local: nothing on the unused A is a warning" \
+	jq_true '[.checks[] | select(.id=="http01.local" and .target=="192.0.2.81")][0] | .status == "warn" and (.summary | test("not the address the CA uses"))'
+H --ca-profile pebble --token tok-lab a4local.web.test
+check "a4local pebble: exit 0 (the lab's documentation addresses fail Let's Encrypt's reserved-address rule)" rc_is 0
+check "a4local pebble: a warning still" finding http01.local 192.0.2.81 warn
+H --ca-profile rfc8555 --token tok-lab a4local.web.test
+check "a4local rfc8555: fail" finding http01.local 192.0.2.81 fail
+
+# Pre-flight without a token: a 403 or 401 on the challenge path fails (the
+# real token gets the same answer); a redirect to another host is said.
+H --ca-profile pebble deny.web.test
+check "deny: a 403 for a random token fails at the address the CA uses" \
+	jq_true '[.checks[] | select(.id=="http01.addr" and .target=="2001:db8::80")][0].status == "fail"'
+check "deny: the verdict fails" ca deny.web.test fail
+check "deny: the hint names the deny rule" jq_true '[.checks[] | select(.id=="http01.addr")][0].hint | test("Exempt that path")'
+check "deny: exit 1" rc_is 1
+H --ca-profile pebble login.web.test
+check "login: a 401 fails too" jq_true '[.checks[] | select(.id=="http01.addr")][0] | .status == "fail" and (.summary | test("401"))'
+H --ca-profile pebble offhost.web.test
+check "offhost: the redirect to another host is said" \
+	jq_true '[.checks[] | select(.id=="http01.addr")][0] | .status == "warn" and (.summary | test("redirects to another host, ok.web.test"))'
+check "offhost: the hint says the file must be served there, not 'a proxy'" \
+	jq_true '[.checks[] | select(.id=="http01.addr")][0].hint | (test("served there") and (test("proxy") | not))'
 
 # IPv6 answers 404 while IPv4 serves: no fallback after a connect, for both CAs.
 H --token tok-lab v6404.web.test
@@ -166,14 +199,64 @@ lego_run() { # lego_run DOMAIN: 0 if Pebble issued a certificate
 		lego --server https://192.0.2.90:14000/dir --path "$T_TMP/lego" --email admin@web.test \
 		--accept-tos --domains "$1" --http --http.webroot "$LAB_STATE/www" run >"$T_TMP/lego.log" 2>&1
 }
-for d in ok v6refused v6404 v6dead; do
+for d in ok a4local offhost deny login v6refused v6404 v6dead; do
 	lego_run $d.web.test; lego_rc=$?
 	H --ca-profile pebble --token tok-lab --key-authorization "$ka" $d.web.test
 	tool_fail=$(jq -r '[.checks[] | select(.id=="http01.ca")][0].status == "fail"' "$T_TMP/out")
-	if [ "$d" = ok ]; then
+	if [ "$d" = ok ] || [ "$d" = a4local ] || [ "$d" = offhost ]; then
 		check "pebble issued for $d.web.test, tool agrees" bash -c "[ $lego_rc -eq 0 ] && [ $tool_fail = false ]"
 	else
 		check "pebble refused $d.web.test, tool agrees" bash -c "[ $lego_rc -ne 0 ] && [ $tool_fail = true ]"
 	fi
 done
+
+# A server that answers late (a Python server on 192.0.2.82: it serves the
+# webroot after the delay written in a file; no nginx setting delays an
+# answer). Pebble waits 15 s for the whole fetch: later is its timeout,
+# whatever --timeout says; our wait shorter than the CA's decides nothing.
+cat >"$T_TMP/slow.py" <<'PY'
+import http.server, os, sys, time
+root, delay = sys.argv[3], sys.argv[4]
+class H(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *a): pass
+    def do_GET(self):
+        time.sleep(float(open(delay).read()))
+        path = os.path.join(root, self.path.lstrip('/'))
+        try:
+            body = open(path, 'rb').read(); code = 200
+        except OSError:
+            body = b'not found'; code = 404
+        try:
+            self.send_response(code)
+            self.send_header('Content-Length', str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except OSError:
+            pass  # the client gave up first: that is the point
+class S(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+S((sys.argv[1], int(sys.argv[2])), H).serve_forever()
+PY
+echo 17 >"$T_TMP/delay"
+"$LAB_SH" run "$LAB_STATE" timeout 300 python3 "$T_TMP/slow.py" 192.0.2.82 80 "$LAB_STATE/www" "$T_TMP/delay" \
+	2>"$T_TMP/slow.err" &
+slow=$!
+trap 'kill $slow 2>/dev/null; wait 2>/dev/null; rm -rf "$T_TMP"' EXIT
+echo 0 >"$T_TMP/delay"
+for _ in $(seq 1 50); do "$LAB_SH" run "$LAB_STATE" curl -s -o /dev/null http://192.0.2.82/ && break; sleep 0.1; done
+echo 17 >"$T_TMP/delay"
+run_tool acme-httpcheck --json --timeout 10 --ca-profile pebble --token tok-lab --key-authorization "$ka" slow.web.test
+check "slow (17 s): Pebble's 15 s timeout fails it, though --timeout allows 20 s" \
+	jq_true '[.checks[] | select(.id=="http01.ca")][0] | .status == "fail" and (.summary | test("took 1[78]\\.[0-9] s, Pebble gives up after 15 s"))'
+lego_run slow.web.test; lrc=$?
+check "slow (17 s): Pebble refuses lego's challenge too" bash -c "[ $lrc -ne 0 ] && grep -q 'Client.Timeout exceeded\\|context deadline exceeded' '$T_TMP/lego.log'"
+echo 11 >"$T_TMP/delay"
+run_tool acme-httpcheck --json --timeout 10 --ca-profile pebble --token tok-lab --key-authorization "$ka" slow.web.test
+check "slow (11 s): within Pebble's 15 s, but close: a warning" \
+	jq_true '[.checks[] | select(.id=="http01.addr")][0] | .status == "warn" and (.summary | test("close to the time the CA waits"))'
+lego_run slow.web.test; lrc=$?
+check "slow (11 s): Pebble issues for lego" test "$lrc" -eq 0
+run_tool acme-httpcheck --json --timeout 4 --ca-profile pebble --token tok-lab --key-authorization "$ka" slow.web.test
+check "slow (11 s), --timeout 4: our 8 s wait decides nothing (error, not fail)" \
+	jq_true '[.checks[] | select(.id=="http01.addr")][0] | .status == "error" and (.hint | test("raise --timeout"))'
 done_testing

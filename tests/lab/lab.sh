@@ -252,7 +252,7 @@ up() {
 	# there times out as behind a dropping firewall.
 	{
 		echo "link set lo up"
-		for a in 10 11 12 20 21 22 53 54 55 80 81 83 84 85 86 87 88 89 90 91 92 93 94 96 97 98 99 123; do
+		for a in 10 11 12 20 21 22 53 54 55 80 81 82 83 84 85 86 87 88 89 90 91 92 93 94 96 97 98 99 123; do
 			echo "addr add 192.0.2.$a/32 dev lo"
 		done
 		for a in 10 20 53 54 80 81 82 93; do echo "addr add 2001:db8::$a/128 dev lo nodad"; done
@@ -445,6 +445,7 @@ web_up() {
 	# A Japanese 404 page (UTF-8, 313 bytes; byte 200 is inside a character)
 	mkdir -p "$w/utf8"
 	printf '%s' '<html lang="ja"><head><meta charset="utf-8"><title>ページが見つかりません</title></head><body><h1>404 ページが見つかりません</h1><p>お探しのページは移動または削除された可能性があります。トップページからもう一度お試しください。</p></body></html>' >"$w/utf8/404.html"
+	printf 'staff:$apr1$lab$3Zmz9zQTyOQ0YQv1kS0o1.\n' >"$w/htpasswd"
 	cat >"$w/nginx.conf" <<NGINX
 daemon off;
 worker_processes 1;
@@ -482,6 +483,27 @@ http {
 		listen [2001:db8::80]:80;
 		server_name tls.web.test;
 		return 301 https://tls.web.test\$request_uri;
+	}
+	# a deny rule and a login wall over the challenge path (the seeds'
+	# auth-middleware cases), and a redirect of it to another host that
+	# serves the files (allowed: the CA follows it)
+	server {
+		listen 192.0.2.80:80;
+		listen [2001:db8::80]:80;
+		server_name deny.web.test;
+		location /.well-known/acme-challenge/ { deny all; }
+	}
+	server {
+		listen 192.0.2.80:80;
+		listen [2001:db8::80]:80;
+		server_name login.web.test;
+		location / { auth_basic "staff only"; auth_basic_user_file $w/htpasswd; root $STATE/www; }
+	}
+	server {
+		listen 192.0.2.80:80;
+		listen [2001:db8::80]:80;
+		server_name offhost.web.test;
+		return 302 http://ok.web.test\$request_uri;
 	}
 	server {
 		listen [2001:db8::82]:80;

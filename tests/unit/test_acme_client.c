@@ -134,6 +134,11 @@ static void answer(struct peer *s, int fd, const char *method, const char *path,
 		reply(s, fd, "200 OK", "application/json", NULL, "{\"identifier\":{\"type\":\"dns\",\"value\":"
 		      "\"a.test\"},\"status\":\"valid\",\"challenges\":[{\"type\":\"http-01\",\"status\":\"valid\","
 		      "\"token\":\"t\"}]}", 1);
+	} else if (!strcmp(path, "/chal-self")) {
+		/* a challenge whose Link rel="up" names itself */
+		snprintf(dir, sizeof(dir), "Link: <%s/chal-self>;rel=\"up\"\r\n", s->base);
+		reply(s, fd, "200 OK", "application/json", dir, "{\"type\":\"http-01\",\"status\":\"pending\","
+		      "\"token\":\"t\"}", 1);
 	} else {
 		reply(s, fd, "404 Not Found", "text/plain", NULL, "no", 1);
 	}
@@ -480,16 +485,22 @@ static void probes_cancel_safely(void **state)
 
 /* ---- the time bound of acme-authz ---- */
 
-static void authz_run_is_bounded(void **state)
+/* The authz probe on the peer's path, on the fixture's loop, to its end. */
+static struct diag_report *authz_on(struct fixture *f, const char *path, int timeout_ms)
 {
-	struct fixture *f = *state;
-	const char *urls[] = {url(f, "/bigorder")};
-	struct authz_opts o = { .urls = urls, .nurls = 1, .timeout_ms = 200 };
+	const char *urls[] = {url(f, path)};
+	struct authz_opts o = { .urls = urls, .nurls = 1, .timeout_ms = timeout_ms };
 	struct diag_report *r = diag_report_new("t", "0", NULL);
 	int done = 0;
 	assert_non_null(diag_authz_start(f->loop, &o, r, count_done, &done));
 	while (!done)
 		diag_loop_run_once(f->loop, 100);
+	return r;
+}
+
+static void authz_run_is_bounded(void **state)
+{
+	struct diag_report *r = authz_on(*state, "/bigorder", 200);
 	/* 8 rounds of timeouts would take 1.6 s; the bound (6 x 200 ms) ends
 	 * it first, and says so for what it cut (no clock is read here: the
 	 * machine may be slow, the findings are what counts) */
@@ -505,6 +516,18 @@ static void authz_run_is_bounded(void **state)
 	assert_int_equal(timed_out + bound, 120);  /* every authorization said */
 	assert_true(bound > 0);
 	assert_true(timed_out >= 5 * AUTHZ_INFLIGHT);
+	diag_report_free(r);
+}
+
+/* A challenge whose authorization (Link rel="up") is not fetched, as it
+ * was asked already (here: itself), is reported itself: the URL given was
+ * left without any finding (found by fuzz_acme). */
+static void challenge_up_to_itself(void **state)
+{
+	struct diag_report *r = authz_on(*state, "/chal-self", 2000);
+	assert_int_equal(r->n, 1);
+	assert_string_equal(r->v[0]->id, "acme.challenge");
+	assert_int_equal(r->v[0]->status, DIAG_OK);
 	diag_report_free(r);
 }
 
@@ -524,6 +547,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(cancel_and_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(client_freed_inside_a_callback, setup, teardown),
 		cmocka_unit_test_setup_teardown(authz_run_is_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(challenge_up_to_itself, setup, teardown),
 		cmocka_unit_test_setup_teardown(probes_cancel_safely, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("acme_client", tests, NULL, NULL);

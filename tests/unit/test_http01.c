@@ -292,9 +292,11 @@ static void silent_first_resolver(void **state)
 	assert_true(json_is_true(json_object_get(json_array_get(res, 1), "used")));
 	const struct diag_finding *addr = find(r, "http01.addr");
 	assert_non_null(addr);
-	assert_int_equal(addr->status, DIAG_FAIL);
+	/* our 600 ms wait ended long before Pebble's 15 s would: not judged */
+	assert_int_equal(addr->status, DIAG_ERROR);
 	assert_non_null(strstr(addr->summary, "Timeout after connect"));
-	assert_int_equal(find(r, "http01.ca")->status, DIAG_FAIL);
+	assert_non_null(strstr(addr->summary, "not judged"));
+	assert_int_equal(find(r, "http01.ca")->status, DIAG_ERROR);
 	diag_report_free(r);
 	close(web);
 	close(f[0].fd);

@@ -294,7 +294,10 @@ int cli_parse(const struct cli_tool *t, int argc, char **argv,
 			}
 		}
 	opterr = 0;
-	optind = 1;
+	/* 0, not 1: glibc's full reset. A parse that stopped inside "-vx"
+	 * leaves getopt pointing into that argv; a tool's main may run again
+	 * in one process (fuzz/fuzz_args.c). */
+	optind = 0;
 	int ch;
 	while ((ch = getopt_long(argc, argv, shorts, lo, NULL)) != -1) {
 		switch (ch) {
@@ -424,6 +427,8 @@ int cli_finish(const struct cli_tool *t, const struct cli_common *c,
 int cli_run(const struct cli_tool *t, const struct cli_common *c, const char *target,
             int (*probe)(const void *opts, struct diag_report *r), const void *opts)
 {
+	if (CLI_OPTIONS_ONLY)
+		return DIAG_EXIT_OK;
 	struct diag_report *r = diag_report_new(t->name, DIAG_VERSION, target);
 	if (!r) {
 		cli_error(t, "out of memory");

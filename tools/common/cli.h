@@ -93,8 +93,20 @@ int cli_long(const struct cli_tool *t, const char *opt, const char *s,
              long min, long max, long *out);
 
 /*
+ * Built for fuzz/fuzz_args.c (-DDIAG_FUZZ_ARGS), a tool reads and checks
+ * its options and input files as usual, then stops where its checks would
+ * start (cli_run, acme-doctor's run): no probe, no output file, no network.
+ */
+#ifdef DIAG_FUZZ_ARGS
+#define CLI_OPTIONS_ONLY 1
+#else
+#define CLI_OPTIONS_ONLY 0
+#endif
+
+/*
  * Make a report about target, run probe(opts, report), print it and free
- * it; returns the exit status (3 when out of memory).
+ * it; returns the exit status (3 when out of memory; 0 without running
+ * anything when CLI_OPTIONS_ONLY).
  */
 int cli_run(const struct cli_tool *t, const struct cli_common *c, const char *target,
             int (*probe)(const void *opts, struct diag_report *r), const void *opts);

@@ -20,13 +20,11 @@
 #include "diag/finding.h"
 #include "diag/render.h"
 
-/* Whose step fails because of a cause. */
-enum diag_actor {
-	DIAG_ACTOR_UNKNOWN = 0,
-	DIAG_ACTOR_CA,      /* the CA's validation (or its API) refuses */
-	DIAG_ACTOR_CLIENT,  /* the ACME client's own pre-check or set-up fails; the CA is not asked */
-	DIAG_ACTOR_BOTH,
-};
+/* Whose step a finding that is not ok makes fail: the finding's own actor
+ * when its probe set one, else the rule for its id (as the diagnosis
+ * ranks it), else its area's. UNKNOWN for ok, skip and error findings
+ * (error: our side, nobody's step). */
+enum diag_actor diag_finding_actor(const struct diag_finding *f);
 
 const char *diag_actor_name(enum diag_actor a);  /* "ca", "client", "both", "unknown" */
 
@@ -66,5 +64,7 @@ char *diag_diagnosis_text(const struct diag_diagnosis *d, const struct diag_rend
 
 /* "the CA's validation fails", ...: a sentence for an actor. */
 const char *diag_actor_text(enum diag_actor a);
+/* A few words, for a finding's "who fails:" line. */
+const char *diag_actor_short(enum diag_actor a);
 
 #endif

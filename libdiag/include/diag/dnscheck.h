@@ -33,6 +33,8 @@ struct dnscheck_opts {
 	int zone_only;                   /* 1: the zone, its nameservers and CAA only (what
 	                                    HTTP-01 needs): no SOA walk per resolver, no
 	                                    CNAME, TXT or negative caching */
+	int pebble_strings;              /* 1: judge TXT as Pebble 2.4 does, each
+	                                    character-string of a record on its own */
 	int resolvers_audited;           /* 1: an audit of the same resolvers runs beside
 	                                    (acme-doctor): no dns.resolver.reachable and
 	                                    dns.resolver.soa-filtered findings here */

@@ -53,6 +53,9 @@ struct doctor_opts {
 	const char *ca_bundle;          /* NULL: the system's trust store */
 	int insecure;
 	enum http01_profile profile;    /* whose HTTP-01 validation to emulate */
+	unsigned clients;               /* the ACME clients whose own checks count
+	                                   (DIAG_CLIENT_*; 0: none, the CA's view) ... */
+	int clients_given;              /* ... when set; else DIAG_CLIENTS_DEFAULT */
 	const char *ca_domain;          /* CAA issuer domain; NULL: the directory's
 	                                   caaIdentities, else letsencrypt.org */
 	/* the account (all optional) */

@@ -26,6 +26,14 @@ enum diag_status {
 	DIAG_ERROR,     /* could not check (our side) */
 };
 
+/* Whose step fails because of a finding (or a cause). */
+enum diag_actor {
+	DIAG_ACTOR_UNKNOWN = 0,
+	DIAG_ACTOR_CA,      /* the CA's validation (or its API) refuses */
+	DIAG_ACTOR_CLIENT,  /* the ACME client's own pre-check or set-up fails; the CA is not asked */
+	DIAG_ACTOR_BOTH,
+};
+
 struct diag_finding {
 	char *id;        /* stable dotted name, e.g. "dns.zone.soa" */
 	char *domain;    /* the name the probe was about (acme-doctor), NULL if none */
@@ -38,6 +46,10 @@ struct diag_finding {
 	char *hint;      /* optional: the action an operator takes, NULL if none */
 	json_t *evidence;/* object, never NULL; raw observations */
 	int64_t duration_ms; /* -1 if not measured */
+	enum diag_actor actor;  /* whose step fails, when the probe knows better than
+	                           its id says (diag_finding_actor); 0: by the id */
+	char *clients;   /* the ACME clients whose own check fails (actor client or
+	                    both), "cert-manager, lego"; NULL: not named */
 };
 
 struct diag_report;
