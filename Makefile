@@ -4,7 +4,7 @@
 #   make check      unit tests, then integration tests in the lab (root)
 #   make sanitize   the same under ASan+UBSan (build-san/)
 #   make demo       build, start the lab, run a real diagnosis
-#   make bench      fan-out benchmark beside a sequential baseline
+#   make bench      fan-out, bulk and revocation benchmarks beside baselines
 #   make install PREFIX=/usr/local DESTDIR=  (BINDIR MANDIR BASHCOMPDIR ZSHCOMPDIR FISHCOMPDIR)
 #   make dist       acme-diag-VERSION.tar.gz (the tracked files)
 #   make distcheck  build, test and install that tarball in a fresh directory
@@ -38,7 +38,7 @@ ALL_CFLAGS := $(WARN) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) -D_DEFAULT_SOURCE -DDIAG
 LDLIBS     := $(PKG_LIBS) -lm
 
 TOOLS     := acme-doctor acme-dash acme-dnscheck acme-httpcheck acme-alpncheck acme-clock acme-account \
-             acme-authz acme-jwslint acme-ratelimit
+             acme-authz acme-jwslint acme-ratelimit acme-revcheck acme-certcheck
 LIB_SRC   := $(wildcard libdiag/src/*.c)
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/common/*.c))

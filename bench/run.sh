@@ -152,3 +152,7 @@ printf '\nExpect: 100 resolvers within a few ms of 1 resolver; one dead server (
 printf 'addresses) costs one --timeout; acme-doctor within 1.2x of its slowest single tool, not the sum;\n'
 printf '%s names in under 30 s and 200 MB; captures read in a few times grep'"'"'s time, in memory\n' "$bulk"
 printf 'of about the file'"'"'s size (the HAR is read one entry at a time); acme-dash within 50 ms of tmux'"'"'s echo.\n'
+
+# Revocation: a published list of millions of serials and a CRL of a
+# million entries, beside grep, sort | join and openssl crl | grep.
+"$top/bench/revocation.sh" "$BUILD"

@@ -44,6 +44,8 @@ int fuzz_main_acme_clock(int argc, char **argv);
 int fuzz_main_acme_account(int argc, char **argv);
 int fuzz_main_acme_authz(int argc, char **argv);
 int fuzz_main_acme_jwslint(int argc, char **argv);
+int fuzz_main_acme_revcheck(int argc, char **argv);
+int fuzz_main_acme_certcheck(int argc, char **argv);
 
 static const struct {
 	const char *name;
@@ -56,6 +58,8 @@ static const struct {
 	{"acme-account", fuzz_main_acme_account},
 	{"acme-authz", fuzz_main_acme_authz},
 	{"acme-jwslint", fuzz_main_acme_jwslint},
+	{"acme-revcheck", fuzz_main_acme_revcheck},
+	{"acme-certcheck", fuzz_main_acme_certcheck},
 };
 #define NTOOLS (sizeof(tools) / sizeof(tools[0]))
 

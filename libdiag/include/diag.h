@@ -28,6 +28,10 @@
 #include "diag/doctor.h"
 #include "diag/k8s.h"
 #include "diag/ratelimit.h"
+#include "diag/cert.h"
+#include "diag/crl.h"
+#include "diag/revcheck.h"
+#include "diag/certcheck.h"
 
 
 #endif

@@ -82,8 +82,8 @@ check "TLS 1.0 only: the server's alert" says tlsalpn01.addr 192.0.2.84 'protoco
 
 # nginx ssl_preread sends acme-tls/1 to a responder, the rest to the web server.
 A --ca-profile pebble --key-authorization "$ka" alpn-preread.web.test
-check "ssl_preread router: ok on IPv6" addr 2001:db8::93 ok
-check "ssl_preread router: ok on IPv4" addr 192.0.2.93 ok
+check "ssl_preread router: ok on IPv6" addr 2001:db8::152 ok
+check "ssl_preread router: ok on IPv4" addr 192.0.2.152 ok
 check "ssl_preread router: the same responder behind both" finding tlsalpn01.consistency alpn-preread.web.test ok
 check "ssl_preread router: exit 0" rc_is 0
 

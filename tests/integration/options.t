@@ -106,6 +106,8 @@ probe_src() {
 	acme-authz) echo libdiag/src/authz.c ;;
 	acme-jwslint) echo libdiag/src/jws.c ;;
 	acme-ratelimit) echo libdiag/src/ratelimit.c libdiag/src/ratelimit_store.c libdiag/src/ratelimit_log.c ;;
+	acme-revcheck) echo libdiag/src/revcheck.c libdiag/src/cert.c ;;
+	acme-certcheck) echo libdiag/src/certcheck.c libdiag/src/cert.c ;;
 	esac
 }
 
@@ -126,7 +128,7 @@ for t in "${tools[@]}"; do
 	BASH_OFFERED[$t]=$(bash_offered "$t" ${OPTS[$t]})
 	src=$(probe_src "$t")
 	IDS[$t]=$([ -n "$src" ] && (cd "$TOP" && cat $src) |
-		grep -oE '"(dns|dns01|http01|tlsalpn01|acme|clock|jws|cert|ratelimit)\.[a-z0-9.-]+[a-z0-9]"' |
+		grep -oE '"(dns|dns01|http01|tlsalpn01|acme|clock|jws|cert|ratelimit|revcheck|certcheck)\.[a-z0-9.-]+[a-z0-9]"' |
 		tr -d '"' | sort -u | tr '\n' ' ')
 	nopt=$(wc -w <<<"${OPTS[$t]}")
 	nids=$(wc -w <<<"${IDS[$t]}")

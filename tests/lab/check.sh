@@ -185,7 +185,7 @@ for a in 192.0.2.142 '[2001:db8::142]'; do
 done
 out=$(tls 192.0.2.147:443 alpn-cdn.web.test)
 has "alpn-cdn: ALPN ignored, an ordinary certificate of the CDN CA" "$out" 'No ALPN negotiated' 'Issuer: CN ?= ?acme-diag lab CDN CA'
-for a in 192.0.2.93 '[2001:db8::93]'; do
+for a in 192.0.2.152 '[2001:db8::152]'; do
 	has "ssl_preread $a: acme-tls/1 to the alpn-preread responder" "$(tls "$a:443" alpn-preread.web.test)" \
 		'ALPN protocol: acme-tls/1' 'Subject: CN ?= ?alpn-preread\.web\.test'
 	has "ssl_preread $a: http/1.1 to the web server" "$(tls "$a:443" alpn-preread.web.test http/1.1)" 'Subject: CN ?= ?tls\.web\.test'
@@ -197,6 +197,16 @@ has "nginx 192.0.2.80: refuses acme-tls/1 (alert 120)" "$(tls 192.0.2.80:443 ok.
 has "alpn-http: plain HTTP on port 443" "$("$LAB" run "$state" curl -s -o /dev/null -w '%{http_code}' http://192.0.2.149:443/ 2>&1)" '^404$'
 has "alpn-v6dead: AAAA on the blackholed path" "$(q +norec +short @192.0.2.53 alpn-v6dead.web.test AAAA)" '^2001:db8:dead::92$'
 has "alpn-v6other: AAAA at nginx" "$(q +norec +short @192.0.2.53 alpn-v6other.web.test AAAA)" '^2001:db8::80$'
+echo "# the PKI (tests/lab/pki.sh): CRLs, OCSP, TLS servers"
+P=$state/pki
+# r CMD...: a command in the lab, stdout and stderr, never failing
+r() { "$LAB" run "$state" "$@" 2>&1 || true; }
+has "nginx serves the CRL, as openssl reads it" "$(r sh -c "curl -s http://192.0.2.91/inter.crl | openssl crl -inform DER -noout -CAfile $P/inter.pem -issuer")" 'verify OK|acme-diag lab Inter'
+has "openssl ocsp: leaf-revoked revoked" "$(r openssl ocsp -issuer "$P/inter.pem" -cert "$P/leaf-revoked.pem" -url http://192.0.2.92:8093/ -CAfile "$P/root.pem" -timeout 3)" 'leaf-revoked.pem: revoked'
+has "nginx TLS 192.0.2.93: tlsmix's renewed chain" "$(r sh -c "openssl s_client -connect 192.0.2.93:443 -servername tlsmix.web.test -CAfile $P/root.pem </dev/null")" 'Verify return code: 0'
+has "nginx TLS [2001:db8::93]: the old certificate" "$(r sh -c "openssl s_client -connect [2001:db8::93]:443 -servername tlsmix.web.test </dev/null | openssl x509 -noout -serial")" "serial=$(openssl x509 -in "$P/leaf-web-old.pem" -noout -serial | cut -d= -f2)"
+has "openssl s_server 192.0.2.93:8443: four certificates sent" "$(r sh -c "openssl s_client -connect 192.0.2.93:8443 -showcerts </dev/null | grep -c 'BEGIN CERTIFICATE'")" '^4$'
+has "nginx: the renewalInfo stand-in's directory" "$(r curl -s http://192.0.2.91/acme/directory)" '"renewalInfo": "http://192.0.2.91/acme/renewal-info/"'
 
 echo "# lab.sh run and lab.sh zone"
 has "run: the system resolver is 192.0.2.10" "$(q _acme-challenge.healthy.test TXT)" 'SERVER: 192\.0\.2\.10#53' '"healthy-token-value"'

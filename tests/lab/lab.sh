@@ -255,11 +255,11 @@ up() {
 	# there times out as behind a dropping firewall.
 	{
 		echo "link set lo up"
-		for a in 10 11 12 20 21 22 53 54 55 80 81 82 83 84 85 86 87 88 89 90 91 92 93 96 97 98 99 123 \
-			141 142 143 144 145 146 147 148 149 150 151; do
+		for a in 10 11 12 20 21 22 53 54 55 80 81 82 83 84 85 86 87 88 89 90 91 92 93 94 96 97 98 99 123 \
+			141 142 143 144 145 146 147 148 149 150 151 152; do
 			echo "addr add 192.0.2.$a/32 dev lo"
 		done
-		for a in 10 20 53 54 80 81 82 92 93 142; do echo "addr add 2001:db8::$a/128 dev lo nodad"; done
+		for a in 10 20 53 54 80 81 82 92 93 142 152; do echo "addr add 2001:db8::$a/128 dev lo nodad"; done
 		for i in $(seq 1 100); do echo "addr add 198.51.100.$i/32 dev lo"; done
 		echo "link add bh0 type veth peer name bh1"
 		echo "link set bh0 up"
@@ -334,8 +334,10 @@ up() {
 		spawn "junk-$mode" "$STATE/dnsjunk" "$mode" "$addr" "$port"
 	done
 
+	"$HERE/pki.sh" "$STATE" || die "pki.sh: could not make the lab PKI in $STATE/pki"
 	alpn_up
 	web_up
+	pki_up
 	pebble_up
 	# chrony as an NTP server (it never touches the clock: -x)
 	printf 'bindaddress 192.0.2.123\nport 123\nallow all\nlocal stratum 8\ncmdport 0\npidfile %s\ndriftfile %s\n' \
@@ -364,12 +366,15 @@ up() {
 		expect "junk-$mode" "$STATE/junk-$mode.out" tcp "$addr" "$port"
 	done
 	expect nginx "$STATE/web/error.log" connect 192.0.2.80 80
-	expect nginx "$STATE/web/error.log" connect 192.0.2.93 443
+	expect nginx "$STATE/web/error.log" connect 192.0.2.152 443
 	for j in "${ALPN_SERVERS[@]}"; do
 		IFS=: read -r mode addr _ v6 <<<"$j"
 		expect "alpn-$mode" "$STATE/alpn-$mode.out" connect "$addr" 443
 		[ -z "$v6" ] || expect "alpn-$mode-v6" "$STATE/alpn-$mode-v6.out" connect "2001:db8::${addr##*.}" 443
 	done
+	expect nginx "$STATE/web/error.log" connect 192.0.2.91 80
+	expect ocsp "$STATE/ocsp.out" connect 192.0.2.92 8093
+	expect s_server "$STATE/s_server.out" tcp 192.0.2.93 8443
 	expect pebble "$STATE/pebble.out" https https://192.0.2.90:14000/dir "$STATE/pebble/ca.pem"
 	expect chrony "$STATE/chrony.out" udp 192.0.2.123 123
 	await_all
@@ -511,7 +516,7 @@ alpn_up() {
 # server per broken set-up (see zones/web.test.zone); for TLS-ALPN-01, a
 # plain HTTP server on port 443 and two ssl_preread routers (nginx stream)
 # that send acme-tls/1 to a backend and everything else to the web server:
-# 192.0.2.92 to lego (tests run it at 192.0.2.91:10443), 192.0.2.93 to the
+# 192.0.2.92 to lego (tests run it at 192.0.2.91:10443), 192.0.2.152 to the
 # alpn-preread responder.
 web_up() {
 	local w=$STATE/web
@@ -617,6 +622,7 @@ http {
 		listen 192.0.2.149:443;
 		return 404;
 	}
+	include $STATE/pki/nginx-pki.conf;
 }
 stream {
 	error_log $w/stream-error.log info;
@@ -635,14 +641,28 @@ stream {
 		proxy_pass \$to_lego;
 	}
 	server {
-		listen 192.0.2.93:443;
-		listen [2001:db8::93]:443;
+		listen 192.0.2.152:443;
+		listen [2001:db8::152]:443;
 		ssl_preread on;
 		proxy_pass \$to_responder;
 	}
 }
 NGINX
 	spawn nginx nginx -c "$w/nginx.conf"
+}
+
+# The lab PKI's OCSP responder (tests/lab/pki.sh): openssl ocsp over the
+# intermediate's openssl ca database, signing with a delegated responder
+# certificate. openssl 3.0 binds every address, hence port 8093; -timeout
+# and -multi, or a connection that sends nothing (the readiness check) blocks
+# every request behind it.
+pki_up() {
+	local p=$STATE/pki
+	spawn ocsp openssl ocsp -index "$p/inter/index.txt" -CA "$p/inter.pem" -rsigner "$p/ocsp.pem" \
+		-rkey "$p/ocsp.key" -port 8093 -nmin 60 -ignore_err -timeout 3 -multi 4
+	# a TLS server sending its chain out of order with the root (acme-certcheck)
+	spawn s_server openssl s_server -accept 192.0.2.93:8443 -cert "$p/leaf-web.pem" -key "$p/leaf-web.key" \
+		-cert_chain "$p/leaf-web.badorder.pem" -www -quiet
 }
 
 # Pebble, Let's Encrypt's test CA, at https://192.0.2.90:14000/dir: it

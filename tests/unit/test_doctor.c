@@ -17,11 +17,6 @@
 #include "diag.h"
 #include "loopback.h"
 
-static void count_done(void *arg)
-{
-	(*(int *)arg)++;
-}
-
 struct fixture {
 	int dns_fd, http_fd;
 	struct diag_server ns;
@@ -35,7 +30,7 @@ static int setup(void **state)
 	struct fixture *f = calloc(1, sizeof(*f));
 	uint16_t port;
 	f->dns_fd = silent_server(&f->ns);
-	f->http_fd = mute_listener(&port);
+	f->http_fd = silent_tcp(&port);
 	snprintf(f->dir, sizeof(f->dir), "http://127.0.0.1:%u/dir", port);
 	snprintf(f->ntp, sizeof(f->ntp), "127.0.0.1:%u", f->ns.port);
 	f->domains[0] = "example.test";

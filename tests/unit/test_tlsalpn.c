@@ -427,7 +427,7 @@ static void srv_start(struct srv *s, enum srv_mode mode, const struct spec *cert
 	memset(s, 0, sizeof(*s));
 	s->cfd = -1;
 	s->mode = mode;
-	s->lfd = mute_listener(&s->port);
+	s->lfd = silent_tcp(&s->port);
 	assert_int_equal(fcntl(s->lfd, F_SETFL, O_NONBLOCK), 0);
 	size_t len;
 	EVP_PKEY *k;
@@ -535,7 +535,7 @@ static void broken_servers(void **state)
 	srv_stop(&s);
 
 	uint16_t port;
-	int silent = mute_listener(&port);
+	int silent = silent_tcp(&port);
 	o.port = port;
 	r = run_with(&o, &dns);
 	assert_string_equal(summary(r, "tlsalpn01.addr"),
