@@ -77,11 +77,6 @@ static void fake_serve(const struct fake_dns *f)
 }
 
 
-static void count_done(void *arg)
-{
-	(*(int *)arg)++;
-}
-
 /* Turns of the loop, the fake resolvers answering between them, until the
  * probe is done or turns run out. */
 static void turns(struct diag_loop *loop, struct fake_dns *f, size_t nf, int n, const int *done)
