@@ -144,14 +144,18 @@ FUZZ_RUN_fuzz_acme      := -max_len=16384 -timeout=10
 FUZZ_RUN_fuzz_capture   := -max_len=262144 -timeout=5
 # every tool, its main renamed, stopping where its checks would start
 FUZZ_OBJ_fuzz_args      := $(TOOLS:%=$(FUZZ_DIR)/args/%.o) \
-                           $(patsubst tools/%.c,$(FUZZ_DIR)/args/%.o,$(wildcard tools/common/*.c tools/doctor/*.c))
+                           $(patsubst tools/%.c,$(FUZZ_DIR)/args/%.o,$(wildcard tools/common/*.c tools/doctor/*.c \
+                                                                                tools/dash/*.c))
+FUZZ_LIBS_fuzz_args     := $(shell pkg-config --libs $(NCURSES) 2>/dev/null)
 FUZZ_RUN_fuzz_args      := -max_len=1024 -timeout=10 -close_fd_mask=3
+$(FUZZ_DIR)/args/dash/screen.o: private FUZZ_CFLAGS += $(shell pkg-config --cflags $(NCURSES) 2>/dev/null)
 
 $(FUZZ_DIR)/obj/%.o: %.c $(wildcard libdiag/include/*.h libdiag/include/diag/*.h libdiag/src/*.h)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
-$(FUZZ_DIR)/args/%.o: tools/%.c $(wildcard libdiag/include/*.h libdiag/include/diag/*.h tools/common/*.h tools/doctor/*.h)
+$(FUZZ_DIR)/args/%.o: tools/%.c $(wildcard libdiag/include/*.h libdiag/include/diag/*.h tools/common/*.h tools/doctor/*.h \
+		tools/dash/*.h)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -DDIAG_FUZZ_ARGS -Itools \
 		-Dmain=fuzz_main_$(subst -,_,$(notdir $*)) -c -o $@ $<

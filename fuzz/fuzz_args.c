@@ -46,6 +46,13 @@ int fuzz_main_acme_authz(int argc, char **argv);
 int fuzz_main_acme_jwslint(int argc, char **argv);
 int fuzz_main_acme_revcheck(int argc, char **argv);
 int fuzz_main_acme_certcheck(int argc, char **argv);
+int fuzz_main_acme_alpncheck(int argc, char **argv);
+int fuzz_main_acme_dash(int argc, char **argv);
+int fuzz_main_acme_ratelimit(int argc, char **argv);
+
+/* Byte 0 modulo the count picks the tool: the corpus's inputs start with
+ * their tool's index (0 acme-doctor ... 11 acme-ratelimit), so new tools
+ * go at the end. */
 
 static const struct {
 	const char *name;
@@ -60,6 +67,9 @@ static const struct {
 	{"acme-jwslint", fuzz_main_acme_jwslint},
 	{"acme-revcheck", fuzz_main_acme_revcheck},
 	{"acme-certcheck", fuzz_main_acme_certcheck},
+	{"acme-alpncheck", fuzz_main_acme_alpncheck},
+	{"acme-dash", fuzz_main_acme_dash},
+	{"acme-ratelimit", fuzz_main_acme_ratelimit},
 };
 #define NTOOLS (sizeof(tools) / sizeof(tools[0]))
 

@@ -50,7 +50,7 @@ static int probe(const void *arg, struct diag_report *r)
 
 int main(int argc, char **argv)
 {
-	static struct args a = { .port = 443 };
+	struct args a = { .port = 443 };  /* not static: main runs more than once under fuzz_args */
 	const struct cli_tool tool = {
 		.name = "acme-alpncheck",
 		.bound_timeouts = 4,  /* the lookups (2), the handshake, one without ALPN after an alert */

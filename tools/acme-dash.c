@@ -239,7 +239,7 @@ static int run_main(const struct cli_tool *tool, const struct cli_common *c, str
 	int rc = doctor_targets_load(&a->c, c, args, nargs, &tg);
 	dash_model_init(&m);
 	dash_ui_init(&d.ui, a->interval);
-	if (rc)
+	if (rc || CLI_OPTIONS_ONLY)
 		goto out;
 	rc = DIAG_EXIT_ERROR;
 	int64_t now = diag_now_ms();

@@ -163,6 +163,9 @@ static int run(const struct cli_tool *t, const struct cli_common *c, const struc
 	}
 	if (read_sources(a, &ev, r))
 		goto out;
+	rc = DIAG_EXIT_OK;
+	if (CLI_OPTIONS_ONLY)
+		goto out;
 	rc = DIAG_EXIT_ERROR;
 	if (diag_ratelimit_judge(&ev, &o, r)) {
 		cli_error(t, "out of memory");
@@ -187,7 +190,7 @@ out:
 
 int main(int argc, char **argv)
 {
-	static struct args a;
+	struct args a = {0};  /* not static: main runs more than once under fuzz_args */
 	const struct cli_tool tool = {
 		.name = "acme-ratelimit",
 		.synopsis = "(--from CLIENT [DIR] | --log PATH | --from-kubectl FILE)... [OPTIONS]",

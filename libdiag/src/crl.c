@@ -111,6 +111,10 @@ static int read_extensions(struct diag_crl *c, const struct tlv *wrap)
 		X509_EXTENSION *e = sk_X509_EXTENSION_value(c->exts, i);
 		int nid = OBJ_obj2nid(X509_EXTENSION_get_object(e));
 		int crit = X509_EXTENSION_get_critical(e);
+		/* an extension given twice makes the CRL malformed (RFC 5280 4.2) */
+		if ((nid == NID_issuing_distribution_point && c->idp) || (nid == NID_crl_number && c->number) ||
+		    (nid == NID_authority_key_identifier && c->aki))
+			return -1;
 		if (nid == NID_issuing_distribution_point)
 			c->idp = X509V3_EXT_d2i(e);
 		else if (nid == NID_delta_crl)
