@@ -284,7 +284,7 @@ static long walk(struct diag_certs *c, const char *dir, int depth, struct diag_r
 		n++;
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), by_name);
+	diag_sort(names, n, sizeof(*names), by_name);
 	for (size_t i = 0; i < n; i++) {
 		char *p = total >= 0 ? diag_asprintf("%s/%s", dir, names[i]) : NULL;
 		struct stat st;

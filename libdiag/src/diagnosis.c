@@ -463,7 +463,7 @@ struct diag_diagnosis *diag_diagnose(const struct diag_report *r)
 	}
 	sort_report = r;
 	if (d->n > 1)
-		qsort(d->v, d->n, sizeof(*d->v), cause_cmp);
+		diag_sort(d->v, d->n, sizeof(*d->v), cause_cmp);
 	sort_report = NULL;
 	return d;
 }

@@ -683,7 +683,7 @@ void diag_doctor_sort(struct diag_report *r, const struct doctor_opts *o)
 		sorted[i] = i;
 	sort_names = o ? o->domains : NULL;
 	if (nn)
-		qsort(sorted, nn, sizeof(*sorted), by_name);
+		diag_sort(sorted, nn, sizeof(*sorted), by_name);
 	for (size_t i = 0; i < r->n; i++)
 		key[i] = (o ? name_index(o, sorted, r->v[i]->domain) : 0) * 16 + area_index(r->v[i]);
 	/* insertion sort on the keys: stable, and a section is mostly in

@@ -221,7 +221,7 @@ static int rl_cert_names(X509 *x, struct rl_cert *c)
 	}
 	if (!c->nnames)
 		return -1;
-	qsort(c->names, c->nnames, sizeof(char *), rl_strcmp);
+	diag_sort(c->names, c->nnames, sizeof(char *), rl_strcmp);
 	size_t k = 0, len = 0;
 	for (size_t i = 0; i < c->nnames; i++) {
 		if (k && !strcmp(c->names[k - 1], c->names[i])) {
@@ -570,17 +570,17 @@ static int rl_collect_certs(struct rl_run *x)
 		if (rl_server_ok(x, ev->certs[i].server))
 			x->certs[n++] = i;
 	rl_sort_ev = ev;
-	qsort(x->certs, n, sizeof(size_t), rl_cert_cmp);
+	diag_sort(x->certs, n, sizeof(size_t), rl_cert_cmp);
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++)
 		if (!k || memcmp(ev->certs[x->certs[k - 1]].sha256, ev->certs[x->certs[i]].sha256, 32))
 			x->certs[k++] = x->certs[i];
-	qsort(x->certs, k, sizeof(size_t), rl_cert_time_cmp);
+	diag_sort(x->certs, k, sizeof(size_t), rl_cert_time_cmp);
 	x->ncerts = k;
 	if (!(x->byset = calloc(k ? k : 1, sizeof(size_t))))
 		return -1;
 	memcpy(x->byset, x->certs, k * sizeof(size_t));
-	qsort(x->byset, k, sizeof(size_t), rl_cert_set_cmp);
+	diag_sort(x->byset, k, sizeof(size_t), rl_cert_set_cmp);
 	return 0;
 }
 
@@ -694,7 +694,7 @@ static int rl_duplicates(struct rl_run *x)
 		const struct rl_cert *c = rl_cert_at(x, i);
 		v[i] = (struct rl_item){ c->server, c->set, "", c->issued, i, 1 };
 	}
-	qsort(v, x->ncerts, sizeof(*v), rl_item_cmp);
+	diag_sort(v, x->ncerts, sizeof(*v), rl_item_cmp);
 	for (size_t i = 0, j; i < x->ncerts && !x->oom; i = j) {
 		j = rl_run_end(v, x->ncerts, i);
 		struct rl_bucket b;
@@ -744,7 +744,8 @@ static int rl_per_domain(struct rl_run *x)
 			else
 				nregs++;
 		}
-		qsort(regs + first, nregs - first, sizeof(*regs), rl_strcmp);
+		if (nregs > first)  /* regs may still be NULL */
+			diag_sort(regs + first, nregs - first, sizeof(*regs), rl_strcmp);
 		size_t keep = first;
 		for (size_t k = first; k < nregs; k++) {
 			if (keep == first || strcmp(regs[keep - 1], regs[k]))
@@ -762,7 +763,7 @@ static int rl_per_domain(struct rl_run *x)
 	}
 	for (size_t i = 0; i < n; i++)
 		v[i].k2 = regs[v[i].idx];
-	qsort(v, n, sizeof(*v), rl_item_cmp);
+	diag_sort(v, n, sizeof(*v), rl_item_cmp);
 	for (size_t i = 0, j; i < n && !x->oom; i = j) {
 		j = rl_run_end(v, n, i);
 		struct rl_bucket b;
@@ -836,7 +837,7 @@ static struct rl_item *rl_events(struct rl_run *x, unsigned kinds, size_t *out_n
 	/* the same object (URL) in the same state, or the same event twice,
 	 * are next to each other in this order; then by time */
 	rl_sort_ev = ev;
-	qsort(v, n, sizeof(*v), rl_item_key_cmp);
+	diag_sort(v, n, sizeof(*v), rl_item_key_cmp);
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct rl_event *e = &ev->events[v[i].idx];
@@ -846,7 +847,7 @@ static struct rl_item *rl_events(struct rl_run *x, unsigned kinds, size_t *out_n
 		if (!dup)
 			v[k++] = v[i];
 	}
-	qsort(v, k, sizeof(*v), rl_item_cmp);
+	diag_sort(v, k, sizeof(*v), rl_item_cmp);
 	*out_n = k;
 	return v;
 }

@@ -20,6 +20,7 @@
 #include "diag/keyauth.h"
 #include "diag/ratelimit.h"
 #include "ratelimit_io.h"
+#include "grow.h"
 
 struct rl_log {
 	struct ratelimit_evidence *ev;
@@ -112,7 +113,7 @@ static void rl_idents(const json_t *ids, char *out, size_t len)
 		if (s && n < 100)
 			v[n++] = s;
 	}
-	qsort(v, n, sizeof(*v), rl_strptr_cmp);
+	diag_sort(v, n, sizeof(*v), rl_strptr_cmp);
 	size_t off = 0;
 	for (i = 0; i < n; i++) {
 		if (i && !strcmp(v[i], v[i - 1]))

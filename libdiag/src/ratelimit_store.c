@@ -16,6 +16,7 @@
 
 #include "diag/ratelimit.h"
 #include "ratelimit_io.h"
+#include "grow.h"
 
 /* ---- files ---- */
 
@@ -159,7 +160,7 @@ char **rl_list(const char *dir, size_t *n, int *truncated)
 	}
 	closedir(d);
 	if (*n)
-		qsort(v, *n, sizeof(*v), rl_name_cmp);
+		diag_sort(v, *n, sizeof(*v), rl_name_cmp);
 	return v;
 }
 

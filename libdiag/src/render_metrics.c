@@ -168,7 +168,7 @@ static int metrics_checks(struct diag_metrics *m, const struct diag_report *r, i
 		                             f->status };
 	}
 	/* one sample per name and check: the worst of its findings */
-	qsort(k, r->n, sizeof(*k), metrics_key_cmp);
+	diag_sort(k, r->n, sizeof(*k), metrics_key_cmp);
 	int rc = 0;
 	for (size_t i = 0; i < r->n && !rc;) {
 		size_t j = i;

@@ -25,6 +25,7 @@
 
 #include "diag/tlsalpn.h"
 #include "sbuf.h"
+#include "grow.h"
 
 #define SAN_OID "2.5.29.17"
 #define PREFIX "Incorrect validation certificate for tls-alpn-01 challenge. "
@@ -268,7 +269,7 @@ static char *boulder_names(struct names *nm, const char *cn)
 			*c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
 		k++;
 	}
-	qsort(low, k, sizeof(*low), cmp_str);
+	diag_sort(low, k, sizeof(*low), cmp_str);
 	struct sbuf b = {0};
 	sb_printf(&b, "%s", "");
 	for (size_t i = 0, out = 0; i < k; i++) {
