@@ -297,6 +297,70 @@ static size_t count(const struct cli_opt *o)
 	return n;
 }
 
+/* getopt_long's tables from the common options and the tool's: lo (room
+ * for all of them and the end) and shorts (already holding its prefix). */
+static void getopt_tables(const struct cli_tool *t, struct option *lo, char *shorts)
+{
+	const struct cli_opt *tables[2] = {common_opts, t->opts};
+	size_t k = 0;
+	for (int ti = 0; ti < 2; ti++)
+		for (const struct cli_opt *o = tables[ti]; o->name; o++) {
+			if (!offered(t, o))
+				continue;
+			lo[k++] = (struct option){ o->name, o->arg ? required_argument : no_argument,
+			                           NULL, o->key };
+			if (o->shortopt) {
+				size_t n = strlen(shorts);
+				shorts[n] = (char)o->shortopt;
+				shorts[n + 1] = o->arg ? ':' : '\0';
+				shorts[n + 2] = '\0';
+			}
+		}
+}
+
+/* --timeout SECONDS into *ms; 0, or -1 after saying what is wrong. */
+static int timeout_arg(const struct cli_tool *t, const char *arg, int *ms)
+{
+	/* digits with at most one '.': strtod alone takes " 5", "0x10", "1e1"
+	 * and "inf" */
+	size_t ip = strspn(arg, "0123456789"), fp = 0;
+	if (arg[ip] == '.')
+		fp = 1 + strspn(arg + ip + 1, "0123456789");
+	char *end;
+	errno = 0;
+	double s = strtod(arg, &end);
+	if (arg[ip + fp] || ip + fp == 0 || (ip == 0 && fp == 1) || *end || errno) {
+		cli_error(t, "--timeout %s: not a number of seconds", arg);
+		return -1;
+	}
+	if (s < 0.1 || s > 300) {
+		cli_error(t, "--timeout %s: out of range (0.1-300 seconds)", arg);
+		return -1;
+	}
+	*ms = (int)(s * 1000);
+	return 0;
+}
+
+/* The --ns texts into c->ns, once the address family is known; 0, or -1
+ * after saying which one is wrong. */
+static int ns_args(const struct cli_tool *t, struct cli_common *c, const char *const *raw, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char err[160];
+		if (diag_server_parse(raw[i], c->family, &c->ns[c->nns], err, sizeof(err))) {
+			cli_error(t, "--ns %s: %s", raw[i], err);
+			return -1;
+		}
+		/* the same server twice (1.2.3.4 and 1.2.3.4:53) is asked once */
+		size_t seen = 0;
+		while (seen < c->nns && strcmp(c->ns[seen].label, c->ns[c->nns].label))
+			seen++;
+		if (seen == c->nns)
+			c->nns++;
+	}
+	return 0;
+}
+
 int cli_parse(const struct cli_tool *t, int argc, char **argv,
               struct cli_common *c, int *optind_out)
 {
@@ -316,21 +380,7 @@ int cli_parse(const struct cli_tool *t, int argc, char **argv,
 		cli_error(t, "out of memory");
 		return -1;
 	}
-	const struct cli_opt *tables[2] = {common_opts, t->opts};
-	size_t k = 0;
-	for (int ti = 0; ti < 2; ti++)
-		for (const struct cli_opt *o = tables[ti]; o->name; o++) {
-			if (!offered(t, o))
-				continue;
-			lo[k++] = (struct option){ o->name, o->arg ? required_argument : no_argument,
-			                           NULL, o->key };
-			if (o->shortopt) {
-				size_t n = strlen(shorts);
-				shorts[n] = (char)o->shortopt;
-				shorts[n + 1] = o->arg ? ':' : '\0';
-				shorts[n + 2] = '\0';
-			}
-		}
+	getopt_tables(t, lo, shorts);
 	opterr = 0;
 	/* 0, not 1: glibc's full reset. A parse that stopped inside "-vx"
 	 * leaves getopt pointing into that argv; a tool's main may run again
@@ -361,26 +411,10 @@ int cli_parse(const struct cli_tool *t, int argc, char **argv,
 			ns_raw[nns++] = optarg;
 			break;
 		}
-		case K_TIMEOUT: {
-			/* digits with at most one '.': strtod alone takes " 5",
-			 * "0x10", "1e1" and "inf" */
-			size_t ip = strspn(optarg, "0123456789"), fp = 0;
-			if (optarg[ip] == '.')
-				fp = 1 + strspn(optarg + ip + 1, "0123456789");
-			char *end;
-			errno = 0;
-			double s = strtod(optarg, &end);
-			if (optarg[ip + fp] || ip + fp == 0 || (ip == 0 && fp == 1) || *end || errno) {
-				cli_error(t, "--timeout %s: not a number of seconds", optarg);
+		case K_TIMEOUT:
+			if (timeout_arg(t, optarg, &c->timeout_ms))
 				goto out;
-			}
-			if (s < 0.1 || s > 300) {
-				cli_error(t, "--timeout %s: out of range (0.1-300 seconds)", optarg);
-				goto out;
-			}
-			c->timeout_ms = (int)(s * 1000);
 			break;
-		}
 		case '?':
 			if (optopt && optopt < 256)
 				cli_error(t, "-%c: unknown option", optopt);
@@ -404,19 +438,8 @@ int cli_parse(const struct cli_tool *t, int argc, char **argv,
 		cli_error(t, "-q and -v exclude each other");
 		goto out;
 	}
-	for (size_t i = 0; i < nns; i++) {
-		char err[160];
-		if (diag_server_parse(ns_raw[i], c->family, &c->ns[c->nns], err, sizeof(err))) {
-			cli_error(t, "--ns %s: %s", ns_raw[i], err);
-			goto out;
-		}
-		/* the same server twice (1.2.3.4 and 1.2.3.4:53) is asked once */
-		size_t seen = 0;
-		while (seen < c->nns && strcmp(c->ns[seen].label, c->ns[c->nns].label))
-			seen++;
-		if (seen == c->nns)
-			c->nns++;
-	}
+	if (ns_args(t, c, ns_raw, nns))
+		goto out;
 	*optind_out = optind;
 	ret = 0;
 out:
