@@ -294,6 +294,14 @@ static int64_t rl_line_stamp(const char *p, const char *le)
 	return 0;
 }
 
+/* The next " :: " from s on the line that ends at le, or NULL: a search
+ * never runs past its line (a log of such lines would be read again from
+ * each of them). */
+static const char *rl_lego_sep(const char *s, const char *le)
+{
+	return s < le ? memmem(s, (size_t)(le - s), " :: ", 4) : NULL;
+}
+
 /* lego: "acme: error: 429 :: POST :: URL :: urn:...:TYPE :: detail" (a
  * request refused) or "[name] acme: error: 403 :: urn:...:TYPE :: detail"
  * (a validation failed). */
@@ -302,24 +310,23 @@ static void rl_lego_error(struct rl_log *g, const char *p, const char *le, const
 	char where[4200], ident[300] = "", url[2048] = "", type[200] = "";
 	rl_where(g, line, where, sizeof(where));
 	long status = strtol(e + 12, NULL, 10);
-	const char *q = strstr(e, " :: ");
-	if (!q || q > le)
+	const char *q = rl_lego_sep(e, le);
+	if (!q)
 		return;
 	q += 4;
 	if (!strncmp(q, "POST :: ", 8) || !strncmp(q, "GET :: ", 7) || !strncmp(q, "HEAD :: ", 8)) {
-		const char *u = strstr(q, " :: ") + 4;
+		const char *u = rl_lego_sep(q, le) + 4;
 		size_t ul = strcspn(u, " \n");
 		snprintf(url, sizeof(url), "%.*s", (int)(ul < sizeof(url) - 1 ? ul : sizeof(url) - 1), u);
-		q = strstr(u, " :: ");
-		if (!q || q > le)
+		if (!(q = rl_lego_sep(u, le)))
 			return;
 		q += 4;
 	}
 	size_t tl = strcspn(q, " \n");
 	snprintf(type, sizeof(type), "%.*s", (int)(tl < sizeof(type) - 1 ? tl : sizeof(type) - 1), q);
-	const char *detail = strstr(q, " :: ");
+	const char *detail = rl_lego_sep(q, le);
 	char det[2048] = "";
-	if (detail && detail < le)
+	if (detail)
 		snprintf(det, sizeof(det), "%.*s", (int)((size_t)(le - detail - 4) < sizeof(det) - 1
 		         ? (size_t)(le - detail - 4) : sizeof(det) - 1), detail + 4);
 	if (strstr(type, "rateLimited")) {
