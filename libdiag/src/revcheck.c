@@ -597,8 +597,10 @@ static void crl_cache_store(struct crlsrc *s)
 {
 	struct revcheck_ctx *c = s->c;
 	char *path = c->cache_dir && s->is_url && !s->from_cache ? cache_path(c, s->src) : NULL;
-	char *tmp = path ? diag_asprintf("%s.%ld.tmp", path, (long)getpid()) : NULL;
-	int fd = tmp ? open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644) : -1;
+	/* a name of its own, made with O_EXCL (mkstemp): in a shared cache
+	 * folder a predictable name could be a symlink to another file */
+	char *tmp = path ? diag_asprintf("%s.XXXXXX", path) : NULL;
+	int fd = tmp ? mkstemp(tmp) : -1;
 	if (fd >= 0) {
 		size_t off = 0;
 		ssize_t w = 1;
