@@ -100,22 +100,6 @@ static int handle(void *ctx, int key, const char *arg)
 	return -1;
 }
 
-static json_t *read_kubectl(const struct cli_tool *t, const char *path)
-{
-	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-	json_error_t je;
-	if (!f) {
-		cli_error(t, "--from-kubectl %s: %s", path, strerror(errno));
-		return NULL;
-	}
-	json_t *doc = json_loadf(f, JSON_REJECT_DUPLICATES, &je);
-	if (!doc)
-		cli_error(t, "--from-kubectl %s: not JSON (line %d: %s)", path, je.line, je.text);
-	if (f != stdin)
-		fclose(f);
-	return doc;
-}
-
 /* Every source into ev, each saying what it gave; 0, or -1 after saying
  * which source could not be read (exit 2). */
 static int read_sources(const struct args *a, struct ratelimit_evidence *ev, struct diag_report *r)
@@ -138,7 +122,7 @@ static int read_sources(const struct args *a, struct ratelimit_evidence *ev, str
 			return -1;
 		}
 	if (a->kubectl) {
-		json_t *doc = read_kubectl(a->tool, a->kubectl);
+		json_t *doc = cli_read_json(a->tool, "--from-kubectl", a->kubectl);
 		int rc = doc ? diag_k8s_ratelimit(doc, ev, r, err, sizeof(err)) : -1;
 		json_decref(doc);
 		if (doc && rc)

@@ -82,23 +82,6 @@ static int handle(void *ctx, int key, const char *arg)
 	return -1;
 }
 
-/* kubectl's JSON, read whole (at most CERT_MAX_FILE bytes): jansson parses it. */
-static json_t *read_kube(const struct cli_tool *t, const char *path)
-{
-	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-	json_error_t je;
-	if (!f) {
-		cli_error(t, "--from-kubectl %s: cannot open it", path);
-		return NULL;
-	}
-	json_t *doc = json_loadf(f, JSON_REJECT_DUPLICATES, &je);
-	if (f != stdin)
-		fclose(f);
-	if (!doc)
-		cli_error(t, "--from-kubectl %s: not JSON: %s (line %d)", path, je.text, je.line);
-	return doc;
-}
-
 static int probe(const void *o, struct diag_report *r)
 {
 	return diag_revcheck_run(o, r);
@@ -158,7 +141,7 @@ int main(int argc, char **argv)
 		return DIAG_EXIT_USAGE;
 	}
 	json_t *kube = NULL;
-	if (a.kube && !(kube = read_kube(&tool, a.kube)))
+	if (a.kube && !(kube = cli_read_json(&tool, "--from-kubectl", a.kube)))
 		return DIAG_EXIT_USAGE;
 	struct revcheck_opts o = {
 		.paths = (const char *const *)argv + first, .npaths = (size_t)(argc - first), .k8s = kube,

@@ -9,7 +9,7 @@
 # missing.test, whose TXT is missing on the lagging secondary ns2.
 . "$(dirname "$0")/../lib/tap.sh"
 require_lab
-plan 20
+plan 22
 
 dir=https://192.0.2.90:14000/dir
 ca=$LAB_STATE/pebble/ca.pem
@@ -71,4 +71,9 @@ check "not JSON: exit 2" rc_is 2
 printf '{"items": 3}' >"$T_TMP/odd.json"
 run_tool acme-doctor --from-kubectl "$T_TMP/odd.json"
 check "JSON that kubectl does not write: exit 2" rc_is 2
+# More than the 256 MiB read of a JSON input (spaces, then an object):
+# refused with what to do, not read into memory whole.
+run_tool acme-doctor --from-kubectl - < <(head -c 270000000 /dev/zero | tr '\0' ' ')
+check "a 270 MB input on stdin: exit 2" rc_is 2
+check "... saying it is too large and how to ask for less" bash -c "grep -q 'larger than 256 MiB; ask kubectl for less' '$T_TMP/err'"
 done_testing

@@ -8,7 +8,7 @@
 # the OpenMetrics output read by promtool and by a strict OpenMetrics parser.
 . "$(dirname "$0")/../lib/tap.sh"
 require_lab
-plan 48
+plan 50
 
 dir=https://192.0.2.90:14000/dir
 ca=$LAB_STATE/pebble/ca.pem

@@ -135,6 +135,54 @@ int cli_input_arg(const struct cli_tool *t, const char *opt, const char *path)
 	return strcmp(path, "-") ? regular_file(t, opt, path, 1) : 0;
 }
 
+struct bounded_read {
+	FILE *f;
+	size_t left;
+	int over;
+};
+
+/* jansson's reader: at most b->left more bytes, then an error if more come. */
+static size_t read_bounded(void *buf, size_t len, void *arg)
+{
+	struct bounded_read *b = arg;
+	if (!b->left) {
+		if (getc(b->f) == EOF)
+			return 0;
+		b->over = 1;
+		return (size_t)-1;
+	}
+	size_t n = fread(buf, 1, len < b->left ? len : b->left, b->f);
+	b->left -= n;
+	return n;
+}
+
+json_t *cli_read_json(const struct cli_tool *t, const char *opt, const char *path)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	if (!f) {
+		cli_error(t, "%s %s: %s", opt, path, strerror(errno));
+		return NULL;
+	}
+	struct bounded_read b = { f, CLI_MAX_JSON, 0 };
+	json_error_t je;
+	json_t *doc = json_load_callback(read_bounded, &b, JSON_REJECT_DUPLICATES, &je);
+	int failed = ferror(f);
+	if (f != stdin)
+		fclose(f);
+	if (b.over)
+		cli_error(t, "%s %s: larger than %u MiB; ask kubectl for less (a namespace, -l SELECTOR)",
+		          opt, path, CLI_MAX_JSON >> 20);
+	else if (failed)
+		cli_error(t, "%s %s: read error", opt, path);
+	else if (!doc)
+		cli_error(t, "%s %s: not JSON (line %d: %s)", opt, path, je.line, je.text);
+	if (b.over || failed) {
+		json_decref(doc);
+		return NULL;
+	}
+	return doc;
+}
+
 int cli_long(const struct cli_tool *t, const char *opt, const char *s,
              long min, long max, long *out)
 {

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "diag.h"
 
 #define CLI_MAX_NS 256
@@ -78,6 +80,14 @@ int cli_file_arg(const struct cli_tool *t, const char *opt, const char *path);
 /* The same for an input that may also be "-", standard input (the way to
  * give a pipe, which the refusal says). */
 int cli_input_arg(const struct cli_tool *t, const char *opt, const char *path);
+
+/* Read no more of a JSON input than this (kubectl's output for thousands
+ * of objects is tens of MB). */
+#define CLI_MAX_JSON (256u << 20)
+/* The JSON document at path ("-": standard input) given with opt (duplicate
+ * keys refused), at most CLI_MAX_JSON bytes, streamed to the parser; NULL
+ * after saying why. The caller owns it (json_decref). */
+json_t *cli_read_json(const struct cli_tool *t, const char *opt, const char *path);
 
 /* An ACME token (1-80 base64url characters) / a key authorization
  * (TOKEN.THUMBPRINT): 0, or -1 after printing why. */

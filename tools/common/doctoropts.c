@@ -240,23 +240,6 @@ size_t doctor_jobs(const struct cli_tool *t, long asked, size_t names)
 
 /* ---- cert-manager objects ---- */
 
-static json_t *read_json(const struct cli_tool *t, const char *path)
-{
-	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-	json_error_t je;
-	json_t *doc = NULL;
-	if (!f) {
-		cli_error(t, "--from-kubectl %s: %s", path, strerror(errno));
-		return NULL;
-	}
-	doc = json_loadf(f, JSON_REJECT_DUPLICATES, &je);
-	if (!doc)
-		cli_error(t, "--from-kubectl %s: not JSON (line %d: %s)", path, je.line, je.text);
-	if (f != stdin)
-		fclose(f);
-	return doc;
-}
-
 /* What the objects give: names (each with its Challenge's type and
  * value), the ACME server and account when none is given, and the
  * authorizations to fetch. */
@@ -264,7 +247,7 @@ static int load_kubectl(struct doctor_args *a, struct doctor_targets *k)
 {
 	const struct cli_tool *t = a->tool;
 	char err[200];
-	json_t *doc = read_json(t, a->kubectl);
+	json_t *doc = cli_read_json(t, "--from-kubectl", a->kubectl);
 	if (!doc)
 		return -1;
 	int rc = diag_k8s_read(doc, NULL, &k->kube, k->pre, err, sizeof(err));
