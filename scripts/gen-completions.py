@@ -21,9 +21,17 @@ VALUES = {
     "LEVEL": "fail warn error",
 }
 FILE_ARGS = {"FILE", "DIR", "PATH"}
+
+
+def is_file(arg):
+    """A placeholder that names a file: FILE, DIR, PATH, or an alternative of
+    them such as FILE|URL (a path is then what there is to complete)."""
+    return any(a in FILE_ARGS for a in arg.split("|"))
+
+
 # A tool whose metavariable takes other values than VALUES says.
 TOOL_VALUES = {("acme-ratelimit", "FORMAT"): "text json prometheus"}
-OPT_RE = re.compile(r"^  (?:-(?P<short>[A-Za-z0-9]), |    )--(?P<long>[a-z0-9-]+)(?: (?P<arg>[A-Z][A-Z_]*))?(?:\s+(?P<help>\S.*))?$")
+OPT_RE = re.compile(r"^  (?:-(?P<short>[A-Za-z0-9]), |    )--(?P<long>[a-z0-9-]+)(?: (?P<arg>[A-Z][A-Z_|:\[\]]*))?(?:\s+(?P<help>\S.*))?$")
 
 
 def parse(help_text):
@@ -77,7 +85,7 @@ def main():
         pat = f"--{o['long']}" + (f"|-{o['short']}" if o["short"] else "")
         if o.get("values"):
             lines.append(f'\t\t{pat}) COMPREPLY=($(compgen -W "{o["values"]}" -- "$cur")); return ;;')
-        elif o["arg"] in FILE_ARGS:
+        elif is_file(o["arg"]):
             lines.append(f'\t\t{pat}) COMPREPLY=($(compgen -f -- "$cur")); return ;;')
         else:
             lines.append(f"\t\t{pat}) COMPREPLY=(); return ;;")
@@ -93,12 +101,13 @@ def main():
     for o in opts:
         spec = ""
         if o["arg"]:
+            msg = o["arg"].replace(":", "\\:")  # HOST[:PORT]: a colon would end the message
             if o.get("values"):
-                spec = f":{o['arg']}:({o['values']})"
-            elif o["arg"] in FILE_ARGS:
-                spec = f":{o['arg']}:_files"
+                spec = f":{msg}:({o['values']})"
+            elif is_file(o["arg"]):
+                spec = f":{msg}:_files"
             else:
-                spec = f":{o['arg']}: "
+                spec = f":{msg}: "
         h = zhelp(o["help"])
         if o["short"]:
             lines.append(f"  '(-{o['short']} --{o['long']})'{{-{o['short']},--{o['long']}}}'[{h}]{spec}' \\")
@@ -116,7 +125,7 @@ def main():
         if o["arg"]:
             if o.get("values"):
                 line += f" -x -a '{o['values']}'"
-            elif o["arg"] in FILE_ARGS:
+            elif is_file(o["arg"]):
                 line += " -r -F"
             else:
                 line += " -x"
