@@ -5,6 +5,7 @@ _acme_certcheck() {
 	cur=${COMP_WORDS[COMP_CWORD]}
 	prev=${COMP_WORDS[COMP_CWORD-1]}
 	case "$prev" in
+		--host) COMPREPLY=(); return ;;
 		--cert) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 		--key) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 		--name) COMPREPLY=(); return ;;

@@ -10,7 +10,7 @@ complete -c acme-dash -l ca-bundle -r -F -d 'CA certificates to trust (a private
 complete -c acme-dash -l insecure -d 'do not verify the server s TLS certificate (only when you must)'
 complete -c acme-dash -l store -r -F -d 'the folder of the --from client s store (default: the client s own)'
 complete -c acme-dash -l ca-profile -x -a 'letsencrypt pebble rfc8555' -d 'whose HTTP-01 / TLS-ALPN-01 validation to emulate: letsencrypt (default), pebble, rfc8555'
-complete -c acme-dash -l client -x -a 'certbot lego acme.sh' -d 'judge the client s own checks as CLIENT does: cert-manager, lego, certbot, acme.sh, or none (the CA s view alone); default: as cert-manager and lego'
+complete -c acme-dash -l client -x -a 'cert-manager lego certbot acme.sh none' -d 'judge the client s own checks as CLIENT does: cert-manager, lego, certbot, acme.sh, or none (the CA s view alone); default: as cert-manager and lego'
 complete -c acme-dash -l ca-domain -x -d 'CA issuer domain for CAA (default: the directory s caaIdentities)'
 complete -c acme-dash -l expect -x -d 'a TXT value every DNS server must have; repeatable'
 complete -c acme-dash -l file -s f -r -F -d 'read names from FILE, one a line (# comments; - for standard input)'

@@ -13,7 +13,7 @@ _acme_doctor() {
 		--ca-bundle) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 		--store) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 		--ca-profile) COMPREPLY=($(compgen -W "letsencrypt pebble rfc8555" -- "$cur")); return ;;
-		--client) COMPREPLY=($(compgen -W "certbot lego acme.sh" -- "$cur")); return ;;
+		--client) COMPREPLY=($(compgen -W "cert-manager lego certbot acme.sh none" -- "$cur")); return ;;
 		--ca-domain) COMPREPLY=(); return ;;
 		--authz) COMPREPLY=(); return ;;
 		--capture) COMPREPLY=($(compgen -f -- "$cur")); return ;;

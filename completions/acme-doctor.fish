@@ -10,7 +10,7 @@ complete -c acme-doctor -l ca-bundle -r -F -d 'CA certificates to trust (a priva
 complete -c acme-doctor -l insecure -d 'do not verify the server s TLS certificate (only when you must)'
 complete -c acme-doctor -l store -r -F -d 'the folder of the --from client s store (default: the client s own)'
 complete -c acme-doctor -l ca-profile -x -a 'letsencrypt pebble rfc8555' -d 'whose HTTP-01 / TLS-ALPN-01 validation to emulate: letsencrypt (default), pebble, rfc8555'
-complete -c acme-doctor -l client -x -a 'certbot lego acme.sh' -d 'judge the client s own checks as CLIENT does: cert-manager, lego, certbot, acme.sh, or none (the CA s view alone); default: as cert-manager and lego'
+complete -c acme-doctor -l client -x -a 'cert-manager lego certbot acme.sh none' -d 'judge the client s own checks as CLIENT does: cert-manager, lego, certbot, acme.sh, or none (the CA s view alone); default: as cert-manager and lego'
 complete -c acme-doctor -l ca-domain -x -d 'CA issuer domain for CAA (default: the directory s caaIdentities)'
 complete -c acme-doctor -l authz -x -d 'an authorization, order or challenge URL to explain; repeatable'
 complete -c acme-doctor -l capture -r -F -d 'captured ACME requests to lint (certbot log, HAR, JSON lines, a JWS)'

@@ -5,7 +5,9 @@ _acme_revcheck() {
 	cur=${COMP_WORDS[COMP_CWORD]}
 	prev=${COMP_WORDS[COMP_CWORD-1]}
 	case "$prev" in
+		--host) COMPREPLY=(); return ;;
 		--from-kubectl) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+		--crl) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 		--issuer) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 		--serials) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 		--list) COMPREPLY=($(compgen -f -- "$cur")); return ;;

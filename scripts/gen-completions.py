@@ -12,18 +12,30 @@ import re
 import subprocess
 import sys
 
+# The values an option takes, by option name: what the tool's parser accepts
+# (tools/common/acmeopts.c, doctoropts.c, tools/doctor/run.c, acme-doctor.c,
+# libdiag's *_parse); not by placeholder, which two options may share with
+# different values (--from CLIENT, --client CLIENT).
 VALUES = {
-    "METHOD": "dns-01 http-01 tls-alpn-01 dns-account-01",
-    "PROFILE": "letsencrypt pebble rfc8555",
-    "CLIENT": "certbot lego acme.sh",
-    "CHALLENGE": "auto http-01 dns-01 tls-alpn-01",
-    "FORMAT": "text json jsonl junit github tap prometheus",
-    "LEVEL": "fail warn error",
+    "from": "certbot lego acme.sh",
+    "client": "cert-manager lego certbot acme.sh none",
+    "challenge": "auto http-01 dns-01 tls-alpn-01",
+    "ca-profile": "letsencrypt pebble rfc8555",
+    "format": "text json jsonl junit github tap prometheus",
+    "fail-on": "fail warn error",
 }
 FILE_ARGS = {"FILE", "DIR", "PATH"}
-# A tool whose metavariable takes other values than VALUES says.
-TOOL_VALUES = {("acme-ratelimit", "FORMAT"): "text json prometheus"}
-OPT_RE = re.compile(r"^  (?:-(?P<short>[A-Za-z0-9]), |    )--(?P<long>[a-z0-9-]+)(?: (?P<arg>[A-Z][A-Z_]*))?(?:\s+(?P<help>\S.*))?$")
+
+
+def is_file(arg):
+    """A placeholder that names a file: FILE, DIR, PATH, or an alternative of
+    them such as FILE|URL (a path is then what there is to complete)."""
+    return any(a in FILE_ARGS for a in arg.split("|"))
+
+
+# A tool whose option takes other values than VALUES says.
+TOOL_VALUES = {("acme-ratelimit", "format"): "text json prometheus"}
+OPT_RE = re.compile(r"^  (?:-(?P<short>[A-Za-z0-9]), |    )--(?P<long>[a-z0-9-]+)(?: (?P<arg>[A-Z][A-Z_|:\[\]]*))?(?:\s+(?P<help>\S.*))?$")
 
 
 def parse(help_text):
@@ -59,10 +71,15 @@ def main():
     tool = os.path.basename(binary)
     opts = parse(subprocess.run([binary, "--help"], check=True, capture_output=True, text=True).stdout)
     for o in opts:
-        if (tool, o["arg"]) in TOOL_VALUES:
-            o["values"] = TOOL_VALUES[(tool, o["arg"])]
-        elif o["arg"] in VALUES:
-            o["values"] = VALUES[o["arg"]]
+        if not o["arg"]:
+            continue
+        o["values"] = TOOL_VALUES.get((tool, o["long"]), VALUES.get(o["long"]))
+        # The --help of such an option names its values: one it does not name
+        # is a value the tool may not take (the option means something else).
+        for v in (o["values"] or "").split():
+            if not re.search(rf"(?<![\w.-]){re.escape(v)}(?![\w-])", o["help"] or ""):
+                sys.exit(f"gen-completions: {tool} --{o['long']}: its --help does not name {v}; "
+                         "see VALUES and TOOL_VALUES")
     if not opts:
         sys.exit(f"gen-completions: no options found in {tool} --help")
     fn = "_" + tool.replace("-", "_")
@@ -77,7 +94,7 @@ def main():
         pat = f"--{o['long']}" + (f"|-{o['short']}" if o["short"] else "")
         if o.get("values"):
             lines.append(f'\t\t{pat}) COMPREPLY=($(compgen -W "{o["values"]}" -- "$cur")); return ;;')
-        elif o["arg"] in FILE_ARGS:
+        elif is_file(o["arg"]):
             lines.append(f'\t\t{pat}) COMPREPLY=($(compgen -f -- "$cur")); return ;;')
         else:
             lines.append(f"\t\t{pat}) COMPREPLY=(); return ;;")
@@ -93,12 +110,13 @@ def main():
     for o in opts:
         spec = ""
         if o["arg"]:
+            msg = o["arg"].replace(":", "\\:")  # HOST[:PORT]: a colon would end the message
             if o.get("values"):
-                spec = f":{o['arg']}:({o['values']})"
-            elif o["arg"] in FILE_ARGS:
-                spec = f":{o['arg']}:_files"
+                spec = f":{msg}:({o['values']})"
+            elif is_file(o["arg"]):
+                spec = f":{msg}:_files"
             else:
-                spec = f":{o['arg']}: "
+                spec = f":{msg}: "
         h = zhelp(o["help"])
         if o["short"]:
             lines.append(f"  '(-{o['short']} --{o['long']})'{{-{o['short']},--{o['long']}}}'[{h}]{spec}' \\")
@@ -116,7 +134,7 @@ def main():
         if o["arg"]:
             if o.get("values"):
                 line += f" -x -a '{o['values']}'"
-            elif o["arg"] in FILE_ARGS:
+            elif is_file(o["arg"]):
                 line += " -r -F"
             else:
                 line += " -x"

@@ -12,7 +12,17 @@
 #   - offered by completions/TOOL.bash: the function it registers with
 #     'complete -F' is run for "TOOL --name" and must return --name;
 #   - in completions/_TOOL (zsh): an _arguments spec for --name;
-#   - in completions/TOOL.fish: a 'complete ... -l name' line.
+#   - in completions/TOOL.fish: a 'complete ... -l name' line;
+# and completed as taking a value when --help gives it one ("--name ARG"),
+# as taking none otherwise:
+#   - bash: completing "TOOL --name --" offers no option after an option
+#     that takes a value (its value is completed: a word, a file or nothing),
+#     and offers options after one that takes none;
+#   - zsh: the spec's [description] is followed by a ':message:action' for
+#     the value ('--name=[...]:ARG:...' or '{-n,--name}'[...]:ARG:...'), and
+#     nothing (no '=', no ':') follows it for an option without one;
+#   - fish: the line has -r or -x (--require-parameter, --exclusive), or
+#     neither for an option without a value.
 # The man page must also have EXIT STATUS and EXAMPLES sections and render
 # without groff warnings, and the three completion files must parse
 # (bash -n, zsh -n, fish -n; skipped when that shell is not installed).
@@ -34,6 +44,14 @@ long_opts() {
 		sed -n -E 's/^  (-[A-Za-z0-9], |    )--([a-z0-9][a-z0-9-]*).*/\2/p'
 }
 
+# Those of them that take a value: the name is followed by one space and a
+# placeholder (ARG, HOST[:PORT], FILE|URL, ...), not by the column of spaces
+# before the help text or by the end of the line.
+value_opts() {
+	"$BIN/$1" --help 2>/dev/null |
+		sed -n -E 's/^  (-[A-Za-z0-9], |    )--([a-z0-9][a-z0-9-]*) [^ ].*/\2/p'
+}
+
 # The text of the OPTIONS items of a man page (tag lines after .TP or .TQ,
 # and .IP lines), roff escapes removed: "\-\-foo" becomes "--foo".
 man_option_items() {
@@ -49,15 +67,19 @@ man_option_items() {
 # A shell, or nothing when it is not installed.
 have() { command -v "$1" >/dev/null 2>&1; }
 
-# The options "TOOL --NAME" makes bash completion offer, for every NAME given:
-# one bash runs the function the file registers with 'complete -F' for each.
+# The options "TOOL --NAME" makes bash completion offer, for every NAME given,
+# and "+NAME" for every NAME after which "TOOL --NAME --" offers options (the
+# word after --NAME is taken for an option, not for its value): one bash runs
+# the function the file registers with 'complete -F' for each, in an empty
+# folder (so that completing file names offers none).
 bash_offered() {
 	local tool=$1 f=$TOP/completions/$1.bash fn
 	shift
 	[ -f "$f" ] || return 0
 	fn=$(sed -n -E "s/^[[:space:]]*complete[[:space:]].*-F[[:space:]]+([^[:space:]]+)[[:space:]].*\\b$tool\\b.*/\\1/p" "$f" | head -n1)
 	[ -n "$fn" ] || return 0
-	bash -c '
+	mkdir -p "$T_TMP/empty"
+	(cd "$T_TMP/empty" && bash -c '
 		. "$1" >/dev/null 2>&1 || exit 0
 		fn=$2 tool=$3
 		shift 3
@@ -67,11 +89,18 @@ bash_offered() {
 			COMPREPLY=()
 			"$fn" "$tool" "--$o" "$tool" >/dev/null 2>&1
 			for w in "${COMPREPLY[@]}"; do [ "$w" = "--$o" ] && echo "$o"; done
-		done' _ "$f" "$fn" "$tool" "$@" 2>/dev/null
+			COMP_WORDS=("$tool" "--$o" "--"); COMP_CWORD=2
+			COMP_LINE="$tool --$o --"; COMP_POINT=${#COMP_LINE}
+			COMPREPLY=()
+			"$fn" "$tool" "--" "--$o" >/dev/null 2>&1
+			for w in "${COMPREPLY[@]}"; do
+				[[ $w == --* ]] && { echo "+$o"; break; }
+			done
+		done' _ "$f" "$fn" "$tool" "$@" 2>/dev/null)
 }
 
 # Per-tool texts, read once (a process per check would make this slow).
-declare -A OPTS MAN_ITEMS MAN_FINDINGS BASH_OFFERED ZSH_TEXT FISH_TEXT IDS
+declare -A OPTS VALUED MAN_ITEMS MAN_FINDINGS BASH_OFFERED ZSH_TEXT FISH_TEXT IDS
 nl=$'\n'
 
 # The checks; they run in this shell, on the texts above.
@@ -82,14 +111,42 @@ man_documents() {
 	local re="(^|[^A-Za-z0-9-])--$2([^A-Za-z0-9-]|\$)"
 	[[ ${MAN_ITEMS[$1]} =~ $re ]]
 }
+takes_value() { [[ " ${VALUED[$1]} " == *" $2 "* ]]; }
 bash_offers() { [[ "$nl${BASH_OFFERED[$1]}$nl" == *"$nl$2$nl"* ]]; }
-zsh_has() {
-	local re="--$2([-=+]*\\[|\\})"
-	[[ ${ZSH_TEXT[$1]} =~ $re ]]
+# After --NAME bash completes its value (offers no option) if and only if
+# --NAME takes one.
+bash_value() {
+	if takes_value "$1" "$2"; then
+		! bash_offers "$1" "+$2"
+	else
+		bash_offers "$1" "+$2"
+	fi
 }
+# The _arguments spec of --NAME: '--NAME', '*--NAME', '(...)--NAME' or
+# '{-n,--NAME}', then '=', '=-', '-' or '+' (the value's place), then
+# '[description]' (backslash escapes allowed) and what follows it: the
+# ':message:action' of its value.
+zsh_has() {
+	local q="'" re
+	re="[$q*,)]--$2(=-?|[-+])?(\\}$q)?\\[(([^]\\]|\\\\.)*)\\](.?)"
+	[[ ${ZSH_TEXT[$1]} =~ $re ]] || return 1
+	if takes_value "$1" "$2"; then
+		[ "${BASH_REMATCH[5]}" = : ]
+	else
+		[ -z "${BASH_REMATCH[1]}" ] && [ "${BASH_REMATCH[5]}" != : ]
+	fi
+}
+# Its fish line (quoted words already blanked out, see FISH_TEXT) has -r or
+# -x if and only if --NAME takes a value.
 fish_has() {
-	local re="(^|$nl)[[:space:]]*complete[[:space:]][^$nl]*-l[[:space:]]+$2([[:space:]]|\$)"
-	[[ ${FISH_TEXT[$1]} =~ $re ]]
+	local re="(^|$nl)([[:space:]]*complete[[:space:]][^$nl]*-l[[:space:]]+$2([[:space:]][^$nl]*)?)($nl|\$)"
+	local req="[[:space:]](-[A-Za-z]*[rx][A-Za-z]*|--require-parameter|--exclusive)([[:space:]]|\$)"
+	[[ ${FISH_TEXT[$1]} =~ $re ]] || return 1
+	if takes_value "$1" "$2"; then
+		[[ ${BASH_REMATCH[2]} =~ $req ]]
+	else
+		! [[ ${BASH_REMATCH[2]} =~ $req ]]
+	fi
 }
 man_finding() { [[ ${MAN_FINDINGS[$1]} == *"$2"* ]]; }
 zsh_compdef() { [[ ${ZSH_TEXT[$1]} == "#compdef $1"* ]]; }
@@ -119,11 +176,14 @@ skip() {
 n=0
 for t in "${tools[@]}"; do
 	OPTS[$t]=$(long_opts "$t" | tr '\n' ' ')
+	VALUED[$t]=$(value_opts "$t" | tr '\n' ' ')
 	man=$TOP/man/$t.1
 	MAN_ITEMS[$t]=$([ -f "$man" ] && man_option_items "$man")
 	MAN_FINDINGS[$t]=$([ -f "$man" ] && sed -n '/^\.SH[ \t]*"*FINDINGS/,/^\.SH /p' "$man" | sed 's/\\-/-/g')
 	ZSH_TEXT[$t]=$(cat "$TOP/completions/_$t" 2>/dev/null)
-	FISH_TEXT[$t]=$(cat "$TOP/completions/$t.fish" 2>/dev/null)
+	# Quoted words ('...' or "...", the first quote opening) blanked out to
+	# Q: descriptions and conditions do not count as options.
+	FISH_TEXT[$t]=$(sed -E "s/('[^']*'|\"[^\"]*\")/Q/g" "$TOP/completions/$t.fish" 2>/dev/null)
 	# shellcheck disable=SC2086
 	BASH_OFFERED[$t]=$(bash_offered "$t" ${OPTS[$t]})
 	src=$(probe_src "$t")
@@ -132,7 +192,7 @@ for t in "${tools[@]}"; do
 		tr -d '"' | sort -u | tr '\n' ' ')
 	nopt=$(wc -w <<<"${OPTS[$t]}")
 	nids=$(wc -w <<<"${IDS[$t]}")
-	n=$((n + 9 + 4 * nopt + nids))
+	n=$((n + 9 + 5 * nopt + nids))
 done
 plan "$n"
 
@@ -160,10 +220,16 @@ for t in "${tools[@]}"; do
 	fi
 	check "$t: zsh completion starts with #compdef $t" zsh_compdef "$t"
 	for o in ${OPTS[$t]}; do
+		if takes_value "$t" "$o"; then
+			what="taking a value" after="its value"
+		else
+			what="taking no value" after="options"
+		fi
 		check "$t: --$o documented in OPTIONS of man/$t.1" man_documents "$t" "$o"
 		check "$t: --$o offered by bash completion" bash_offers "$t" "$o"
-		check "$t: --$o in zsh completion" zsh_has "$t" "$o"
-		check "$t: --$o in fish completion (-l $o)" fish_has "$t" "$o"
+		check "$t: bash completes $after after --$o" bash_value "$t" "$o"
+		check "$t: --$o in zsh completion, $what" zsh_has "$t" "$o"
+		check "$t: --$o in fish completion (-l $o), $what" fish_has "$t" "$o"
 	done
 	for id in ${IDS[$t]}; do
 		check "$t: finding $id listed in FINDINGS of man/$t.1" man_finding "$t" "$id"
