@@ -7,7 +7,7 @@
 # challenge through the ssl_preread router.
 . "$(dirname "$0")/../lib/tap.sh"
 require_lab
-plan 76
+plan 81
 
 ka=$(cat "$LAB_STATE/alpn/ka")
 A() { run_tool acme-alpncheck --json --timeout 2 "$@"; }
@@ -118,6 +118,21 @@ check "router, backend down, pre-flight: warn" ca alpn-lego.web.test warn
 check "router, backend down, pre-flight: exit 0" rc_is 0
 A --ca-profile pebble --key-authorization "$ka" alpn-lego.web.test
 check "router, backend down, during a challenge: fail" ca alpn-lego.web.test fail
+# The same warning in text: -q keeps only what is not ok, -v adds the
+# details and evidence, --strict makes the warning an exit 1.
+run_tool acme-alpncheck --timeout 2 --ca-profile pebble -q alpn-lego.web.test
+check "-q: the warnings shown, no ok line" \
+	bash -c "grep -q '^warn  tlsalpn01.ca ' '$T_TMP/out' && ! grep -q '^ok ' '$T_TMP/out' && [ $RC -eq 0 ]"
+run_tool acme-alpncheck --timeout 2 --ca-profile pebble -v alpn-lego.web.test
+check "-v: the evidence of every finding (6) and the CA's detail" \
+	bash -c "[ \$(grep -c '^      evidence: {' '$T_TMP/out') -eq 6 ] && grep -q '^ok    tlsalpn01.dns ' '$T_TMP/out' && grep -q 'Pebble uses only the first address and never falls back to IPv4' '$T_TMP/out'"
+run_tool acme-alpncheck --timeout 2 --ca-profile pebble --strict alpn-lego.web.test
+check "--strict: the warn verdict exits 1" rc_is 1
+
+# -4: the AAAA is not probed.
+A --ca-profile pebble --key-authorization "$ka" -4 alpn-preread.web.test
+check "-4: only the IPv4 address probed" jq_true '[.checks[] | select(.id=="tlsalpn01.addr")] | length == 1 and .[0].target == "192.0.2.152"'
+check "-4: the CA's view from it, exit 0" bash -c "[ $RC -eq 0 ] && jq -e '[.checks[] | select(.id==\"tlsalpn01.ca\")][0].evidence.address == \"192.0.2.152\"' '$T_TMP/out'"
 
 # Resolvers and the address bound: the same as acme-httpcheck's.
 A --ca-profile pebble --key-authorization "$ka" --ns 192.0.2.99 --ns 192.0.2.10 alpn-good.web.test

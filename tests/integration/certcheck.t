@@ -9,7 +9,7 @@
 # answers this test writes (tests/lab/pki.sh).
 . "$(dirname "$0")/../lib/tap.sh"
 require_lab
-plan 37
+plan 41
 
 P=$LAB_STATE/pki
 C() { run_tool acme-certcheck --json --timeout 2 "$@"; }
@@ -30,6 +30,23 @@ check "exit 1" rc_is 1
 C -4 --host tlsmix.web.test --cert "$P/leaf-web.fullchain.pem" --ca-bundle "$P/root.pem"
 check "-4: only the IPv4 address" jq_true '[.checks[] | select(.id=="cert.served")] | length == 1 and .[0].status == "ok"'
 check "-4: exit 0" rc_is 0
+
+# --ns: the name resolved through the lab's unbound, which answers what
+# web.test serves (192.0.2.80), not the plain resolver's override (.86).
+C --ns 192.0.2.20 --host stale.web.test
+check "--ns 192.0.2.20: stale.web.test at 192.0.2.80 as its zone says, served" \
+	jq_true '[.checks[] | select(.id=="cert.served")] | length == 1 and .[0].target == "stale.web.test:443 192.0.2.80" and .[0].status == "ok"'
+C --host stale.web.test
+check "without --ns: the system resolver's override, 192.0.2.86, is what is probed" \
+	jq_true '[.checks[] | select(.id=="cert.served")] | length == 1 and .[0].target == "stale.web.test:443 192.0.2.86"'
+
+# -q keeps what is not ok; -v adds the evidence.
+run_tool acme-certcheck --timeout 2 -q --host tlsmix.web.test --cert "$P/leaf-web.fullchain.pem" --ca-bundle "$P/root.pem"
+check "-q: the failure and the warning, no ok line, no evidence" \
+	bash -c "grep -q '^fail  cert.served ' '$T_TMP/out' && grep -q '^warn  cert.consistency ' '$T_TMP/out' && ! grep -q '^ok ' '$T_TMP/out' && ! grep -q 'evidence:' '$T_TMP/out'"
+run_tool acme-certcheck --timeout 2 -v --host tlsmix.web.test --cert "$P/leaf-web.fullchain.pem" --ca-bundle "$P/root.pem"
+check "-v: the ok lines too, with their evidence" \
+	bash -c "grep -q '^ok    cert.chain ' '$T_TMP/out' && [ \$(grep -c '^      evidence: {' '$T_TMP/out') -ge 6 ]"
 
 # The chain as served.
 C --host 192.0.2.94 --name tlsmix.web.test --ca-bundle "$P/root.pem"

@@ -11,7 +11,7 @@
 # while probes run (its latency beside tmux's own echo time: make bench).
 . "$(dirname "$0")/../lib/tap.sh"
 require_lab
-plan 52
+plan 55
 
 dir=https://192.0.2.90:14000/dir
 ca=$LAB_STATE/pebble/ca.pem
@@ -97,7 +97,8 @@ check "dead.test: fail, the dead nameserver in DNS-01, the dead IPv6 path in HTT
 check "wait.test: ok, no TXT anywhere yet" wait_for 20 row wait.test ok "ok$S TXT 0/4"
 check "the shared row: resolvers, ACME server and clock" \
 	wait_for 20 grep -qE '^  \(shared\) +ok +ok.* ok directory ok' "$T_TMP/screen"
-check "the header counts runs in flight and says when names re-run" has "re-run every 2s | sort status"
+check "the header counts runs in flight and says when names re-run" eval \
+	'has "re-run every 2s | sort status" && grep -qE "^acme-dash [0-9]{2}:[0-9]{2} +4 names: .* \| in flight [0-9]+" "$T_TMP/screen"'
 
 "$LAB_SH" zone "$LAB_STATE" ns2 wait.test "$T_TMP/wait-txt.zone" >/dev/null
 check "the TXT published on ns2 only shows in wait.test's row (2 of 4, warn)" \
@@ -211,6 +212,15 @@ check "--once: the rows" bash -c "grep -qE '^  healthy\.test +ok ' '$T_TMP/out' 
 run_tool acme-dash $common --once -v missing.test
 check "--once -v: what is not ok, with its fix" \
 	out_has "missing.test: fail http01.dns missing.test: no address for missing.test"
+run_tool acme-dash $common --once --jobs 2 healthy.test missing.test split.test cname.test
+check "--once --jobs 2: four names two at a time, every row answered, exit 1" \
+	bash -c "[ $RC -eq 1 ] && grep -q '4 names: 1 ok, 0 warn, 3 fail, 0 error' '$T_TMP/out' && grep -qE '^  healthy\.test +ok ' '$T_TMP/out' && grep -qE '^  missing\.test +fail ' '$T_TMP/out' && grep -qE '^  split\.test +fail ' '$T_TMP/out' && grep -qE '^  cname\.test +fail ' '$T_TMP/out' && ! grep -q pending '$T_TMP/out'"
+run_tool acme-dash $common --once --challenge dns-01 --expect healthy-token-value healthy.test
+check "--once --challenge dns-01 --expect the published value: ok on 4 of 4, no HTTP-01 probe, exit 0" \
+	bash -c "[ $RC -eq 0 ] && grep -qE '^  healthy\.test +ok +ok TXT 4/4 +- ' '$T_TMP/out'"
+run_tool acme-dash $common --once --challenge dns-01 --expect not-the-token healthy.test
+check "--once --expect a value no server has: DNS-01 fails, exit 1" \
+	bash -c "[ $RC -eq 1 ] && grep -qE '^  healthy\.test +fail +fail TXT ' '$T_TMP/out'"
 
 # ---- 100 names: keys work while probes run (the latency is in make bench) ----
 # 98 names of bulk.test and two whose probes wait on a dead server or a

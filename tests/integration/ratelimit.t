@@ -8,7 +8,7 @@
 # the OpenMetrics output read by promtool and by a strict OpenMetrics parser.
 . "$(dirname "$0")/../lib/tap.sh"
 require_lab
-plan 50
+plan 58
 
 dir=https://192.0.2.90:14000/dir
 ca=$LAB_STATE/pebble/ca.pem
@@ -130,6 +130,30 @@ echo "Le_API='https://acme-v02.api.letsencrypt.org/directory'" >"$T_TMP/acme.sh/
 R --from acme.sh "$T_TMP/acme.sh"
 check "acme.sh: the certificate and its server read" \
 	jq_true '[.checks[] | select(.id=="ratelimit.duplicate-certificate")][0].evidence.ca == "acme-v02.api.letsencrypt.org"'
+
+# ---- --directory: only one server's evidence is counted (Pebble's
+# certificates in certbot's store, Let's Encrypt's in acme.sh's)
+R --from certbot "$cb/etc" --from acme.sh "$T_TMP/acme.sh" --directory "$dir"
+check "--directory Pebble: every count is Pebble's, acme.sh's Let's Encrypt certificate left out" \
+	jq_true '[.checks[] | select(.evidence.ca != null)] | length > 0 and all(.evidence.ca == "192.0.2.90:14000") and ([.[] | select(.target == "a.github.io")] | length == 0)'
+check "--directory Pebble: ok.web.test's six still refuse the sixth (exit 1)" \
+	bash -c "[ $RC -eq 1 ] && jq -e '[.checks[] | select(.id==\"ratelimit.duplicate-certificate\" and .target==\"ok.web.test\")][0] | .status == \"fail\" and .evidence.seen == 6' '$T_TMP/out'"
+R --from certbot "$cb/etc" --from acme.sh "$T_TMP/acme.sh" --directory https://acme-v02.api.letsencrypt.org/directory
+check "--directory Let's Encrypt: only its certificate counted, Pebble's six not" \
+	jq_true '([.checks[] | select(.id=="ratelimit.duplicate-certificate")] | length == 1 and .[0].target == "a.github.io" and .[0].evidence.ca == "acme-v02.api.letsencrypt.org") and ([.checks[] | select(.target == "ok.web.test" or .target == "web.test")] | length == 0)'
+check "--directory Let's Encrypt: nothing over a limit there (exit 0)" rc_is 0
+
+# ---- --format json and text; --json with another --format is refused
+run_tool acme-ratelimit --format json --from acme.sh "$T_TMP/acme.sh"
+check "--format json: the acme-diag/1 document" \
+	jq_true '.tool == "acme-ratelimit" and ([.checks[] | select(.id=="ratelimit.duplicate-certificate")][0].evidence.ca == "acme-v02.api.letsencrypt.org")'
+run_tool acme-ratelimit --format text --from certbot "$cb/etc"
+check "--format text: text lines, the failing limit first-class, exit 1" \
+	bash -c "[ $RC -eq 1 ] && grep -q '^fail  ratelimit.duplicate-certificate' '$T_TMP/out' && grep -q '^verdict: fail' '$T_TMP/out'"
+run_tool acme-ratelimit --json --format prometheus --from acme.sh "$T_TMP/acme.sh"
+check "--json --format prometheus: exit 2" rc_is 2
+check "--json --format prometheus: the reason, nothing on stdout" \
+	bash -c "grep -qF -- '--json and --format exclude each other' '$T_TMP/err' && [ ! -s '$T_TMP/out' ]"
 
 # ---- cert-manager's objects
 now=$(date -u +%Y-%m-%dT%H:%M:%SZ)

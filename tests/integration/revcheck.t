@@ -10,7 +10,7 @@
 # revocation Pebble records (its management API, cert-status-by-serial).
 . "$(dirname "$0")/../lib/tap.sh"
 require_lab
-plan 56
+plan 61
 
 P=$LAB_STATE/pki
 R() { run_tool acme-revcheck --json --timeout 2 "$@"; }
@@ -67,6 +67,23 @@ check "--host: the served leaf is revoked" st cert.revocation "192.0.2.91:443 19
 check "--host: only the leaf is checked (the intermediate is its issuer)" jq_true '[.checks[] | select(.id=="cert.revocation")] | length == 1'
 R --host 192.0.2.91:444
 check "--host nothing listening: input error" jq_true '[.checks[] | select(.id=="cert.input")][0].summary | test("connection refused")'
+# --host NAME resolved through --ns: the lab's unbound gives stale.web.test
+# as its zone says (192.0.2.80), the system resolver its override (.86,
+# where nothing listens on 443).
+R --ns 192.0.2.20 --host stale.web.test
+check "--ns 192.0.2.20 --host NAME: the address its zone gives, connected to" \
+	jq_true '([.checks[] | select(.id=="cert.revocation")] | length == 1 and .[0].target == "stale.web.test:443 192.0.2.80") and ([.checks[] | select(.id=="cert.input")] | length == 0)'
+R --host stale.web.test
+check "--host NAME without --ns: the system resolver's address (refused)" \
+	jq_true '[.checks[] | select(.id=="cert.input")][0].summary | test("at 192\\.0\\.2\\.86: connection refused")'
+
+# The stale CRL's warning in text: -q shows only it; --strict exits 1.
+run_tool acme-revcheck --timeout 2 -q --crl "$P/stale.crl" "$P/leaf-good.fullchain.pem"
+check "-q: the stale CRL's warning, no ok line" \
+	bash -c "grep -q '^warn  cert.revocation.crl ' '$T_TMP/out' && ! grep -q '^ok ' '$T_TMP/out' && grep -q '^verdict: warn' '$T_TMP/out'"
+check "-q: a warning alone exits 0" rc_is 0
+run_tool acme-revcheck --timeout 2 --strict --crl "$P/stale.crl" "$P/leaf-good.fullchain.pem"
+check "--strict: the stale CRL's warning exits 1" rc_is 1
 
 # Published serial lists: a Let's Encrypt-style incident file.
 good=$(serial_of "$P/leaf-good.pem")
