@@ -219,8 +219,8 @@ run_tool acme-dash $common --once --challenge dns-01 --expect healthy-token-valu
 check "--once --challenge dns-01 --expect the published value: ok on 4 of 4, no HTTP-01 probe, exit 0" \
 	bash -c "[ $RC -eq 0 ] && grep -qE '^  healthy\.test +ok +ok TXT 4/4 +- ' '$T_TMP/out'"
 run_tool acme-dash $common --once --challenge dns-01 --expect not-the-token healthy.test
-check "--once --expect a value no server has: DNS-01 fails, exit 1" \
-	bash -c "[ $RC -eq 1 ] && grep -qE '^  healthy\.test +fail +fail TXT ' '$T_TMP/out'"
+check "--once --expect a value no server has: DNS-01 fails on 0 of 4 servers, exit 1" \
+	bash -c "[ $RC -eq 1 ] && grep -qE '^  healthy\.test +fail +fail TXT 0/4 ' '$T_TMP/out'"
 
 # ---- 100 names: keys work while probes run (the latency is in make bench) ----
 # 98 names of bulk.test and two whose probes wait on a dead server or a

@@ -106,6 +106,23 @@ static void first_run(struct fixture *x)
 	dash_model_end(&x->m, DASH_SHARED, sh, x->now, 0);
 }
 
+/* With --expect, a server that has other TXT values fails (dns01.txt):
+ * it is not counted among those that have the record. */
+static void txt_count_is_the_expected_value(void **state)
+{
+	struct fixture *x = *state;
+	unsigned run = dash_model_begin(&x->m, 1, x->now);
+	txt(x->r, "b.test", "192.0.2.53", 1); feed(x, 1, run);
+	txt(x->r, "b.test", "192.0.2.54", 1)->status = DIAG_FAIL; feed(x, 1, run);
+	txt(x->r, "b.test", "2001:db8::53", 0); feed(x, 1, run);
+	dash_model_end(&x->m, 1, run, x->now, 0);
+	struct dash_cell c;
+	dash_model_cell(&x->m, 1, DASH_DNS01, &c);
+	assert_int_equal(c.txt_auth, 3);
+	assert_int_equal(c.txt_have, 1);
+	assert_int_equal(c.status, DIAG_FAIL);
+}
+
 static void cells_per_area(void **state)
 {
 	struct fixture *x = *state;
@@ -539,6 +556,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(cells_per_area, setup, teardown),
+		cmocka_unit_test_setup_teardown(txt_count_is_the_expected_value, setup, teardown),
 		cmocka_unit_test_setup_teardown(shared_status_counts, setup, teardown),
 		cmocka_unit_test_setup_teardown(rerun_keeps_old_answers, setup, teardown),
 		cmocka_unit_test_setup_teardown(timeline_records_changes, setup, teardown),

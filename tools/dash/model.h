@@ -131,7 +131,8 @@ struct dash_cell {
 	                                      all of the area (again) yet: the first
 	                                      run until it ends */
 	int txt_auth, txt_have;            /* DNS-01: authoritative servers asked for the TXT,
-	                                      and those that have one */
+	                                      and those that have one (the expected value,
+	                                      with --expect) */
 	int64_t seen_ms;                   /* the newest arrival in the area */
 };
 
