@@ -190,9 +190,11 @@ int diag_certs_add_buf(struct diag_certs *c, const unsigned char *buf, size_t le
 	return n;
 }
 
-/* Read a whole regular file of at most CERT_MAX_FILE bytes. */
-static unsigned char *read_file(const char *path, size_t *len, char *err, size_t errlen)
+/* Read a whole regular file of at most CERT_MAX_FILE bytes; *special
+ * says whether it failed for not being one (a FIFO, a device, a socket). */
+static unsigned char *read_file(const char *path, size_t *len, int *special, char *err, size_t errlen)
 {
+	*special = 0;
 	int fd = open(path, O_RDONLY | O_NONBLOCK);
 	unsigned char *buf = NULL;
 	struct stat st;
@@ -201,6 +203,7 @@ static unsigned char *read_file(const char *path, size_t *len, char *err, size_t
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
+		*special = 1;
 		snprintf(err, errlen, "not a regular file");
 		goto out;
 	}
@@ -243,9 +246,10 @@ static long add_file(struct diag_certs *c, const char *path, struct diag_report 
 {
 	char err[256] = "";
 	size_t len = 0;
-	unsigned char *buf = read_file(path, &len, err, sizeof(err));
+	int special;
+	unsigned char *buf = read_file(path, &len, &special, err, sizeof(err));
 	if (!buf) {
-		if (named || strcmp(err, "not a regular file"))
+		if (named || !special)
 			input_error(r, path, err);
 		return 0;
 	}

@@ -326,8 +326,10 @@ int diag_k8s_read(const json_t *doc, const char *cluster_ns, struct k8s_input *i
 		snprintf(err, errlen, "not kubectl output: a JSON object with kind (a List of items, or one object)");
 		return -1;
 	}
-	if (!json_is_array(items))
-		items = one = json_pack("[O]", doc);
+	if (!json_is_array(items) && !(items = one = json_pack("[O]", doc))) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	cluster_ns = cluster_ns ? cluster_ns : "cert-manager";
 	const json_t *o;
 	size_t i;

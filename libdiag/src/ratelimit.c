@@ -277,8 +277,13 @@ static void rl_certid(X509 *x, char *out, size_t len)
  * then, not at notBefore. */
 static int rl_is_letsencrypt(X509 *x, const char *server)
 {
-	char org[128];
-	if (server && strstr(server, "api.letsencrypt.org"))
+	char org[128], host[300];
+	rl_host(server, host, sizeof(host));
+	host[strcspn(host, ":")] = '\0';
+	size_t hl = strlen(host), sl = strlen(".api.letsencrypt.org");
+	/* acme-v02 and acme-staging-v02, as hosts: not a URL that merely
+	 * contains the text */
+	if (hl > sl && !strcmp(host + hl - sl, ".api.letsencrypt.org"))
 		return 1;
 	return X509_NAME_get_text_by_NID(X509_get_issuer_name(x), NID_organizationName, org,
 	                                 sizeof(org)) > 0 && strstr(org, "Let's Encrypt");

@@ -240,11 +240,16 @@ static void tls_done(void *arg, struct tls_served *v, size_t n, const char *dns_
 		char *src = diag_asprintf("%s %s", host, v[k].ip);
 		for (int i = 0; src && i < sk_X509_num(v[k].chain); i++) {
 			X509 *x = sk_X509_value(v[k].chain, i);
-			if (X509_up_ref(x) && (diag_grow((void **)&c->certs.v, &c->certs.cap, c->certs.n + 1,
-			                                sizeof(*c->certs.v)) == 0)) {
-				char *s = i ? diag_asprintf("%s#%d", src, i + 1) : diag_strdup(src);
+			char *s = i ? diag_asprintf("%s#%d", src, i + 1) : diag_strdup(src);
+			/* room first, then the reference: nothing to undo on failure */
+			if (s && !diag_grow((void **)&c->certs.v, &c->certs.cap, c->certs.n + 1,
+			                    sizeof(*c->certs.v)) && X509_up_ref(x))
 				c->certs.v[c->certs.n++] = (struct diag_cert){ .x = x, .source = s,
 				                                               .group = c->certs.groups };
+			else {
+				free(s);
+				diag_add(c->head.r, DIAG_ERROR, "cert.input", host, "%s at %s: out of memory",
+				         host, v[k].ip);
 			}
 		}
 		c->certs.groups++;
