@@ -9,11 +9,11 @@ _acme_ratelimit() {
 		--from-kubectl) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 		--log) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 		--directory) COMPREPLY=(); return ;;
-		--format) COMPREPLY=($(compgen -W "text json prometheus" -- "$cur")); return ;;
 		--timeout) COMPREPLY=(); return ;;
+		--format) COMPREPLY=($(compgen -W "text json prometheus" -- "$cur")); return ;;
 	esac
 	if [[ $cur == -* ]]; then
-		COMPREPLY=($(compgen -W "--from --from-kubectl --log --directory --format --ipv4 -4 --ipv6 -6 --timeout --json --verbose -v --quiet -q --strict --no-color --version --help -h" -- "$cur"))
+		COMPREPLY=($(compgen -W "--from --from-kubectl --log --directory --ipv4 -4 --ipv6 -6 --timeout --json --format --verbose -v --quiet -q --strict --no-color --version --help -h" -- "$cur"))
 	fi
 }
 complete -F _acme_ratelimit acme-ratelimit

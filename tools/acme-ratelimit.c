@@ -10,18 +10,16 @@
 
 #define MAX_SOURCES 64
 
-enum { K_FROM = 256, K_KUBECTL, K_LOG, K_DIRECTORY, K_FORMAT, K_OPERAND = 1 };
+enum { K_FROM = 256, K_KUBECTL, K_LOG, K_DIRECTORY, K_OPERAND = 1 };
 
 static const struct cli_opt opts[] = {
 	{"from", 0, "CLIENT", "a client's store: certbot, lego or acme.sh, then its folder if not the default; repeatable", K_FROM},
 	{"from-kubectl", 0, "FILE", "cert-manager objects from 'kubectl get ... -o json' (- for standard input)", K_KUBECTL},
 	{"log", 0, "PATH", "a log or capture (certbot, lego, acme.sh, HAR, a problem document) or a folder of them; repeatable", K_LOG},
 	{"directory", 0, "URL", "count only the evidence of this ACME server (default: every server, each apart)", K_DIRECTORY},
-	{"format", 0, "FORMAT", "output: text (default), json or prometheus (OpenMetrics)", K_FORMAT},
 	{0},
 };
 
-enum rl_format { FMT_TEXT, FMT_JSON, FMT_PROMETHEUS };
 
 struct store_arg {
 	enum acme_store client;
@@ -36,8 +34,6 @@ struct args {
 	size_t nlogs;
 	const char *kubectl, *directory;
 	int dir_pending;  /* the last --from has no folder yet */
-	enum rl_format format;
-	int format_set;
 };
 
 static int handle(void *ctx, int key, const char *arg)
@@ -83,19 +79,6 @@ static int handle(void *ctx, int key, const char *arg)
 	case K_DIRECTORY:
 		a->directory = arg;
 		return cli_url_arg(t, "--directory", arg);
-	case K_FORMAT:
-		if (!strcmp(arg, "text"))
-			a->format = FMT_TEXT;
-		else if (!strcmp(arg, "json"))
-			a->format = FMT_JSON;
-		else if (!strcmp(arg, "prometheus"))
-			a->format = FMT_PROMETHEUS;
-		else {
-			cli_error(t, "--format %s: expected text, json or prometheus", arg);
-			return -1;
-		}
-		a->format_set = 1;
-		return 0;
 	}
 	return -1;
 }
@@ -133,13 +116,23 @@ static int read_sources(const struct args *a, struct ratelimit_evidence *ev, str
 	return 0;
 }
 
+struct rl_metrics {
+	const struct ratelimit_evidence *ev;
+	const struct ratelimit_opts *o;
+};
+
+static int rl_metrics_more(const struct diag_report *r, struct diag_metrics *m, const void *arg)
+{
+	const struct rl_metrics *x = arg;
+	return diag_ratelimit_metrics(x->ev, x->o, r, m);
+}
+
 static int run(const struct cli_tool *t, const struct cli_common *c, const struct args *a)
 {
 	struct ratelimit_evidence ev = {0};
 	struct ratelimit_opts o = { .server = a->directory };
 	struct diag_report *r = diag_report_new(t->name, DIAG_VERSION, a->directory ? a->directory
 	                                        : "local evidence");
-	struct diag_metrics *m = NULL;
 	int rc = DIAG_EXIT_USAGE;
 	if (!r) {
 		cli_error(t, "out of memory");
@@ -155,18 +148,13 @@ static int run(const struct cli_tool *t, const struct cli_common *c, const struc
 		cli_error(t, "out of memory");
 		goto out;
 	}
-	if (a->format != FMT_PROMETHEUS) {
-		rc = cli_finish(t, c, r);
-		goto out;
-	}
-	diag_report_finish(r);
-	m = diag_metrics_new();
-	char *text = m && !diag_metrics_add_report(m, r, 1) && !diag_ratelimit_metrics(&ev, &o, r, m)
-	             ? diag_metrics_text(m) : NULL;
-	rc = cli_print(t, text) ? DIAG_EXIT_ERROR : diag_exit_status(diag_verdict(r), c->strict);
-	free(text);
+	/* --format prometheus: the limits' buckets and the certificates too */
+	struct rl_metrics ma = { &ev, &o };
+	struct cli_common cc = *c;
+	cc.metrics_more = rl_metrics_more;
+	cc.metrics_arg = &ma;
+	rc = cli_finish(t, &cc, r);
 out:
-	diag_metrics_free(m);
 	diag_report_free(r);
 	ratelimit_evidence_free(&ev);
 	return rc;
@@ -193,6 +181,7 @@ int main(int argc, char **argv)
 			"  kubectl get certificaterequests,orders,challenges -A -o json | acme-ratelimit --from-kubectl -\n"
 			"  acme-ratelimit --from certbot --format prometheus > /var/lib/node_exporter/acme-ratelimit.prom\n",
 		.opts = opts, .handle = handle, .ctx = &a, .no_ns = 1, .operands_in_order = 1,
+		.prometheus = 1,
 	};
 	a.tool = &tool;
 	struct cli_common c;
@@ -200,14 +189,6 @@ int main(int argc, char **argv)
 	int rc = cli_parse(&tool, argc, argv, &c, &first);
 	if (rc)
 		return rc > 0 ? DIAG_EXIT_OK : DIAG_EXIT_USAGE;
-	if (c.json) {
-		if (a.format_set && a.format != FMT_JSON) {
-			cli_error(&tool, "--json and --format exclude each other (--json is --format json)");
-			return DIAG_EXIT_USAGE;
-		}
-		a.format = FMT_JSON;
-	}
-	c.json = a.format == FMT_JSON;
 	if (!a.nstores && !a.nlogs && !a.kubectl) {
 		cli_error(&tool, "give the evidence: --from CLIENT [DIR], --log PATH or --from-kubectl FILE");
 		fprintf(stderr, "Try 'acme-ratelimit --help'.\n");

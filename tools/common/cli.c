@@ -13,7 +13,7 @@
 #include "cli.h"
 
 enum {
-	K_NS = 1000, K_TIMEOUT, K_JSON, K_STRICT, K_NOCOLOR, K_VERSION, K_HELP,
+	K_NS = 1000, K_TIMEOUT, K_JSON, K_STRICT, K_NOCOLOR, K_VERSION, K_HELP, K_FORMAT,
 };
 
 static const struct cli_opt common_opts[] = {
@@ -22,6 +22,7 @@ static const struct cli_opt common_opts[] = {
 	{"ns", 0, "SERVER", "DNS server to use, repeatable: IP, IP:PORT, [IPv6]:PORT or a host name", K_NS},
 	{"timeout", 0, "SECONDS", "timeout of each query or connection, 0.1 to 300", K_TIMEOUT},
 	{"json", 0, NULL, "print one acme-diag/1 JSON document instead of text", K_JSON},
+	{"format", 0, "FORMAT", "output: text (default), json or prometheus (OpenMetrics)", K_FORMAT},
 	{"verbose", 'v', NULL, "show details and evidence of each finding", 'v'},
 	{"quiet", 'q', NULL, "show only findings that are not ok", 'q'},
 	{"strict", 0, NULL, "exit 1 on warnings too", K_STRICT},
@@ -285,7 +286,8 @@ int cli_host_domain(const struct cli_tool *t, int argc, char **argv, int first,
 
 static int offered(const struct cli_tool *t, const struct cli_opt *o)
 {
-	return !(t->no_ns && o->key == K_NS) && !(t->no_json && o->key == K_JSON);
+	return !(t->no_ns && o->key == K_NS) && !(t->no_json && o->key == K_JSON) &&
+	       (o->key != K_FORMAT || t->prometheus);
 }
 
 static void print_opts(FILE *out, const struct cli_tool *t, const struct cli_opt *o)
@@ -389,6 +391,20 @@ static int timeout_arg(const struct cli_tool *t, const char *arg, int *ms)
 	return 0;
 }
 
+/* --format text|json|prometheus as 't', 'j' or 'p'; 0, or -1 after saying
+ * what it takes. */
+static int format_arg(const struct cli_tool *t, const char *arg, int *format)
+{
+	static const char *const names[] = {"text", "json", "prometheus"};
+	for (size_t i = 0; i < 3; i++)
+		if (!strcmp(arg, names[i])) {
+			*format = names[i][0];
+			return 0;
+		}
+	cli_error(t, "--format %s: expected text, json or prometheus", arg);
+	return -1;
+}
+
 /* The --ns texts into c->ns, once the address family is known; 0, or -1
  * after saying which one is wrong. */
 static int ns_args(const struct cli_tool *t, struct cli_common *c, const char *const *raw, size_t n)
@@ -423,7 +439,7 @@ int cli_parse(const struct cli_tool *t, int argc, char **argv,
 		snprintf(shorts, sizeof(shorts), "-:");
 	const char *ns_raw[CLI_MAX_NS];
 	size_t nns = 0;
-	int ret = -1;
+	int ret = -1, format = 0;  /* --format: 0 not given, 't', 'j', 'p' */
 	if (!lo) {
 		cli_error(t, "out of memory");
 		return -1;
@@ -442,6 +458,10 @@ int cli_parse(const struct cli_tool *t, int argc, char **argv,
 		case 'v': c->verbose++; break;
 		case 'q': c->quiet = 1; break;
 		case K_JSON: c->json = 1; break;
+		case K_FORMAT:
+			if (format_arg(t, optarg, &format))
+				goto out;
+			break;
 		case K_STRICT: c->strict = 1; break;
 		case K_NOCOLOR: c->no_color = 1; break;
 		case K_HELP: print_help(t); ret = 1; goto out;
@@ -486,6 +506,12 @@ int cli_parse(const struct cli_tool *t, int argc, char **argv,
 		cli_error(t, "-q and -v exclude each other");
 		goto out;
 	}
+	if (c->json && format && format != 'j') {
+		cli_error(t, "--json and --format exclude each other (--json is --format json)");
+		goto out;
+	}
+	c->json |= format == 'j';
+	c->prometheus = format == 'p';
 	if (ns_args(t, c, ns_raw, nns))
 		goto out;
 	*optind_out = optind;
@@ -518,7 +544,12 @@ int cli_finish(const struct cli_tool *t, const struct cli_common *c,
 {
 	diag_report_finish(r);
 	char *s;
-	if (c->json) {
+	if (c->prometheus) {
+		struct diag_metrics *m = diag_metrics_new();
+		s = m && !diag_metrics_add_report(m, r, 1) &&
+		    (!c->metrics_more || !c->metrics_more(r, m, c->metrics_arg)) ? diag_metrics_text(m) : NULL;
+		diag_metrics_free(m);
+	} else if (c->json) {
 		json_t *doc = diag_report_json(r);
 		char *d = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
 		s = d ? diag_asprintf("%s\n", d) : NULL;

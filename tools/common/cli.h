@@ -31,6 +31,12 @@ struct cli_common {
 	size_t nns;
 	int timeout_ms;                      /* --timeout, default 5000 */
 	int json, verbose, quiet, strict, no_color;
+	/* --format prometheus (tools with cli_tool.prometheus): cli_finish
+	 * prints OpenMetrics, the report's series (diag_metrics_add_report by
+	 * target) and what metrics_more adds (set by the tool; NULL: nothing) */
+	int prometheus;
+	int (*metrics_more)(const struct diag_report *r, struct diag_metrics *m, const void *arg);
+	const void *metrics_arg;
 };
 
 struct cli_tool {
@@ -45,6 +51,7 @@ struct cli_tool {
 	int default_timeout_ms;  /* --timeout when not given; 0: 5000 */
 	int no_ns;               /* 1: the tool resolves no names itself; no --ns */
 	int no_json;             /* 1: the tool's output is not a report; no --json */
+	int prometheus;          /* 1: --format text|json|prometheus is offered */
 	/* The run's time bound: bound_timeouts times --timeout, plus
 	 * bound_extra_ms (a --wait); past it the checks stop with an error
 	 * finding (diag_probe_set_bound). 0: no bound. */
