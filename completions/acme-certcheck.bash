@@ -13,9 +13,10 @@ _acme_certcheck() {
 		--ca-bundle) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 		--ns) COMPREPLY=(); return ;;
 		--timeout) COMPREPLY=(); return ;;
+		--format) COMPREPLY=($(compgen -W "text json prometheus" -- "$cur")); return ;;
 	esac
 	if [[ $cur == -* ]]; then
-		COMPREPLY=($(compgen -W "--host --cert --key --name --directory --ca-bundle --ipv4 -4 --ipv6 -6 --ns --timeout --json --verbose -v --quiet -q --strict --no-color --version --help -h" -- "$cur"))
+		COMPREPLY=($(compgen -W "--host --cert --key --name --directory --ca-bundle --ipv4 -4 --ipv6 -6 --ns --timeout --json --format --verbose -v --quiet -q --strict --no-color --version --help -h" -- "$cur"))
 	fi
 }
 complete -F _acme_certcheck acme-certcheck

@@ -34,7 +34,8 @@ def is_file(arg):
 
 
 # A tool whose option takes other values than VALUES says.
-TOOL_VALUES = {("acme-ratelimit", "format"): "text json prometheus"}
+TOOL_VALUES = {("acme-ratelimit", "format"): "text json prometheus",
+               ("acme-certcheck", "format"): "text json prometheus"}
 OPT_RE = re.compile(r"^  (?:-(?P<short>[A-Za-z0-9]), |    )--(?P<long>[a-z0-9-]+)(?: (?P<arg>[A-Z][A-Z_|:\[\]]*))?(?:\s+(?P<help>\S.*))?$")
 
 

@@ -77,6 +77,12 @@ static int probe(const void *o, struct diag_report *r)
 	return diag_certcheck_run(o, r);
 }
 
+/* --format prometheus: each certificate's expiry and renewal window too */
+static int metrics_more(const struct diag_report *r, struct diag_metrics *m, const void *arg)
+{
+	return diag_certcheck_metrics(r, arg, m);
+}
+
 int main(int argc, char **argv)
 {
 	struct args a = {0};  /* not static: under fuzz_args main runs again */
@@ -95,8 +101,9 @@ int main(int argc, char **argv)
 			"Examples:\n"
 			"  acme-certcheck --host example.com --cert /etc/letsencrypt/live/example.com/fullchain.pem\n"
 			"  acme-certcheck --host example.com --directory https://acme-v02.api.letsencrypt.org/directory\n"
-			"  acme-certcheck --cert fullchain.pem --key privkey.pem --name example.com --name www.example.com\n",
-		.opts = opts, .handle = handle, .ctx = &a, .default_timeout_ms = 10000,
+			"  acme-certcheck --cert fullchain.pem --key privkey.pem --name example.com --name www.example.com\n"
+			"  acme-certcheck --host example.com --format prometheus > /var/lib/node_exporter/acme-certcheck.prom\n",
+		.opts = opts, .handle = handle, .ctx = &a, .default_timeout_ms = 10000, .prometheus = 1,
 	};
 	a.tool = &tool;
 	struct cli_common c;
@@ -118,5 +125,7 @@ int main(int argc, char **argv)
 		.nnames = a.nnames, .directory = a.directory, .ca_bundle = a.ca_bundle,
 		.family = c.family, .ns = c.ns, .nns = c.nns, .timeout_ms = c.timeout_ms,
 	};
+	c.metrics_more = metrics_more;
+	c.metrics_arg = a.directory;
 	return cli_run(&tool, &c, a.host ? a.host : a.cert, probe, &o);
 }

@@ -22,6 +22,7 @@
 #include "diag/cert.h"
 #include "diag/certcheck.h"
 #include "diag/keyauth.h"
+#include "diag/render_metrics.h"
 #include "fetch.h"
 #include "tlschain.h"
 
@@ -80,6 +81,15 @@ int diag_ari_cert_id(X509 *x, char *out, size_t len)
 	return 0;
 }
 
+void diag_ari_default_window(int64_t not_before, int64_t not_after, int64_t *start, int64_t *end)
+{
+	int64_t validity = not_after + 1 - not_before;
+	int64_t offset = validity < 10 * 86400 ? validity / 2 : validity / 3;
+	int64_t ideal = not_after - offset, margin = validity / 100;
+	*start = ideal - margin;
+	*end = ideal + margin;
+}
+
 const char *diag_cert_profile(int64_t s)
 {
 	static const struct { int64_t s; const char *name; } p[] = {
@@ -109,6 +119,8 @@ static int same_cert(X509 *a, X509 *b)
 {
 	return a && b && !X509_cmp(a, b);
 }
+
+static int64_t rfc3339(const char *s);
 
 static void report_validity(struct certcheck_ctx *c, X509 *x, const char *target)
 {
@@ -142,6 +154,20 @@ static void report_validity(struct certcheck_ctx *c, X509 *x, const char *target
 	diag_evidence(f, "remaining_s", json_integer((json_int_t)left));
 	diag_evidence(f, "profile", prof ? json_string(prof) : json_null());
 	diag_evidence(f, "renew_after", json_integer((json_int_t)(na - life / 3)));
+	/* the renewal window: the CA's ARI answer when it is about this
+	 * certificate, else the one it suggests by default */
+	int64_t ws = 0, we = 0;
+	if (c->ari && c->ari_status == 200 && same_cert(c->ari_cert, x)) {
+		const json_t *w = json_object_get(c->ari, "suggestedWindow");
+		ws = rfc3339(json_string_value(json_object_get(w, "start")));
+		we = rfc3339(json_string_value(json_object_get(w, "end")));
+	}
+	int ari = ws && we > ws;
+	if (!ari)
+		diag_ari_default_window(nb, na, &ws, &we);
+	diag_evidence(f, "not_after_s", json_integer((json_int_t)na));
+	diag_evidence(f, "window_start_s", json_integer((json_int_t)ws));
+	diag_evidence(f, "window_from", json_string(ari ? "ari" : "default"));
 }
 
 static void report_names(struct certcheck_ctx *c, X509 *x, const char *target)
@@ -677,4 +703,30 @@ static struct diag_probe *start_adapter(struct diag_loop *loop, const void *opts
 int diag_certcheck_run(const struct certcheck_opts *o, struct diag_report *r)
 {
 	return diag_probe_run(start_adapter, o, r, "certcheck.run");
+}
+
+/* ---- metrics ---- */
+
+int diag_certcheck_metrics(const struct diag_report *r, const char *directory, struct diag_metrics *m)
+{
+	char *host = NULL;
+	CURLU *u = directory ? curl_url() : NULL;
+	if (u && curl_url_set(u, CURLUPART_URL, directory, 0) == CURLUE_OK)
+		curl_url_get(u, CURLUPART_HOST, &host, 0);
+	curl_url_cleanup(u);
+	int ret = diag_metrics_cert_families(m);
+	for (size_t i = 0; i < r->n && !ret; i++) {
+		const struct diag_finding *f = r->v[i];
+		const json_t *na = json_object_get(f->evidence, "not_after_s");
+		const json_t *ws = json_object_get(f->evidence, "window_start_s");
+		if (strcmp(f->id, "cert.validity") || !json_is_integer(na) || !json_is_integer(ws))
+			continue;
+		const char *l[] = {"name", f->target ? f->target : "", "ca", host ? host : "", NULL};
+		ret = diag_metrics_sample(m, "acme_diag_certificate_expiry_timestamp_seconds", l,
+		                          (double)json_integer_value(na)) ||
+		      diag_metrics_sample(m, "acme_diag_certificate_renewal_window_start_timestamp_seconds", l,
+		                          (double)json_integer_value(ws));
+	}
+	curl_free(host);
+	return ret ? -1 : 0;
 }

@@ -17,6 +17,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "diag/certcheck.h"
 #include "diag/keyauth.h"
 #include "diag/psl.h"
 #include "diag/ratelimit.h"
@@ -529,11 +530,7 @@ static const struct rl_cert *rl_newest(const struct rl_run *x, const char *serve
  * of the validity before expiry (half for under 10 days), 2% of it wide. */
 static void rl_ari_window(const struct rl_cert *c, int64_t *start, int64_t *end)
 {
-	int64_t validity = c->not_after + 1 - c->not_before;
-	int64_t offset = validity < 10 * 86400 ? validity / 2 : validity / 3;
-	int64_t ideal = c->not_after - offset, margin = validity / 100;
-	*start = ideal - margin;
-	*end = ideal + margin;
+	diag_ari_default_window(c->not_before, c->not_after, start, end);
 }
 
 /* Dedupe (by SHA-256) and order the certificates the filter keeps. */
@@ -1208,11 +1205,7 @@ static int rl_metric_families(struct diag_metrics *m)
 	                           "The limit's window: the bucket refills whole in this long") ||
 	       diag_metrics_family(m, "acme_diag_ratelimit_next_slot_timestamp_seconds", "gauge", "seconds",
 	                           "When the bucket next gains a token (Unix time)") ||
-	       diag_metrics_family(m, "acme_diag_certificate_expiry_timestamp_seconds", "gauge", "seconds",
-	                           "notAfter of the newest certificate of each set of names (Unix time)") ||
-	       diag_metrics_family(m, "acme_diag_certificate_renewal_window_start_timestamp_seconds", "gauge",
-	                           "seconds", "Start of the ARI renewal window Let's Encrypt suggests for "
-	                           "it by default (Unix time)");
+	       diag_metrics_cert_families(m);
 }
 
 static json_int_t rl_ev_int(const struct diag_finding *f, const char *k)

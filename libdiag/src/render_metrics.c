@@ -219,6 +219,15 @@ int diag_metrics_add_report(struct diag_metrics *m, const struct diag_report *r,
 	return 0;
 }
 
+int diag_metrics_cert_families(struct diag_metrics *m)
+{
+	return diag_metrics_family(m, "acme_diag_certificate_expiry_timestamp_seconds", "gauge", "seconds",
+	                           "notAfter of the certificate (Unix time)") ||
+	       diag_metrics_family(m, "acme_diag_certificate_renewal_window_start_timestamp_seconds", "gauge",
+	                           "seconds", "Start of the certificate's renewal window: the CA's ARI "
+	                           "answer, or the window it suggests by default (Unix time)");
+}
+
 char *diag_metrics_text(const struct diag_metrics *m)
 {
 	struct sbuf b = {0};

@@ -9,7 +9,7 @@
 # answers this test writes (tests/lab/pki.sh).
 . "$(dirname "$0")/../lib/tap.sh"
 require_lab
-plan 41
+plan 46
 
 P=$LAB_STATE/pki
 C() { run_tool acme-certcheck --json --timeout 2 "$@"; }
@@ -97,9 +97,29 @@ check "Retry-After in the evidence" jq_true '[.checks[] | select(.id=="cert.ari"
 printf '{"suggestedWindow":{"start":"%s","end":"%s"}}' "$past" "$(date -u -d '+1 day' +%Y-%m-%dT%H:%M:%S.123+00:00)" >"$ri/$id"
 C --cert "$P/leaf-web.pem" --directory "$dir"
 check "inside the window: renew now (warn)" st cert.ari "$id" warn
-printf '{"suggestedWindow":{"start":"%s","end":"%s"}}' "$(date -u -d '+40 days' +%Y-%m-%dT%H:%M:%SZ)" "$(date -u -d '+42 days' +%Y-%m-%dT%H:%M:%SZ)" >"$ri/$id"
+ahead=$(date -u -d '+40 days' +%Y-%m-%dT%H:%M:%SZ)
+printf '{"suggestedWindow":{"start":"%s","end":"%s"}}' "$ahead" "$(date -u -d '+42 days' +%Y-%m-%dT%H:%M:%SZ)" >"$ri/$id"
 C --cert "$P/leaf-web.pem" --directory "$dir"
 check "a window ahead: ok" st cert.ari "$id" ok
+
+# --format prometheus: the certificate's expiry and its renewal window (the
+# CA's ARI answer above; without --directory, the window Boulder suggests
+# by default: a third of the validity left, 1% earlier).
+epoch() { date -u -d "$1" +%s; }
+na=$(epoch "$(openssl x509 -in "$P/leaf-web.pem" -noout -enddate | cut -d= -f2)")
+nb=$(epoch "$(openssl x509 -in "$P/leaf-web.pem" -noout -startdate | cut -d= -f2)")
+run_tool acme-certcheck --format prometheus --cert "$P/leaf-web.pem" --directory "$dir"
+check "--format prometheus: promtool check metrics passes" bash -c "promtool check metrics <'$T_TMP/out'"
+check "--format prometheus: the expiry and the ARI window's start, by file and CA host" bash -c "
+	grep -qxF 'acme_diag_certificate_expiry_timestamp_seconds{name=\"$P/leaf-web.pem\",ca=\"192.0.2.91\"} $na' '$T_TMP/out' &&
+	grep -qxF 'acme_diag_certificate_renewal_window_start_timestamp_seconds{name=\"$P/leaf-web.pem\",ca=\"192.0.2.91\"} $(epoch "$ahead")' '$T_TMP/out'"
+v=$((na + 1 - nb))
+run_tool acme-certcheck --format prometheus --cert "$P/leaf-web.pem"
+check "--format prometheus without ARI: the default window's start" \
+	grep -qxF "acme_diag_certificate_renewal_window_start_timestamp_seconds{name=\"$P/leaf-web.pem\",ca=\"\"} $((na - v / 3 - v / 100))" "$T_TMP/out"
+check "--format prometheus: the check statuses too" grep -qxF "acme_diag_check_status{tool=\"acme-certcheck\",name=\"$P/leaf-web.pem\",check=\"cert.validity\"} 0" "$T_TMP/out"
+run_tool acme-certcheck --json --format prometheus --cert "$P/leaf-web.pem"
+check "--json --format prometheus: refused (exit 2)" rc_is 2
 printf '{"suggestedWindow":{"start":"%s","end":"%s"}}' "$past2" "$past" >"$ri/$id"
 C --cert "$P/leaf-web.pem" --directory "$dir"
 check "end before start: invalid, treated as no answer (warn)" jq_true '[.checks[] | select(.id=="cert.ari")][0] | .status=="warn" and (.summary | test("no valid suggestedWindow"))'

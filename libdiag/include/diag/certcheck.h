@@ -52,6 +52,22 @@ int diag_ari_cert_id(X509 *x, char *out, size_t len);
  * or NULL when none is recognised. */
 const char *diag_cert_profile(int64_t lifetime_s);
 
+/* The renewal window a CA suggests by default, as Boulder computes ARI's
+ * (RFC 9773) for a certificate it has no reason to renew early: centred
+ * where a third of the validity is left (half, under 10 days), 1% of the
+ * validity either side. Unix times. */
+void diag_ari_default_window(int64_t not_before, int64_t not_after, int64_t *start, int64_t *end);
+
+/*
+ * For --format prometheus, beside diag_metrics_add_report(): per
+ * certificate (each cert.validity finding, by its target) its expiry and
+ * the start of its renewal window (the CA's ARI answer for the certificate
+ * asked about, else diag_ari_default_window), labelled ca (the ACME
+ * directory's host, or ""). 0, or -1 when out of memory.
+ */
+struct diag_metrics;
+int diag_certcheck_metrics(const struct diag_report *r, const char *directory, struct diag_metrics *m);
+
 struct diag_probe *diag_certcheck_start(struct diag_loop *loop, const struct certcheck_opts *o,
                                         struct diag_report *r, diag_done_cb done, void *arg);
 int diag_certcheck_run(const struct certcheck_opts *o, struct diag_report *r);

@@ -50,6 +50,16 @@ int diag_metrics_status_value(enum diag_status st);
  */
 int diag_metrics_add_report(struct diag_metrics *m, const struct diag_report *r, int by_target);
 
+/*
+ * The certificate families, declared with one help text by every tool that
+ * writes them (node_exporter's textfile collector refuses a metric whose
+ * help differs between files), labels {name, ca}:
+ *   acme_diag_certificate_expiry_timestamp_seconds
+ *   acme_diag_certificate_renewal_window_start_timestamp_seconds
+ * 0, or -1.
+ */
+int diag_metrics_cert_families(struct diag_metrics *m);
+
 /* The OpenMetrics text ("# EOF\n" last), or NULL when out of memory. */
 char *diag_metrics_text(const struct diag_metrics *m);
 
